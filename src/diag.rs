@@ -1,0 +1,155 @@
+//! Diagnostics: every problem the run finds, with file, line and column, printed in one place.
+//!
+//! Stages never print. They return [`Diagnostic`]s; `pipeline` collects them, sorts them by
+//! file and line, and `print` renders them in the rustc-like `human` form or the one-line
+//! `short` form for editors and CI.
+
+use std::fmt::Write as _;
+
+/// How bad a problem is, in the terms of data-contract §8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The whole file cannot be used; `check` and `build` exit 1.
+    FileError,
+    /// One row cannot be used; it is quarantined and the run continues.
+    RowError,
+    /// Worth knowing; does not change the exit code.
+    Warning,
+}
+
+/// One problem, located as precisely as the input allows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    /// How bad it is.
+    pub severity: Severity,
+    /// The file as the user names it: `data/piloter/lar/uke12.csv`.
+    pub file: String,
+    /// The file's own line (header = 1), or the sheet's row number for XLSX.
+    pub line: Option<u64>,
+    /// The column header as it stands in the file.
+    pub column: Option<String>,
+    /// Lowercase, no trailing period: "unknown unit `Poliklinikk rus Moldde`".
+    pub message: String,
+    /// Remedies, one per `hint:` line.
+    pub hints: Vec<String>,
+}
+
+impl Diagnostic {
+    /// A problem of the given severity in `file`.
+    pub fn new(severity: Severity, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            file: file.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+            hints: Vec::new(),
+        }
+    }
+    /// A file error in `file`.
+    pub fn file_error(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(Severity::FileError, file, message)
+    }
+    /// A row error in `file`.
+    pub fn row_error(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(Severity::RowError, file, message)
+    }
+    /// A warning about `file`.
+    pub fn warning(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, file, message)
+    }
+    /// Set the line.
+    pub fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
+    /// Set the column header.
+    pub fn in_column(mut self, column: impl Into<String>) -> Self {
+        self.column = Some(column.into());
+        self
+    }
+    /// Add a `hint:` line.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+    /// True for file and row errors.
+    pub fn is_error(&self) -> bool {
+        self.severity != Severity::Warning
+    }
+    fn label(&self) -> &'static str {
+        match self.severity {
+            Severity::FileError | Severity::RowError => "error",
+            Severity::Warning => "warning",
+        }
+    }
+    /// The location as `file:line, column `c``.
+    pub fn location(&self) -> String {
+        let mut s = self.file.clone();
+        if let Some(line) = self.line {
+            let _ = write!(s, ":{line}");
+        }
+        if let Some(col) = &self.column {
+            let _ = write!(s, ", column `{col}`");
+        }
+        s
+    }
+}
+
+/// How `print` renders diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DiagnosticFormat {
+    /// Compiler-style, several lines each, with hints.
+    #[default]
+    Human,
+    /// One line each: `file:line: error: message`.
+    Short,
+}
+
+/// Sort diagnostics by file (code-point order), then line, then column, then message.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (&a.file, a.line, &a.column, a.severity, &a.message).cmp(&(
+            &b.file,
+            b.line,
+            &b.column,
+            b.severity,
+            &b.message,
+        ))
+    });
+}
+
+/// Render diagnostics as text in the given format.
+pub fn render(diags: &[Diagnostic], format: DiagnosticFormat) -> String {
+    let mut out = String::new();
+    for d in diags {
+        match format {
+            DiagnosticFormat::Human => {
+                let _ = writeln!(out, "{}: {}", d.label(), d.message);
+                let _ = writeln!(out, "  --> {}", d.location());
+                for h in &d.hints {
+                    let _ = writeln!(out, "  hint: {h}");
+                }
+            }
+            DiagnosticFormat::Short => {
+                let mut loc = d.file.clone();
+                if let Some(line) = d.line {
+                    let _ = write!(loc, ":{line}");
+                }
+                let col = d.column.as_ref().map(|c| format!(" (column `{c}`)")).unwrap_or_default();
+                let _ = writeln!(out, "{loc}: {}: {}{col}", d.label(), d.message);
+            }
+        }
+    }
+    out
+}
+
+/// A value together with the warnings and errors found while producing it.
+#[derive(Debug, Clone, Default)]
+pub struct Warned<T> {
+    /// The value.
+    pub output: T,
+    /// Everything worth telling the user.
+    pub diagnostics: Vec<Diagnostic>,
+}

@@ -1,0 +1,79 @@
+//! The one indicator table every document and export reads (indicators.md §7).
+
+use serde::{Deserialize, Serialize};
+
+/// The keys of one indicator cell; `None` where the key is not part of the grouping.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Keys {
+    /// Health trust id (also on `enhet` rows).
+    pub foretak_id: Option<String>,
+    /// Unit id.
+    pub enhet_id: Option<String>,
+    /// Profession id.
+    pub yrke_id: Option<String>,
+    /// Competence level 1–4.
+    pub kompetanseniva: Option<u8>,
+    /// Pilot id.
+    pub pilot_id: Option<String>,
+    /// `før`, `pilot` or `endring`.
+    pub fase: Option<String>,
+    /// Task area or challenge area.
+    pub omrade: Option<String>,
+    /// Survey key (export file stem).
+    pub undersokelse: Option<String>,
+    /// Snapshot date `yyyy-mm-dd` for time series; `None` for current values.
+    pub dato: Option<String>,
+}
+
+/// One value of one indicator in one cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorRow {
+    /// Indicator id from the registry.
+    pub indikator: String,
+    /// Grouping: `region`, `foretak`, `enhet`, `foretak_yrke`, `pilot`, ….
+    pub gruppering: String,
+    /// The cell's keys.
+    pub keys: Keys,
+    /// The value; ratios as fractions; `None` when suppressed or undefined.
+    pub verdi: Option<f64>,
+    /// Lower 95 % bound, where the indicator has one.
+    pub nedre: Option<f64>,
+    /// Upper 95 % bound, where the indicator has one.
+    pub ovre: Option<f64>,
+    /// The count the value rests on.
+    pub n: Option<u64>,
+    /// `andel`, `årsverk`, `timer_per_uke`, `minutter`, `skår`, `antall`.
+    pub maleenhet: String,
+    /// Suppressed by disclosure control.
+    pub prikket: bool,
+}
+
+/// All indicator values of a run, sorted per indicators.md §7.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorTable {
+    /// The rows, sorted by indicator, grouping, then every key.
+    pub rows: Vec<IndicatorRow>,
+}
+
+impl IndicatorTable {
+    /// Sort rows by `indikator`, `gruppering`, then every key column (code-point order).
+    pub fn sort(&mut self) {
+        self.rows.sort_by(|a, b| {
+            (&a.indikator, &a.gruppering, &a.keys).cmp(&(&b.indikator, &b.gruppering, &b.keys))
+        });
+    }
+    /// The row of `indikator` at `gruppering` whose keys equal `keys`.
+    pub fn get(&self, indikator: &str, gruppering: &str, keys: &Keys) -> Option<&IndicatorRow> {
+        self.rows
+            .iter()
+            .find(|r| r.indikator == indikator && r.gruppering == gruppering && &r.keys == keys)
+    }
+    /// All rows of `indikator` at `gruppering`.
+    pub fn select<'a>(
+        &'a self,
+        indikator: &'a str,
+        gruppering: &'a str,
+    ) -> impl Iterator<Item = &'a IndicatorRow> + 'a {
+        self.rows.iter().filter(move |r| r.indikator == indikator && r.gruppering == gruppering)
+    }
+}

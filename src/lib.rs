@@ -1,0 +1,24 @@
+//! `tsb-report`: from the raw data of the TSB project in Helse Midt-Norge to its typeset
+//! report and board briefing.
+//!
+//! ```text
+//! data/ ─discover─▶ Inventory ─ingest─▶ RawTable ─validate─▶ Dataset (+ quarantine)
+//! Dataset ─indicators─▶ IndicatorTable (suppressed) ─render─▶ .typ + .svg ─typeset─▶ PDF
+//! ```
+//!
+//! One module per stage; [`pipeline`] is the only place that knows their order.
+
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod discover;
+pub mod fsx;
+pub mod indicators;
+pub mod ingest;
+pub mod manifest;
+pub mod model;
+pub mod pipeline;
+pub mod render;
+pub mod sample;
+pub mod typeset;
+pub mod validate;

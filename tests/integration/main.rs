@@ -1,0 +1,10 @@
+//! One integration-test binary, one module per stage.
+
+mod support;
+
+mod cli;
+mod indicators;
+mod ingest;
+mod render;
+mod sample;
+mod validate;
