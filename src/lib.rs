@@ -8,6 +8,7 @@
 //!
 //! One module per stage; [`pipeline`] is the only place that knows their order.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -20,5 +21,6 @@ pub mod model;
 pub mod pipeline;
 pub mod render;
 pub mod sample;
+pub mod scaffold;
 pub mod typeset;
 pub mod validate;

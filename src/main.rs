@@ -1,5 +1,5 @@
 //! The `tsb-report` command; all logic lives in the library.
 
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+    tsb_report::app::run(std::env::args_os())
 }

@@ -1,1 +1,57 @@
-//! manifest
+//! `manifest.json`: what a run read, with which settings and tools, and what each stage cost.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::InputFile;
+
+/// The run record written to `output/manifest.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Identifies this run's inputs, settings, templates and tools together.
+    pub run_id: String,
+    /// The previous successful run's id, if there was one.
+    pub previous_run_id: Option<String>,
+    /// Short hash of all input files (printed on the front page).
+    pub data_version: String,
+    /// `tsb-report` version.
+    pub tool_version: String,
+    /// typst version.
+    pub typst_version: String,
+    /// The settings, as TOML text.
+    pub settings: String,
+    /// SHA-256 of the templates used.
+    pub templates_sha256: String,
+    /// Every input file with its hash and row accounting.
+    pub inputs: Vec<InputFile>,
+    /// Files written, relative to the output folder.
+    pub outputs: Vec<String>,
+    /// Milliseconds per stage.
+    pub timings_ms: BTreeMap<String, u64>,
+}
+
+impl Manifest {
+    /// Read a manifest's JSON; `None` when absent or unreadable (then the run counts as first).
+    pub fn parse(text: &str) -> Option<Manifest> {
+        serde_json::from_str(text).ok()
+    }
+    /// Pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// Short hash of the used inputs: SHA-256 over `path\0sha256\n` lines, 12 hex digits.
+pub fn data_version(inputs: &[InputFile]) -> String {
+    let mut text = String::new();
+    for i in inputs {
+        text.push_str(&i.path);
+        text.push('\0');
+        text.push_str(&i.sha256);
+        text.push('\n');
+    }
+    crate::discover::sha256_hex(text.as_bytes())[..12].to_string()
+}

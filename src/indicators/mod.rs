@@ -2,6 +2,7 @@
 //! [`Dataset`](crate::model::Dataset), suppressed once, and returned as a plain
 //! [`IndicatorTable`] that the documents and exports read.
 
+pub mod export;
 pub mod table;
 
 pub use table::{IndicatorRow, IndicatorTable, Keys};

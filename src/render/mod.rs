@@ -75,3 +75,8 @@ pub fn render(input: &RenderInput<'_>, templates: &Templates) -> anyhow::Result<
     let _ = (input, templates);
     anyhow::bail!("render is not implemented yet")
 }
+
+/// The templates that ship with the tool (stub until the render branch lands).
+pub fn builtin_templates() -> Templates {
+    Templates::new()
+}

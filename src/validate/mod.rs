@@ -1,1 +1,539 @@
-//! validate
+//! Validate: every input file, read through `ingest`, checked against the data contract and
+//! resolved through the reference tables into a [`Dataset`].
+//!
+//! Consumes the [`Inventory`] (files already in memory); produces a [`Validated`] value: the
+//! data set, the quarantined rows, per-file row accounting, and every diagnostic. It touches
+//! no file system: the pipeline writes the quarantine. Nothing is lost: every data row read
+//! is either used or quarantined, and counted (data-contract §8).
+
+pub mod columns;
+pub mod logs;
+pub mod names;
+pub mod pilots;
+pub mod reference;
+pub mod rows;
+pub mod staffing;
+pub mod surveys;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use crate::config::ValidationSettings;
+use crate::diag::{Diagnostic, Severity};
+use crate::discover::{FileKind, Inventory, SourceFile};
+use crate::ingest::{self, Format, RawTable, headers::normalize, pii};
+use crate::model::{Dataset, InputFile, Pilot, Reference, StaffingSource};
+
+pub use rows::{QuarantineFile, QuarantineRow};
+
+/// The result of validation.
+#[derive(Debug, Clone, Default)]
+pub struct Validated {
+    /// The rows that passed.
+    pub dataset: Dataset,
+    /// Every input file with its accounting, in path order.
+    pub inputs: Vec<InputFile>,
+    /// Quarantined rows per input file (only files with any).
+    pub quarantine: Vec<QuarantineFile>,
+    /// Every problem and warning, sorted by file and line.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The data is the synthetic sample (`EKSEMPELDATA.md`).
+    pub is_sample: bool,
+}
+
+impl Validated {
+    /// True when any file error was found (the run must stop).
+    pub fn has_file_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::FileError)
+    }
+    /// True when any error (file or row) was found.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Read a table file, refuse identity numbers, and drop person columns.
+fn read(
+    file: &SourceFile,
+    sheet: Option<&str>,
+    person_columns: &[String],
+) -> Result<RawTable, Vec<Diagnostic>> {
+    let ext = file.extension();
+    let format = Format::from_extension(&ext).ok_or_else(|| {
+        vec![Diagnostic::file_error(
+            &file.display,
+            format!("failed to read `.{ext}` files"),
+        )]
+    })?;
+    let mut table =
+        ingest::read_table(&file.display, &file.bytes, format, sheet).map_err(|d| vec![d])?;
+    if let Some((line, column)) = pii::find_identity_number(&table) {
+        return Err(vec![
+            Diagnostic::file_error(&file.display, "a cell holds a national identity number (fødselsnummer or D-nummer); the file is refused")
+                .at_line(line)
+                .in_column(column)
+                .hint("remove the identity numbers from the export and run again (the value is never shown)"),
+        ]);
+    }
+    if !person_columns.is_empty() {
+        let drop: HashSet<String> = person_columns.iter().map(|c| normalize(c)).collect();
+        let keep: Vec<bool> = table
+            .headers
+            .iter()
+            .map(|h| !drop.contains(&normalize(h)))
+            .collect();
+        if keep.iter().any(|k| !k) {
+            let filter = |v: &mut Vec<String>| {
+                let mut i = 0;
+                v.retain(|_| {
+                    let k = keep.get(i).copied().unwrap_or(true);
+                    i += 1;
+                    k
+                });
+            };
+            filter(&mut table.headers);
+            for row in &mut table.rows {
+                filter(&mut row.fields);
+            }
+        }
+    }
+    Ok(table)
+}
+
+fn quarantine_rel(rel: &str) -> String {
+    match rel.rsplit_once('.') {
+        Some((stem, _)) if !stem.contains('/') || stem.rsplit_once('/').is_some() => {
+            format!("{stem}.csv")
+        }
+        _ => format!("{rel}.csv"),
+    }
+}
+
+struct Accounting<'a> {
+    settings: &'a ValidationSettings,
+    out: Validated,
+}
+
+impl Accounting<'_> {
+    fn input(&self, file: &SourceFile, status: &str) -> InputFile {
+        InputFile {
+            path: file.rel.clone(),
+            kind: file.kind.label().to_string(),
+            bytes: file.bytes.len() as u64,
+            sha256: file.sha256.clone(),
+            status: status.to_string(),
+            ..InputFile::default()
+        }
+    }
+
+    fn rejected(&mut self, file: &SourceFile, rows: u64, diags: Vec<Diagnostic>) {
+        let mut input = self.input(file, "avvist");
+        input.rows_read = rows;
+        input.rows_quarantined = rows;
+        input.warnings = diags.iter().map(|d| d.message.clone()).collect();
+        self.out.inputs.push(input);
+        self.out.diagnostics.extend(diags);
+    }
+
+    /// Close a table file: apply the quarantine threshold and record the accounting.
+    /// Returns true when the file's rows may be used.
+    fn close(
+        &mut self,
+        file: &SourceFile,
+        table: &RawTable,
+        sink: rows::RowSink,
+        warnings: Vec<Diagnostic>,
+    ) -> bool {
+        let read = table.rows.len() as u64;
+        let quarantined = sink.quarantine.len() as u64;
+        let share = self.settings.maks_karantene_andel;
+        let too_many = quarantined >= 3 && (quarantined as f64) > share * read as f64;
+        let mut input = self.input(file, if too_many { "avvist" } else { "brukt" });
+        input.rows_read = read;
+        input.rows_quarantined = if too_many { read } else { quarantined };
+        input.rows_used = read - input.rows_quarantined;
+        let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+        for d in &sink.diagnostics {
+            *reasons.entry(reason_class(&d.message)).or_default() += 1;
+        }
+        input.reasons = reasons.into_iter().collect();
+        input.warnings = warnings.iter().map(|d| d.message.clone()).collect();
+        self.out.diagnostics.extend(sink.diagnostics);
+        self.out.diagnostics.extend(warnings);
+        if too_many {
+            self.out.diagnostics.push(
+                Diagnostic::file_error(&file.display, format!(
+                    "failed to use the file ({quarantined} of {read} rows have errors, more than the allowed {:.1} %)",
+                    share * 100.0
+                ))
+                .hint("fix the rows listed above, or raise `validering.maks_karantene_andel` in tsb-report.toml"),
+            );
+        } else if !sink.quarantine.is_empty() {
+            self.out.quarantine.push(QuarantineFile {
+                rel: quarantine_rel(&file.rel),
+                headers: table.headers.clone(),
+                rows: sink.quarantine,
+            });
+        }
+        self.out.inputs.push(input);
+        !too_many
+    }
+}
+
+/// A reason's class for counting: the message with quoted values removed.
+fn reason_class(message: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '`' {
+            inside = !inside;
+            if inside {
+                out.push('…');
+            }
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Validate every file of the inventory.
+pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
+    let mut acc = Accounting {
+        settings,
+        out: Validated {
+            is_sample: inv.is_sample(),
+            ..Validated::default()
+        },
+    };
+    acc.out.diagnostics.extend(inv.diagnostics.iter().cloned());
+
+    // Duplicate files: the first in path order is read, the others skipped.
+    let mut first_by_hash: BTreeMap<&str, &SourceFile> = BTreeMap::new();
+    let mut files: Vec<&SourceFile> = Vec::new();
+    for f in &inv.files {
+        if f.kind == FileKind::SampleMarker {
+            continue;
+        }
+        match first_by_hash.get(f.sha256.as_str()) {
+            Some(first) => {
+                acc.out.diagnostics.push(
+                    Diagnostic::warning(
+                        &f.display,
+                        format!("the same bytes as `{}`; skipped", first.display),
+                    )
+                    .hint("delete one of the two copies"),
+                );
+                let input = acc.input(f, "hoppet over");
+                acc.out.inputs.push(input);
+            }
+            None => {
+                first_by_hash.insert(&f.sha256, f);
+                files.push(f);
+            }
+        }
+    }
+
+    // Reference tables first: everything else resolves through them.
+    let mut reference = Reference::default();
+    let mut reference_ok = true;
+    for table in ["foretak", "enheter", "yrker", "oppgaver"] {
+        match files
+            .iter()
+            .find(|f| f.kind == FileKind::Reference(table.into()))
+        {
+            None => {
+                reference_ok = false;
+                let root = inv.files.first().map_or("data", |f| {
+                    f.display
+                        .strip_suffix(&f.rel)
+                        .unwrap_or("data/")
+                        .trim_end_matches('/')
+                });
+                acc.out.diagnostics.push(Diagnostic::file_error(format!("{root}/referanse/{table}.csv"), format!("missing reference table `referanse/{table}.csv`")).hint("every data folder needs the four reference tables; `tsb-report init` writes a starting set"));
+            }
+            Some(f) => match read(f, None, &[]) {
+                Err(d) => {
+                    reference_ok = false;
+                    acc.rejected(f, 0, d);
+                }
+                Ok(t) => match reference::parse_table(table, &f.display, &t, &mut reference) {
+                    Ok(()) => {
+                        let mut input = acc.input(f, "brukt");
+                        input.rows_read = t.rows.len() as u64;
+                        input.rows_used = input.rows_read;
+                        acc.out.inputs.push(input);
+                    }
+                    Err(d) => {
+                        reference_ok = false;
+                        acc.rejected(f, t.rows.len() as u64, d);
+                    }
+                },
+            },
+        }
+    }
+    let resolvers = if reference_ok {
+        for e in &reference.enheter {
+            if !reference.foretak.iter().any(|f| f.id == e.foretak_id) {
+                reference_ok = false;
+                let display = files
+                    .iter()
+                    .find(|f| f.kind == FileKind::Reference("enheter".into()))
+                    .map_or("referanse/enheter.csv".to_string(), |f| f.display.clone());
+                acc.out.diagnostics.push(Diagnostic::file_error(
+                    display,
+                    format!(
+                        "unit `{}` belongs to unknown health trust `{}`",
+                        e.id, e.foretak_id
+                    ),
+                ));
+            }
+        }
+        match reference::Resolvers::new(&reference) {
+            Ok(r) if reference_ok => Some(r),
+            Ok(_) => None,
+            Err((entity, msg)) => {
+                let table = match entity {
+                    reference::Entity::Foretak => "foretak",
+                    reference::Entity::Enhet => "enheter",
+                    reference::Entity::Yrke => "yrker",
+                    reference::Entity::Oppgave => "oppgaver",
+                };
+                let display = files
+                    .iter()
+                    .find(|f| f.kind == FileKind::Reference(table.into()))
+                    .map_or(String::new(), |f| f.display.clone());
+                acc.out.diagnostics.push(
+                    Diagnostic::file_error(display, msg)
+                        .hint("an id, name or alias may name only one entry"),
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let Some(resolvers) = resolvers else {
+        acc.out.diagnostics.push(Diagnostic::file_error(
+            "data",
+            "the other files were not checked, because the reference tables could not be read",
+        ));
+        return finish(acc);
+    };
+    for t in [&mut reference.foretak] {
+        t.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    reference.enheter.sort_by(|a, b| a.id.cmp(&b.id));
+    reference.yrker.sort_by(|a, b| a.id.cmp(&b.id));
+    reference.oppgaver.sort_by(|a, b| a.id.cmp(&b.id));
+
+    let mut ds = Dataset {
+        reference,
+        ..Dataset::default()
+    };
+
+    // Pilots, then their logs.
+    let mut pilots: BTreeMap<String, Pilot> = BTreeMap::new();
+    for f in files
+        .iter()
+        .filter(|f| matches!(f.kind, FileKind::PilotConfig(_)))
+    {
+        let FileKind::PilotConfig(id) = &f.kind else {
+            unreachable!()
+        };
+        let text = String::from_utf8_lossy(&f.bytes);
+        match pilots::parse(&f.display, id, &text, &resolvers) {
+            Ok((p, warns)) => {
+                let mut input = acc.input(f, "brukt");
+                input.warnings = warns.iter().map(|d| d.message.clone()).collect();
+                acc.out.inputs.push(input);
+                acc.out.diagnostics.extend(warns);
+                pilots.insert(id.clone(), p);
+            }
+            Err(d) => acc.rejected(f, 0, d),
+        }
+    }
+    let mut ids_per_pilot: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    let mut missing_pilot: BTreeSet<String> = BTreeSet::new();
+    for f in files.iter().filter(|f| matches!(f.kind, FileKind::Log(_))) {
+        let FileKind::Log(id) = &f.kind else {
+            unreachable!()
+        };
+        let Some(pilot) = pilots.get(id) else {
+            let has_toml = files
+                .iter()
+                .any(|g| g.kind == FileKind::PilotConfig(id.clone()));
+            let msg = if has_toml {
+                format!("failed to use the log, because `piloter/{id}/pilot.toml` has errors")
+            } else {
+                format!("failed to use the log, because `piloter/{id}/pilot.toml` is missing")
+            };
+            let mut d = Diagnostic::file_error(&f.display, msg);
+            if !has_toml && missing_pilot.insert(id.clone()) {
+                d = d.hint(
+                    "every pilot folder needs a pilot.toml with its periods (data-contract §4)",
+                );
+            }
+            acc.rejected(f, 0, vec![d]);
+            continue;
+        };
+        match read(f, None, &[]) {
+            Err(d) => acc.rejected(f, 0, d),
+            Ok(t) => {
+                let mut sink = rows::RowSink::new(&f.display);
+                let ids = ids_per_pilot.entry(id.clone()).or_default();
+                match logs::validate(
+                    &f.display,
+                    &t,
+                    pilot,
+                    &ds.reference,
+                    &resolvers,
+                    ids,
+                    &mut sink,
+                ) {
+                    Err(d) => acc.rejected(f, t.rows.len() as u64, d),
+                    Ok((rows, warns)) => {
+                        if acc.close(f, &t, sink, warns) {
+                            ds.logs.extend(rows);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ds.pilots = pilots.into_values().collect();
+
+    // Staffing exports.
+    for f in files.iter().filter(|f| f.kind == FileKind::Staffing) {
+        match read(f, None, &[]) {
+            Err(d) => acc.rejected(f, 0, d),
+            Ok(t) => {
+                let mut sink = rows::RowSink::new(&f.display);
+                match staffing::validate(&f.display, &t, &ds.reference, &resolvers, &mut sink) {
+                    Err(d) => acc.rejected(f, t.rows.len() as u64, d),
+                    Ok((rows, warns)) => {
+                        if acc.close(f, &t, sink, warns) {
+                            ds.staffing.extend(rows);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Codebooks, then the exports they describe.
+    let mut codebooks: BTreeMap<String, (&SourceFile, Option<surveys::Codebook>)> = BTreeMap::new();
+    for f in files.iter().filter(|f| f.kind == FileKind::Codebook) {
+        let text = String::from_utf8_lossy(&f.bytes);
+        match surveys::parse_codebook(&f.display, &text) {
+            Ok(cb) => {
+                acc.out.inputs.push(acc.input(f, "brukt"));
+                codebooks.insert(f.stem(), (f, Some(cb)));
+            }
+            Err(d) => {
+                acc.rejected(f, 0, d);
+                codebooks.insert(f.stem(), (f, None));
+            }
+        }
+    }
+    let mut survey_staffing = Vec::new();
+    let mut exports_seen: BTreeSet<String> = BTreeSet::new();
+    for f in files.iter().filter(|f| f.kind == FileKind::Survey) {
+        let stem = f.stem();
+        exports_seen.insert(stem.clone());
+        let Some((cbf, cb)) = codebooks.get(&stem) else {
+            acc.rejected(
+                f,
+                0,
+                vec![
+                    Diagnostic::file_error(
+                        &f.display,
+                        format!("survey export has no codebook `{stem}.kodebok.toml` beside it"),
+                    )
+                    .hint("a codebook says which columns hold what; see data-contract §6"),
+                ],
+            );
+            continue;
+        };
+        let Some(cb) = cb else {
+            acc.rejected(
+                f,
+                0,
+                vec![Diagnostic::file_error(
+                    &f.display,
+                    format!(
+                        "failed to use the export, because its codebook `{}` has errors",
+                        cbf.display
+                    ),
+                )],
+            );
+            continue;
+        };
+        match read(f, cb.ark.as_deref(), &cb.personkolonner) {
+            Err(d) => acc.rejected(f, 0, d),
+            Ok(mut t) => {
+                if cb.totalrad {
+                    t.rows.pop();
+                }
+                let mut sink = rows::RowSink::new(&f.display);
+                let cb_text = String::from_utf8_lossy(&cbf.bytes);
+                match surveys::validate(
+                    &f.display,
+                    &cbf.display,
+                    &cb_text,
+                    &stem,
+                    cb,
+                    &t,
+                    &ds.reference,
+                    &resolvers,
+                    &mut sink,
+                ) {
+                    Err(d) => acc.rejected(f, t.rows.len() as u64, d),
+                    Ok(out) => {
+                        if acc.close(f, &t, sink, out.warnings) {
+                            ds.respondents.extend(out.respondents);
+                            survey_staffing.extend(out.staffing);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (stem, (f, _)) in &codebooks {
+        if !exports_seen.contains(stem) {
+            acc.out.diagnostics.push(Diagnostic::warning(
+                &f.display,
+                format!("codebook has no export `{stem}.csv|.tsv|.txt|.xlsx` beside it"),
+            ));
+        }
+    }
+
+    // Unit-leader staffing answers join the HR series; where HR gives the same cell, HR wins.
+    let hr: HashSet<(String, String, chrono::NaiveDate)> = ds
+        .staffing
+        .iter()
+        .filter(|s| s.kilde == StaffingSource::Hr)
+        .map(|s| (s.enhet_id.clone(), s.yrke_id.clone(), s.dato))
+        .collect();
+    for s in survey_staffing {
+        if hr.contains(&(s.enhet_id.clone(), s.yrke_id.clone(), s.dato)) {
+            acc.out.diagnostics.push(Diagnostic::warning("data/undersokelser", format!(
+                "unit-leader staffing for `{}` × `{}` on {} is also in an HR export; the HR figure is used",
+                s.enhet_id, s.yrke_id, s.dato
+            )));
+        } else {
+            ds.staffing.push(s);
+        }
+    }
+    acc.out.dataset = ds;
+    finish(acc)
+}
+
+fn finish(acc: Accounting<'_>) -> Validated {
+    let mut out = acc.out;
+    crate::diag::sort(&mut out.diagnostics);
+    out.inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    out.quarantine.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out
+}

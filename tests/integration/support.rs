@@ -1,1 +1,180 @@
-//! Tests: support.
+//! A fluent helper for tests that run the `tsb-report` binary in a temporary project folder.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture folder under `tests/fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo().join("tests/fixtures").join(rel)
+}
+
+/// A temporary project folder, removed when dropped.
+pub struct Project {
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Project {
+    /// An empty project folder named after the test.
+    pub fn new(name: &str) -> Project {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("tsb-report-test-{}-{n}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Project { dir }
+    }
+    /// Copy a folder (recursively) into the project at `to`.
+    pub fn copy(self, from: &Path, to: &str) -> Project {
+        copy_dir(from, &self.dir.join(to));
+        self
+    }
+    /// Write a file into the project.
+    pub fn file(self, rel: &str, contents: impl AsRef<[u8]>) -> Project {
+        let p = self.dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+        self
+    }
+    /// Path of a file in the project.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+    /// Read a project file as text.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel))
+            .unwrap_or_else(|e| panic!("failed to read {rel}: {e}"))
+    }
+    /// Run the binary with `args` in the project folder.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_tsb-report"))
+            .args(args)
+            .current_dir(&self.dir)
+            .env_remove("TSB_REPORT_DATA")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("failed to run tsb-report");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+    /// Every file under the project, relative, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut v: Vec<String> = walk(&self.dir)
+            .into_iter()
+            .map(|p| p.strip_prefix(&self.dir).unwrap().display().to_string())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Assert the exit code, showing the output when it differs.
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Copy a folder recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        let t = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).unwrap();
+        }
+    }
+}
+
+/// The text of a PDF, via poppler's `pdftotext` (installed by `.ci/run`; a missing tool fails
+/// the test rather than skipping it).
+pub fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("`pdftotext` is needed to read PDFs back: install poppler-utils (`.ci/run` does)");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        pdf.display()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The page count of a PDF, via poppler's `pdfinfo`.
+pub fn pdf_pages(pdf: &Path) -> u32 {
+    let out = Command::new("pdfinfo")
+        .arg(pdf)
+        .output()
+        .expect("`pdfinfo` is needed: install poppler-utils");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse().unwrap()))
+        .expect("pdfinfo printed no page count")
+}
+
+/// The metadata lines of a PDF, via `pdfinfo`.
+pub fn pdf_info(pdf: &Path) -> String {
+    let out = Command::new("pdfinfo")
+        .arg(pdf)
+        .output()
+        .expect("`pdfinfo` is needed: install poppler-utils");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

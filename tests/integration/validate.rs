@@ -1,1 +1,222 @@
-//! Tests: validate.
+//! Tests: discover + ingest + validate on fixture folders, one per case they break.
+
+use tsb_report::config::ValidationSettings;
+use tsb_report::diag::{DiagnosticFormat, Severity, render};
+use tsb_report::validate::{Validated, validate};
+
+use crate::support::{Project, fixture};
+
+/// A project with the shared reference tables and the case's `data/`.
+fn case(name: &str) -> Project {
+    Project::new(name)
+        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .copy(&fixture(&format!("validate/{name}/data")), "data")
+}
+
+fn check(p: &Project) -> Validated {
+    let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
+    validate(&inv, &ValidationSettings::default())
+}
+
+/// Diagnostics in short form with the temporary folder removed.
+fn short(v: &Validated, p: &Project) -> String {
+    render(&v.diagnostics, DiagnosticFormat::Short).replace(&p.path("").display().to_string(), "")
+}
+
+#[test]
+fn planted_errors_are_each_reported_at_their_line_and_quarantined() {
+    let p = case("planted_errors");
+    let v = check(&p);
+    assert!(!v.has_file_errors(), "{}", short(&v, &p));
+    let rows: Vec<(u64, Option<String>)> = v
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::RowError)
+        .map(|d| (d.line.unwrap(), d.column.clone()))
+        .collect();
+    let col = |c: &str| Some(c.to_string());
+    assert_eq!(
+        rows,
+        vec![
+            (14, col("enhet")),
+            (40, col("minutter")),
+            (77, col("minutter")),
+            (120, col("dato")),
+            (200, col("dato")),
+            (250, col("oppgave")),
+        ]
+    );
+    let log = v
+        .inputs
+        .iter()
+        .find(|i| i.path.ends_with("logg-2025.csv"))
+        .unwrap();
+    assert_eq!(
+        (log.rows_read, log.rows_used, log.rows_quarantined),
+        (300, 294, 6)
+    );
+    assert_eq!(v.dataset.logs.len(), 294);
+    assert_eq!(v.quarantine.len(), 1);
+    assert_eq!(v.quarantine[0].rel, "piloter/lar-sykepleier/logg-2025.csv");
+    assert_eq!(
+        v.quarantine[0]
+            .rows
+            .iter()
+            .map(|r| r.line)
+            .collect::<Vec<_>>(),
+        vec![14, 40, 77, 120, 200, 250]
+    );
+    let text = short(&v, &p);
+    assert!(text.contains("two-digit year"), "{text}");
+    let human = render(&v.diagnostics, DiagnosticFormat::Human);
+    assert!(
+        human.contains("hint: did you mean `LAR St. Olavs` (STO-LAR)?"),
+        "{human}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn fails_when_a_log_lacks_a_required_column() {
+    let p = case("missing_column");
+    let v = check(&p);
+    assert!(v.has_file_errors());
+    let d = v
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::FileError)
+        .unwrap();
+    assert_eq!(d.message, "missing required column `minutter`");
+    assert_eq!(d.line, Some(1));
+    assert!(d.hints.iter().any(|h| h.contains("min, tid_min")));
+}
+
+#[test]
+fn refuses_a_file_with_an_identity_number_without_echoing_it() {
+    let p = case("identity_number");
+    let v = check(&p);
+    assert!(v.has_file_errors());
+    let d = v
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::FileError)
+        .unwrap();
+    assert_eq!(d.line, Some(22));
+    assert_eq!(d.column.as_deref(), Some("pasient"));
+    let all = format!("{:?}", v);
+    assert!(!all.contains("15037812398"), "the identity number leaked");
+    assert!(v.dataset.logs.is_empty());
+}
+
+#[test]
+fn skips_a_duplicate_file_and_warns_about_unknown_files_but_not_lock_files() {
+    let p = case("duplicate_file");
+    let v = check(&p);
+    assert!(!v.has_errors(), "{}", short(&v, &p));
+    let text = short(&v, &p);
+    assert!(
+        text.contains("uke1.csv: warning: the same bytes as"),
+        "{text}"
+    );
+    assert!(
+        text.contains("notater.docx: warning: file fits no rule"),
+        "{text}"
+    );
+    assert!(!text.contains("~$"), "{text}");
+    assert!(!text.contains("DS_Store"), "{text}");
+    assert_eq!(v.dataset.logs.len(), 20, "the copy must not be read twice");
+    let skipped = v
+        .inputs
+        .iter()
+        .filter(|i| i.status == "hoppet over")
+        .count();
+    assert_eq!(skipped, 1);
+}
+
+#[test]
+fn treats_too_many_row_errors_as_a_file_error() {
+    let p = case("too_many_row_errors");
+    let v = check(&p);
+    assert!(v.has_file_errors());
+    let text = short(&v, &p);
+    assert!(
+        text.contains("4 of 20 rows have errors, more than the allowed 5.0 %"),
+        "{text}"
+    );
+    assert!(v.dataset.logs.is_empty());
+    let log = v
+        .inputs
+        .iter()
+        .find(|i| i.path.ends_with("uke1.csv"))
+        .unwrap();
+    assert_eq!(log.rows_read, log.rows_used + log.rows_quarantined);
+}
+
+#[test]
+fn fails_when_pilot_periods_overlap() {
+    let p = case("overlapping_periods");
+    let v = check(&p);
+    let text = short(&v, &p);
+    assert!(
+        text.contains("pilot.toml: error: the periods overlap"),
+        "{text}"
+    );
+    assert!(text.contains("uke1.csv: error: failed to use the log, because `piloter/lar-sykepleier/pilot.toml` has errors"), "{text}");
+}
+
+#[test]
+fn drops_person_columns_at_read_and_scores_reversed_items() {
+    let p = case("survey_person_columns");
+    let v = check(&p);
+    assert!(!v.has_errors(), "{}", short(&v, &p));
+    assert_eq!(v.dataset.respondents.len(), 12);
+    let all = format!("{:?}", v);
+    assert!(
+        !all.contains("Nordmann") && !all.contains("@example.no"),
+        "person data leaked"
+    );
+    // Respondent 1 answered "Uenig" (2) to a positive item: challenge score 6 - 2 = 4.
+    let r1 = v
+        .dataset
+        .respondents
+        .iter()
+        .find(|r| r.respondent == "1")
+        .unwrap();
+    let kap = r1.scores.iter().find(|s| s.omrade == "kapasitet").unwrap();
+    assert_eq!(kap.score, 4.0);
+    // Respondent 3 answered "Vet ikke": no kapasitet score at all.
+    let r3 = v
+        .dataset
+        .respondents
+        .iter()
+        .find(|r| r.respondent == "3")
+        .unwrap();
+    assert!(r3.scores.iter().all(|s| s.omrade != "kapasitet"));
+    assert_eq!(r1.foretak_id, "STO");
+    assert_eq!(r1.enhet_id, "STO-LAR");
+    assert_eq!(r1.yrke_id.as_deref(), Some("sykepleier"));
+}
+
+#[test]
+fn fails_when_a_codebook_names_a_column_the_export_lacks() {
+    let p = case("codebook_absent_column");
+    let v = check(&p);
+    assert!(v.has_file_errors());
+    let d = v
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::FileError && d.file.ends_with(".kodebok.toml"))
+        .unwrap();
+    assert_eq!(
+        d.message,
+        "codebook names column `q13`, but `".to_string()
+            + &d.message["codebook names column `q13`, but `".len()..]
+    );
+    assert!(
+        d.message.ends_with("ansatt-2025.tsv` has no such column"),
+        "{}",
+        d.message
+    );
+    assert!(d.line.is_some());
+    assert!(d.hints.iter().any(|h| h.contains("`q12`")), "{:?}", d.hints);
+}

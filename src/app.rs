@@ -1,0 +1,137 @@
+//! The command-line application: parse arguments, dispatch, print, choose the exit code.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::config::{BuildConfig, Settings};
+use crate::diag::Severity;
+use crate::pipeline::{self, Outcome};
+
+/// Exit code: done.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the input data is invalid.
+pub const EXIT_DATA: u8 = 1;
+/// Exit code: usage, environment or typesetting failure.
+pub const EXIT_FAILURE: u8 = 2;
+
+/// Run the command line `args` (including the program name).
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_FAILURE
+            } else {
+                EXIT_OK
+            });
+        }
+    };
+    match dispatch(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn summary(diags: &[crate::diag::Diagnostic]) -> String {
+    let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
+    format!(
+        "{} file errors, {} row errors, {} warnings",
+        count(Severity::FileError),
+        count(Severity::RowError),
+        count(Severity::Warning)
+    )
+}
+
+fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
+    let quiet = cli.quiet;
+    let say = |msg: &str| {
+        if !quiet {
+            eprintln!("{msg}");
+        }
+    };
+    match &cli.command {
+        Command::Check(args) => {
+            let (settings, _) = Settings::load(args.settings.as_deref())?;
+            let v = pipeline::check(&args.data, &settings)?;
+            pipeline::print_diagnostics(&v.diagnostics, cli.diagnostic_format, None);
+            let rows: u64 = v.inputs.iter().map(|i| i.rows_read).sum();
+            let quarantined: u64 = v.inputs.iter().map(|i| i.rows_quarantined).sum();
+            say(&format!(
+                "checked {} files, {rows} rows ({quarantined} with errors): {}",
+                v.inputs.len(),
+                summary(&v.diagnostics)
+            ));
+            Ok(if v.has_errors() { EXIT_DATA } else { EXIT_OK })
+        }
+        Command::Build(args) => {
+            let cfg = BuildConfig::from_args(args, quiet)?;
+            let limit = if std::io::stderr().is_terminal() {
+                Some(10)
+            } else {
+                Some(50)
+            };
+            match pipeline::build(&cfg, &say)? {
+                Outcome::InvalidData(diags) => {
+                    let shown: Vec<_> = diags.into_iter().collect();
+                    pipeline::print_diagnostics(&shown, cli.diagnostic_format, limit);
+                    eprintln!(
+                        "error: the data has file errors ({}); nothing was written, and the last good report is kept",
+                        summary(&shown)
+                    );
+                    Ok(EXIT_DATA)
+                }
+                Outcome::Built(report) => {
+                    if !quiet {
+                        pipeline::print_diagnostics(
+                            &report.diagnostics,
+                            cli.diagnostic_format,
+                            limit,
+                        );
+                        let rows: u64 = report.manifest.inputs.iter().map(|i| i.rows_used).sum();
+                        let q: u64 = report
+                            .manifest
+                            .inputs
+                            .iter()
+                            .map(|i| i.rows_quarantined)
+                            .sum();
+                        eprintln!(
+                            "built from {} files ({rows} rows used, {q} quarantined):",
+                            report.manifest.inputs.len()
+                        );
+                        for p in &report.pdfs {
+                            println!("{}", p.display());
+                        }
+                    }
+                    Ok(EXIT_OK)
+                }
+            }
+        }
+        Command::Sample(args) => {
+            let s = crate::sample::generate(&args.out, args.scale, args.seed)?;
+            say(&format!(
+                "wrote {} files ({} log rows, {} survey respondents) to `{}`",
+                s.files,
+                s.log_rows,
+                s.respondents,
+                args.out.display()
+            ));
+            Ok(EXIT_OK)
+        }
+        Command::Init(args) => {
+            crate::scaffold::init(&args.dir)?;
+            say(&format!(
+                "created a report project in `{}`; build it with `tsb-report build` there",
+                args.dir.display()
+            ));
+            Ok(EXIT_OK)
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Activity logs (data-contract §4): one row per logged activity, checked against the pilot.
+
+use std::collections::HashSet;
+
+use crate::diag::Diagnostic;
+use crate::ingest::RawTable;
+use crate::ingest::headers::normalize;
+use crate::ingest::values::{is_missing, parse_number};
+use crate::model::{Fase, LogRow, Pilot, Reference};
+
+use super::columns::{map_columns, opt, req};
+use super::names::{NameCache, check_unit_in_trust};
+use super::reference::Resolvers;
+use super::rows::{Parsers, Problem, RowSink, shape_problem};
+
+const DATO: usize = 0;
+const FORETAK: usize = 1;
+const ENHET: usize = 2;
+const FASE: usize = 3;
+const YRKE: usize = 4;
+const OPPGAVE: usize = 5;
+const MINUTTER: usize = 6;
+const PASIENT: usize = 7;
+const UTFORT_AV: usize = 8;
+const ID: usize = 9;
+
+/// Validate one log file of `pilot`. `ids` holds the `id`s seen in the pilot so far.
+pub fn validate(
+    display: &str,
+    table: &RawTable,
+    pilot: &Pilot,
+    reference: &Reference,
+    resolvers: &Resolvers,
+    ids: &mut HashSet<String>,
+    sink: &mut RowSink,
+) -> Result<(Vec<LogRow>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let specs = [
+        req("dato", &["date"]),
+        req("foretak", &["helseforetak", "hf"]),
+        req("enhet", &["avdeling"]),
+        opt("fase", &["periode"]),
+        req("yrke", &["yrkesgruppe", "profesjon"]),
+        req("oppgave", &["aktivitet"]),
+        req("minutter", &["min", "tid_min"]),
+        opt("pasient", &["pasient_ref"]),
+        opt("utført_av", &["ansatt_ref"]),
+        opt("id", &[]),
+    ];
+    let cols = map_columns(display, table, &specs)?;
+    let h = |i: usize| cols.header(i, table).to_string();
+    let mut warnings = Vec::new();
+    if !cols.unused.is_empty() {
+        warnings.push(
+            Diagnostic::warning(
+                display,
+                format!("unused columns: {}", cols.unused.join(", ")),
+            )
+            .at_line(table.header_line),
+        );
+    }
+    let (mut f_cache, mut e_cache, mut y_cache, mut o_cache) = (
+        NameCache::default(),
+        NameCache::default(),
+        NameCache::default(),
+        NameCache::default(),
+    );
+    let mut parsers = Parsers::default();
+    let mut out = Vec::with_capacity(table.rows.len());
+    let mut outside_units: Vec<String> = Vec::new();
+    for row in &table.rows {
+        let f = &row.fields;
+        let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
+        let dato = match parsers.date(cols.get(DATO, f)) {
+            Ok(Some(d)) => Some(d),
+            Ok(None) => {
+                problems.push(Problem::new(&h(DATO), "missing date"));
+                None
+            }
+            Err(e) => {
+                problems.push(Problem::new(&h(DATO), e));
+                None
+            }
+        };
+        let foretak = f_cache
+            .resolve(&resolvers.foretak, &h(FORETAK), cols.get(FORETAK, f))
+            .map_err(|p| problems.push(p))
+            .ok();
+        let enhet = e_cache
+            .resolve(&resolvers.enhet, &h(ENHET), cols.get(ENHET, f))
+            .map_err(|p| problems.push(p))
+            .ok();
+        if let (Some(fo), Some(en)) = (&foretak, &enhet)
+            && let Err(p) = check_unit_in_trust(reference, en, fo, &h(ENHET))
+        {
+            problems.push(p);
+        }
+        let yrke = y_cache
+            .resolve(&resolvers.yrke, &h(YRKE), cols.get(YRKE, f))
+            .map_err(|p| problems.push(p))
+            .ok();
+        let oppgave = o_cache
+            .resolve(&resolvers.oppgave, &h(OPPGAVE), cols.get(OPPGAVE, f))
+            .map_err(|p| problems.push(p))
+            .ok();
+        let minutter = match parse_number(cols.get(MINUTTER, f)) {
+            Ok(Some(m)) if m > 0.0 && m <= 720.0 => Some(m),
+            Ok(Some(m)) => {
+                problems.push(Problem::new(
+                    &h(MINUTTER),
+                    format!("minutes must be above 0 and at most 720 (a 12-hour day), found {m}"),
+                ));
+                None
+            }
+            Ok(None) => {
+                problems.push(Problem::new(&h(MINUTTER), "missing minutes"));
+                None
+            }
+            Err(e) => {
+                problems.push(Problem::new(&h(MINUTTER), e));
+                None
+            }
+        };
+        let mut fase = None;
+        if let Some(d) = dato {
+            fase = pilot.fase_of(d);
+            if fase.is_none() {
+                let periods = pilot
+                    .perioder
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{} {}–{}",
+                            p.fase.as_str(),
+                            p.fra.format("%d.%m.%Y"),
+                            p.til.format("%d.%m.%Y")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                problems.push(
+                    Problem::new(
+                        &h(DATO),
+                        format!(
+                            "date {} is outside the pilot's periods",
+                            d.format("%d.%m.%Y")
+                        ),
+                    )
+                    .with_hint(Some(format!("`{}` runs {periods}", pilot.id))),
+                );
+            }
+        }
+        let given = cols.get(FASE, f);
+        if !is_missing(given) {
+            let g = match normalize(given).as_str() {
+                "før" | "for" => Some(Fase::For),
+                "pilot" => Some(Fase::Pilot),
+                _ => {
+                    problems.push(
+                        Problem::new(&h(FASE), format!("unknown phase `{given}`"))
+                            .with_hint(Some("expected `før` or `pilot`".into())),
+                    );
+                    None
+                }
+            };
+            if let (Some(g), Some(d)) = (g, fase)
+                && g != d
+            {
+                problems.push(Problem::new(
+                    &h(FASE),
+                    format!(
+                        "phase `{}` disagrees with the date, which falls in `{}`",
+                        g.as_str(),
+                        d.as_str()
+                    ),
+                ));
+            }
+        }
+        let id = cols.get(ID, f).trim();
+        if !id.is_empty() && !ids.insert(id.to_string()) {
+            problems.push(Problem::new(
+                &h(ID),
+                format!("repeated id `{id}` in pilot `{}`", pilot.id),
+            ));
+        }
+        if sink.reject(row, problems) {
+            continue;
+        }
+        let (
+            Some(dato),
+            Some(fase),
+            Some(foretak_id),
+            Some(enhet_id),
+            Some(yrke_id),
+            Some(oppgave_id),
+            Some(minutter),
+        ) = (dato, fase, foretak, enhet, yrke, oppgave, minutter)
+        else {
+            unreachable!("a row without problems has every required value");
+        };
+        if !pilot.enheter.is_empty()
+            && !pilot.enheter.contains(&enhet_id)
+            && !outside_units.contains(&enhet_id)
+        {
+            outside_units.push(enhet_id.clone());
+        }
+        let opt_text = |i: usize| {
+            Some(cols.get(i, f).trim())
+                .filter(|s| !is_missing(s))
+                .map(String::from)
+        };
+        out.push(LogRow {
+            pilot_id: pilot.id.clone(),
+            dato,
+            fase,
+            foretak_id,
+            enhet_id,
+            yrke_id,
+            oppgave_id,
+            minutter,
+            pasient: opt_text(PASIENT),
+            utfort_av: opt_text(UTFORT_AV),
+        });
+    }
+    if !outside_units.is_empty() {
+        warnings.push(Diagnostic::warning(
+            display,
+            format!(
+                "rows from units outside the pilot's `enheter` were kept: {}",
+                outside_units.join(", ")
+            ),
+        ));
+    }
+    Ok((out, warnings))
+}

@@ -1,0 +1,157 @@
+//! Row-level bookkeeping shared by every file kind: problems, quarantine, accounting.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::diag::Diagnostic;
+use crate::ingest::values;
+use crate::ingest::{RawRow, RawTable};
+
+/// One thing wrong with one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The column header as in the file (empty when the row as a whole is wrong).
+    pub column: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    /// A problem in `column`.
+    pub fn new(column: &str, message: impl Into<String>) -> Problem {
+        Problem {
+            column: column.to_string(),
+            message: message.into(),
+            hint: None,
+        }
+    }
+    /// With a hint.
+    pub fn with_hint(mut self, hint: Option<String>) -> Problem {
+        self.hint = hint;
+        self
+    }
+}
+
+/// One quarantined row: where, why, and its original fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRow {
+    /// The file's line.
+    pub line: u64,
+    /// Columns with problems, `, `-joined.
+    pub columns: String,
+    /// Reasons, `; `-joined.
+    pub reasons: String,
+    /// The original fields (person columns already dropped).
+    pub fields: Vec<String>,
+}
+
+/// The quarantine of one input file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QuarantineFile {
+    /// Path under the quarantine folder: the input's path with extension `.csv`.
+    pub rel: String,
+    /// The input's header (person columns dropped).
+    pub headers: Vec<String>,
+    /// The rows.
+    pub rows: Vec<QuarantineRow>,
+}
+
+/// Collects the row errors of one file.
+#[derive(Debug, Default)]
+pub struct RowSink {
+    /// The file's display path.
+    pub display: String,
+    /// Quarantined rows.
+    pub quarantine: Vec<QuarantineRow>,
+    /// One diagnostic per problem.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl RowSink {
+    /// A sink for `display`.
+    pub fn new(display: &str) -> RowSink {
+        RowSink {
+            display: display.to_string(),
+            ..RowSink::default()
+        }
+    }
+    /// Quarantine `row` for `problems` (no-op when empty). Returns true if quarantined.
+    pub fn reject(&mut self, row: &RawRow, problems: Vec<Problem>) -> bool {
+        if problems.is_empty() {
+            return false;
+        }
+        let mut columns: Vec<&str> = Vec::new();
+        for p in &problems {
+            if !p.column.is_empty() && !columns.contains(&p.column.as_str()) {
+                columns.push(&p.column);
+            }
+        }
+        self.quarantine.push(QuarantineRow {
+            line: row.line,
+            columns: columns.join(", "),
+            reasons: problems
+                .iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            fields: row.fields.clone(),
+        });
+        for p in problems {
+            let mut d = Diagnostic::row_error(&self.display, p.message).at_line(row.line);
+            if !p.column.is_empty() {
+                d = d.in_column(p.column);
+            }
+            if let Some(h) = p.hint {
+                d = d.hint(h);
+            }
+            self.diagnostics.push(d);
+        }
+        true
+    }
+}
+
+/// Problems with a row's shape: more non-empty fields than the header has columns.
+pub fn shape_problem(table: &RawTable, row: &RawRow) -> Option<Problem> {
+    let extra = row
+        .fields
+        .iter()
+        .skip(table.headers.len())
+        .filter(|f| !f.trim().is_empty())
+        .count();
+    (extra > 0).then(|| {
+        Problem::new(
+            "",
+            format!(
+                "row has {} fields, but the header has {} columns",
+                table.headers.len() + extra,
+                table.headers.len()
+            ),
+        )
+        .with_hint(Some(
+            "a value may contain the delimiter without quotes".into(),
+        ))
+    })
+}
+
+/// Memoised value parsing: exports repeat the same dates and numbers many times.
+#[derive(Debug, Default)]
+pub struct Parsers {
+    dates: HashMap<String, Result<Option<NaiveDate>, String>>,
+}
+
+impl Parsers {
+    /// Parse a date through the cache.
+    pub fn date(&mut self, s: &str) -> Result<Option<NaiveDate>, String> {
+        if let Some(r) = self.dates.get(s) {
+            return r.clone();
+        }
+        let r = values::parse_date(s);
+        if self.dates.len() < 100_000 {
+            self.dates.insert(s.to_string(), r.clone());
+        }
+        r
+    }
+}

@@ -1,0 +1,150 @@
+//! Staffing exports (data-contract §5): one unit × profession cell at a date.
+
+use crate::diag::Diagnostic;
+use crate::ingest::RawTable;
+use crate::ingest::values::parse_number;
+use crate::model::{Reference, StaffingRow, StaffingSource};
+
+use super::columns::{map_columns, opt, req};
+use super::names::{NameCache, check_unit_in_trust};
+use super::reference::Resolvers;
+use super::rows::{Parsers, Problem, RowSink, shape_problem};
+
+/// Validate one staffing export.
+pub fn validate(
+    display: &str,
+    table: &RawTable,
+    reference: &Reference,
+    resolvers: &Resolvers,
+    sink: &mut RowSink,
+) -> Result<(Vec<StaffingRow>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let specs = [
+        req("dato", &["per_dato"]),
+        req("foretak", &["helseforetak", "hf"]),
+        req("enhet", &["avdeling"]),
+        req("yrke", &["yrkesgruppe", "profesjon"]),
+        req("budsjetterte_årsverk", &["budsjett_årsverk"]),
+        req("besatte_årsverk", &["avtalte_årsverk"]),
+        opt("innleide_årsverk", &["innleie"]),
+        opt("ledige_stillinger", &[]),
+        opt("ledige_over_6_mnd", &[]),
+        opt("ansatte", &[]),
+        opt("sluttet_12_mnd", &["avganger"]),
+        opt("sykefravær_pst", &["sykefravær"]),
+    ];
+    let cols = map_columns(display, table, &specs)?;
+    let h = |i: usize| cols.header(i, table).to_string();
+    let mut warnings = Vec::new();
+    if !cols.unused.is_empty() {
+        warnings.push(
+            Diagnostic::warning(
+                display,
+                format!("unused columns: {}", cols.unused.join(", ")),
+            )
+            .at_line(table.header_line),
+        );
+    }
+    let (mut fc, mut ec, mut yc) = (
+        NameCache::default(),
+        NameCache::default(),
+        NameCache::default(),
+    );
+    let mut parsers = Parsers::default();
+    let mut out = Vec::with_capacity(table.rows.len());
+    for row in &table.rows {
+        let f = &row.fields;
+        let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
+        let dato = match parsers.date(cols.get(0, f)) {
+            Ok(Some(d)) => Some(d),
+            Ok(None) => {
+                problems.push(Problem::new(&h(0), "missing date"));
+                None
+            }
+            Err(e) => {
+                problems.push(Problem::new(&h(0), e));
+                None
+            }
+        };
+        let foretak = fc
+            .resolve(&resolvers.foretak, &h(1), cols.get(1, f))
+            .map_err(|p| problems.push(p))
+            .ok();
+        let enhet = ec
+            .resolve(&resolvers.enhet, &h(2), cols.get(2, f))
+            .map_err(|p| problems.push(p))
+            .ok();
+        if let (Some(fo), Some(en)) = (&foretak, &enhet)
+            && let Err(p) = check_unit_in_trust(reference, en, fo, &h(2))
+        {
+            problems.push(p);
+        }
+        let yrke = yc
+            .resolve(&resolvers.yrke, &h(3), cols.get(3, f))
+            .map_err(|p| problems.push(p))
+            .ok();
+        let mut num = |i: usize, required: bool| -> Option<f64> {
+            if cols.index[i].is_none() {
+                return None;
+            }
+            match parse_number(cols.get(i, f)) {
+                Ok(Some(v)) if v < 0.0 => {
+                    problems.push(Problem::new(
+                        &h(i),
+                        format!("expected a number of zero or more, found {v}"),
+                    ));
+                    None
+                }
+                Ok(Some(v)) => Some(v),
+                Ok(None) if required => {
+                    problems.push(Problem::new(&h(i), "missing value in required column"));
+                    None
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    problems.push(Problem::new(&h(i), e));
+                    None
+                }
+            }
+        };
+        let b = num(4, true);
+        let fi = num(5, true);
+        let inn = num(6, false);
+        let ledige = num(7, false);
+        let ledige6 = num(8, false);
+        let ansatte = num(9, false);
+        let sluttet = num(10, false);
+        let syk = num(11, false);
+        if let Some(s) = syk
+            && s > 100.0
+        {
+            problems.push(Problem::new(
+                &h(11),
+                format!("sick leave is a percentage, found {s}"),
+            ));
+        }
+        if sink.reject(row, problems) {
+            continue;
+        }
+        let (Some(dato), Some(foretak_id), Some(enhet_id), Some(yrke_id), Some(b), Some(fi)) =
+            (dato, foretak, enhet, yrke, b, fi)
+        else {
+            unreachable!("a row without problems has every required value");
+        };
+        out.push(StaffingRow {
+            dato,
+            foretak_id,
+            enhet_id,
+            yrke_id,
+            budsjetterte_arsverk: b,
+            besatte_arsverk: fi,
+            innleide_arsverk: inn.unwrap_or(0.0),
+            ledige_stillinger: ledige,
+            ledige_over_6_mnd: ledige6,
+            ansatte,
+            sluttet_12_mnd: sluttet,
+            sykefravaer_pst: syk,
+            kilde: StaffingSource::Hr,
+        });
+    }
+    Ok((out, warnings))
+}

@@ -1,0 +1,603 @@
+//! Survey exports and their codebooks (data-contract §6): wide exports read through the
+//! codebook beside them into [`Respondent`]s, and unit-leader staffing answers into staffing
+//! rows. Person columns are dropped before this module sees the table.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+
+use crate::diag::Diagnostic;
+use crate::ingest::RawTable;
+use crate::ingest::headers::normalize;
+use crate::ingest::values::{is_missing, parse_number};
+use crate::model::{ItemScore, Reference, Respondent, StaffingRow, StaffingSource, SurveyType};
+
+use super::names::{NameCache, check_unit_in_trust};
+use super::reference::Resolvers;
+use super::rows::{Parsers, Problem, RowSink, shape_problem};
+
+/// The challenge areas of a survey item (`omrade`).
+pub const AREAS: [&str; 9] = [
+    "kapasitet",
+    "rekruttering",
+    "beholde",
+    "oppgavedeling",
+    "kompetansebruk",
+    "teknologi",
+    "kommune",
+    "pårørende",
+    "overganger",
+];
+
+/// A column name, or a fixed value for a form sent to one unit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnOrFixed {
+    /// Read from this column.
+    Column(String),
+    /// The same value for every row.
+    Fixed {
+        /// The value.
+        fast: String,
+    },
+}
+
+/// A value label's meaning: a score, or `"mangler"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ScaleValue {
+    /// The score.
+    Score(f64),
+    /// `"mangler"`: no answer.
+    Text(String),
+}
+
+/// A `[[sporsmal]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// The export column.
+    pub kolonne: String,
+    /// Challenge area, for Likert items.
+    pub omrade: Option<String>,
+    /// `positiv` or `utfordring`.
+    pub retning: Option<String>,
+    /// A measure: `tid_andre_kunne_gjort_pst` or `vurderer_å_slutte`.
+    pub maal: Option<String>,
+    /// The item's own labels, if not the default scale.
+    pub svarskala: Option<BTreeMap<String, ScaleValue>>,
+}
+
+/// A `[[bemanning]]` entry of a unit-leader survey.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffingQuestion {
+    /// The export column.
+    pub kolonne: String,
+    /// The profession it reports.
+    pub yrke: String,
+    /// Which staffing figure: `budsjetterte_årsverk`, `besatte_årsverk`, ….
+    pub maal: String,
+}
+
+/// `<stem>.kodebok.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Codebook {
+    /// Staff or unit-leader survey.
+    #[serde(rename = "type")]
+    pub survey_type: SurveyType,
+    /// XLSX sheet.
+    pub ark: Option<String>,
+    /// The export ends with a total row.
+    #[serde(default)]
+    pub totalrad: bool,
+    /// Submission id column.
+    pub respondent: String,
+    /// Submission timestamp column.
+    pub innsendt: Option<String>,
+    /// Health trust column or fixed value.
+    pub foretak: ColumnOrFixed,
+    /// Unit column or fixed value.
+    pub enhet: ColumnOrFixed,
+    /// Profession column or fixed value.
+    pub yrke: Option<ColumnOrFixed>,
+    /// Columns to drop at read, if present.
+    #[serde(default)]
+    pub personkolonner: Vec<String>,
+    /// Default Likert labels.
+    #[serde(default)]
+    pub svarskala: BTreeMap<String, ScaleValue>,
+    /// Questions.
+    #[serde(default)]
+    pub sporsmal: Vec<Question>,
+    /// Unit-leader staffing answers.
+    #[serde(default)]
+    pub bemanning: Vec<StaffingQuestion>,
+}
+
+/// Parse and check a codebook's text.
+pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnostic>> {
+    let cb: Codebook = toml::from_str(text).map_err(|e| {
+        let mut d = Diagnostic::file_error(
+            display,
+            format!("failed to read codebook ({})", e.message().trim()),
+        );
+        if let Some(span) = e.span() {
+            d = d.at_line(line_of_offset(text, span.start));
+        }
+        vec![d]
+    })?;
+    let mut errs = Vec::new();
+    for q in &cb.sporsmal {
+        let line = line_of(text, &q.kolonne);
+        match (&q.omrade, &q.maal) {
+            (Some(o), None) => {
+                if !AREAS.contains(&normalize(o).as_str()) {
+                    errs.push(
+                        at(
+                            Diagnostic::file_error(
+                                display,
+                                format!("unknown challenge area `{o}`"),
+                            ),
+                            line,
+                        )
+                        .hint(format!("expected one of: {}", AREAS.join(", "))),
+                    );
+                }
+                match q.retning.as_deref().map(normalize).as_deref() {
+                    Some("positiv" | "utfordring") => {}
+                    Some(r) => errs.push(at(Diagnostic::file_error(display, format!("unknown `retning` `{r}`")), line).hint("expected `positiv` (agreement means less of a challenge) or `utfordring`")),
+                    None => errs.push(at(Diagnostic::file_error(display, format!("question `{}` has an `omrade` but no `retning`", q.kolonne)), line).hint("add `retning = \"positiv\"` or `retning = \"utfordring\"`")),
+                }
+            }
+            (None, Some(m)) => {
+                if !matches!(
+                    m.as_str(),
+                    "tid_andre_kunne_gjort_pst" | "vurderer_å_slutte" | "vurderer_a_slutte"
+                ) {
+                    errs.push(
+                        at(
+                            Diagnostic::file_error(display, format!("unknown measure `{m}`")),
+                            line,
+                        )
+                        .hint("expected `tid_andre_kunne_gjort_pst` or `vurderer_å_slutte`"),
+                    );
+                }
+            }
+            _ => errs.push(at(
+                Diagnostic::file_error(
+                    display,
+                    format!(
+                        "question `{}` needs exactly one of `omrade` and `maal`",
+                        q.kolonne
+                    ),
+                ),
+                line,
+            )),
+        }
+    }
+    for b in &cb.bemanning {
+        if !STAFFING_MEASURES.contains(&b.maal.as_str()) {
+            errs.push(
+                at(
+                    Diagnostic::file_error(
+                        display,
+                        format!("unknown staffing measure `{}`", b.maal),
+                    ),
+                    line_of(text, &b.kolonne),
+                )
+                .hint(format!("expected one of: {}", STAFFING_MEASURES.join(", "))),
+            );
+        }
+    }
+    if !cb.bemanning.is_empty() && cb.survey_type != SurveyType::Enhet {
+        errs.push(Diagnostic::file_error(
+            display,
+            "`[[bemanning]]` answers belong to unit-leader surveys (`type = \"enhet\"`)",
+        ));
+    }
+    if errs.is_empty() { Ok(cb) } else { Err(errs) }
+}
+
+const STAFFING_MEASURES: [&str; 8] = [
+    "budsjetterte_årsverk",
+    "besatte_årsverk",
+    "innleide_årsverk",
+    "ledige_stillinger",
+    "ledige_over_6_mnd",
+    "ansatte",
+    "sluttet_12_mnd",
+    "sykefravær_pst",
+];
+
+fn at(d: Diagnostic, line: Option<u64>) -> Diagnostic {
+    match line {
+        Some(l) => d.at_line(l),
+        None => d,
+    }
+}
+
+fn line_of_offset(text: &str, offset: usize) -> u64 {
+    text[..offset.min(text.len())].matches('\n').count() as u64 + 1
+}
+
+/// The line of a codebook that names `column` in quotes.
+fn line_of(text: &str, column: &str) -> Option<u64> {
+    let needle = format!("\"{column}\"");
+    text.find(&needle).map(|o| line_of_offset(text, o))
+}
+
+/// Find a codebook column in the header: exact after normalisation, or as a checkbox group
+/// (`q7` names `q7_1`, `q7_2`, …).
+fn find(headers: &[String], column: &str) -> Option<usize> {
+    let want = normalize(column);
+    headers.iter().position(|h| normalize(h) == want)
+}
+
+fn find_group(headers: &[String], column: &str) -> Vec<usize> {
+    let want = normalize(column);
+    headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            let n = normalize(h);
+            n.strip_prefix(&want)
+                .and_then(|r| r.strip_prefix(' '))
+                .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()) && !r.is_empty())
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Everything a validated export yields.
+#[derive(Debug, Default)]
+pub struct SurveyOutput {
+    /// Submissions.
+    pub respondents: Vec<Respondent>,
+    /// Unit-leader staffing answers.
+    pub staffing: Vec<StaffingRow>,
+    /// Warnings.
+    pub warnings: Vec<Diagnostic>,
+}
+
+enum Source {
+    Col(usize, String),
+    Fixed(String),
+    Absent,
+}
+
+/// Validate one export through its codebook. `survey` is the export's file stem.
+#[allow(clippy::too_many_arguments)]
+pub fn validate(
+    display: &str,
+    codebook_display: &str,
+    codebook_text: &str,
+    survey: &str,
+    cb: &Codebook,
+    table: &RawTable,
+    reference: &Reference,
+    resolvers: &Resolvers,
+    sink: &mut RowSink,
+) -> Result<SurveyOutput, Vec<Diagnostic>> {
+    let headers = &table.headers;
+    let mut errs = Vec::new();
+    let mut used: HashSet<usize> = HashSet::new();
+    let missing = |name: &str, errs: &mut Vec<Diagnostic>| {
+        errs.push(
+            at(
+                Diagnostic::file_error(
+                    codebook_display,
+                    format!("codebook names column `{name}`, but `{display}` has no such column"),
+                ),
+                line_of(codebook_text, name),
+            )
+            .hint(closest_header(headers, name)),
+        );
+    };
+    let source = |c: &ColumnOrFixed, errs: &mut Vec<Diagnostic>, used: &mut HashSet<usize>| match c
+    {
+        ColumnOrFixed::Fixed { fast } => Source::Fixed(fast.clone()),
+        ColumnOrFixed::Column(name) => match find(headers, name) {
+            Some(i) => {
+                used.insert(i);
+                Source::Col(i, headers[i].clone())
+            }
+            None => {
+                missing(name, errs);
+                Source::Absent
+            }
+        },
+    };
+    let foretak = source(&cb.foretak, &mut errs, &mut used);
+    let enhet = source(&cb.enhet, &mut errs, &mut used);
+    let yrke = cb
+        .yrke
+        .as_ref()
+        .map_or(Source::Absent, |y| source(y, &mut errs, &mut used));
+    let respondent = source(
+        &ColumnOrFixed::Column(cb.respondent.clone()),
+        &mut errs,
+        &mut used,
+    );
+    let innsendt = cb.innsendt.as_ref().map_or(Source::Absent, |c| {
+        source(&ColumnOrFixed::Column(c.clone()), &mut errs, &mut used)
+    });
+    let mut items: Vec<(usize, &Question)> = Vec::new();
+    for q in &cb.sporsmal {
+        match find(headers, &q.kolonne) {
+            Some(i) => {
+                used.insert(i);
+                items.push((i, q));
+            }
+            None => {
+                let group = find_group(headers, &q.kolonne);
+                if group.is_empty() {
+                    missing(&q.kolonne, &mut errs);
+                } else {
+                    used.extend(group);
+                }
+            }
+        }
+    }
+    let mut staffing_items: Vec<(usize, &StaffingQuestion, Option<String>)> = Vec::new();
+    for b in &cb.bemanning {
+        match find(headers, &b.kolonne) {
+            Some(i) => {
+                used.insert(i);
+                let y = resolvers.yrke.resolve(&b.yrke).ok().map(str::to_string);
+                if y.is_none() {
+                    errs.push(at(
+                        Diagnostic::file_error(
+                            codebook_display,
+                            format!("unknown profession `{}` in `[[bemanning]]`", b.yrke),
+                        ),
+                        line_of(codebook_text, &b.kolonne),
+                    ));
+                }
+                staffing_items.push((i, b, y));
+            }
+            None => missing(&b.kolonne, &mut errs),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let mut out = SurveyOutput::default();
+    let unused: Vec<&str> = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !used.contains(i))
+        .map(|(_, h)| h.as_str())
+        .collect();
+    if !unused.is_empty() {
+        out.warnings.push(
+            Diagnostic::warning(
+                display,
+                format!(
+                    "unused columns (no codebook key names them): {}",
+                    unused.join(", ")
+                ),
+            )
+            .at_line(table.header_line),
+        );
+    }
+    let scale_of = |q: &Question| -> BTreeMap<String, Option<f64>> {
+        q.svarskala
+            .as_ref()
+            .unwrap_or(&cb.svarskala)
+            .iter()
+            .map(|(k, v)| {
+                (
+                    normalize(k),
+                    match v {
+                        ScaleValue::Score(s) => Some(*s),
+                        ScaleValue::Text(_) => None,
+                    },
+                )
+            })
+            .collect()
+    };
+    let scales: Vec<BTreeMap<String, Option<f64>>> =
+        items.iter().map(|(_, q)| scale_of(q)).collect();
+    let (mut fc, mut ec, mut yc) = (
+        NameCache::default(),
+        NameCache::default(),
+        NameCache::default(),
+    );
+    let mut parsers = Parsers::default();
+    let mut seen_ids: HashSet<String> = HashSet::new();
+    for row in &table.rows {
+        let f = &row.fields;
+        let cell = |i: usize| f.get(i).map_or("", String::as_str).trim();
+        let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
+        let name = |src: &Source,
+                    r: &super::reference::Resolver,
+                    cache: &mut NameCache,
+                    problems: &mut Vec<Problem>|
+         -> Option<String> {
+            let (col, raw) = match src {
+                Source::Col(i, h) => (h.as_str(), cell(*i)),
+                Source::Fixed(v) => ("(fast)", v.as_str()),
+                Source::Absent => return None,
+            };
+            cache
+                .resolve(r, col, raw)
+                .map_err(|p| problems.push(p))
+                .ok()
+        };
+        let fo = name(&foretak, &resolvers.foretak, &mut fc, &mut problems);
+        let en = name(&enhet, &resolvers.enhet, &mut ec, &mut problems);
+        let yr = name(&yrke, &resolvers.yrke, &mut yc, &mut problems);
+        if let (Some(fo), Some(en)) = (&fo, &en)
+            && let Err(p) = check_unit_in_trust(
+                reference,
+                en,
+                fo,
+                match &enhet {
+                    Source::Col(_, h) => h,
+                    _ => "(fast)",
+                },
+            )
+        {
+            problems.push(p);
+        }
+        let rid = match &respondent {
+            Source::Col(i, h) => {
+                let v = cell(*i);
+                if v.is_empty() {
+                    problems.push(Problem::new(h, "missing respondent id"));
+                } else if !seen_ids.insert(v.to_string()) {
+                    problems.push(Problem::new(h, format!("duplicate respondent id `{v}`")));
+                }
+                v.to_string()
+            }
+            _ => String::new(),
+        };
+        let date = match &innsendt {
+            Source::Col(i, h) => match parsers.date(cell(*i)) {
+                Ok(d) => d,
+                Err(e) => {
+                    problems.push(Problem::new(h, e));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let mut scores = Vec::new();
+        let mut tid = None;
+        let mut slutte = None;
+        for ((i, q), scale) in items.iter().zip(&scales) {
+            let raw = cell(*i);
+            if is_missing(raw) {
+                continue;
+            }
+            let h = &headers[*i];
+            if let Some(omrade) = &q.omrade {
+                let v = match scale.get(&normalize(raw)) {
+                    Some(v) => *v,
+                    None => match parse_number(raw) {
+                        Ok(Some(x)) if (1.0..=5.0).contains(&x) => Some(x),
+                        _ => {
+                            let labels = scale.keys().cloned().collect::<Vec<_>>().join(", ");
+                            problems.push(
+                                Problem::new(h, format!("unknown answer `{raw}`")).with_hint(Some(
+                                    format!("the codebook's labels are: {labels}"),
+                                )),
+                            );
+                            continue;
+                        }
+                    },
+                };
+                if let Some(x) = v {
+                    let positive =
+                        q.retning.as_deref().map(normalize).as_deref() == Some("positiv");
+                    scores.push(ItemScore {
+                        omrade: normalize(omrade),
+                        score: if positive { 6.0 - x } else { x },
+                    });
+                }
+            } else if let Some(m) = &q.maal {
+                if m == "tid_andre_kunne_gjort_pst" {
+                    match parse_number(raw) {
+                        Ok(Some(x)) if (0.0..=100.0).contains(&x) => tid = Some(x / 100.0),
+                        Ok(Some(x)) => problems.push(Problem::new(
+                            h,
+                            format!("expected a percentage from 0 to 100, found {x}"),
+                        )),
+                        Ok(None) => {}
+                        Err(e) => problems.push(Problem::new(h, e)),
+                    }
+                } else {
+                    match normalize(raw).as_str() {
+                        "ja" | "j" | "yes" | "true" | "1" => slutte = Some(true),
+                        "nei" | "n" | "no" | "false" | "0" => slutte = Some(false),
+                        "vet ikke" => {}
+                        _ => problems.push(Problem::new(
+                            h,
+                            format!("expected `ja` or `nei`, found `{raw}`"),
+                        )),
+                    }
+                }
+            }
+        }
+        let mut staffing: BTreeMap<String, BTreeMap<&str, f64>> = BTreeMap::new();
+        for (i, b, y) in &staffing_items {
+            match parse_number(cell(*i)) {
+                Ok(Some(x)) if x >= 0.0 => {
+                    if let Some(y) = y {
+                        staffing
+                            .entry(y.clone())
+                            .or_default()
+                            .insert(b.maal.as_str(), x);
+                    }
+                }
+                Ok(Some(x)) => problems.push(Problem::new(
+                    &headers[*i],
+                    format!("expected a number of zero or more, found {x}"),
+                )),
+                Ok(None) => {}
+                Err(e) => problems.push(Problem::new(&headers[*i], e)),
+            }
+        }
+        if !staffing.is_empty() && date.is_none() {
+            problems.push(Problem::new(
+                cb.innsendt.as_deref().unwrap_or(""),
+                "staffing answers need a submission date (`innsendt`)",
+            ));
+        }
+        if sink.reject(row, problems) {
+            continue;
+        }
+        let (Some(foretak_id), Some(enhet_id)) = (fo, en) else {
+            unreachable!("a row without problems has a health trust and a unit");
+        };
+        for (yrke_id, m) in staffing {
+            let (Some(b), Some(fi), Some(dato)) = (
+                m.get("budsjetterte_årsverk"),
+                m.get("besatte_årsverk"),
+                date,
+            ) else {
+                continue;
+            };
+            out.staffing.push(StaffingRow {
+                dato,
+                foretak_id: foretak_id.clone(),
+                enhet_id: enhet_id.clone(),
+                yrke_id,
+                budsjetterte_arsverk: *b,
+                besatte_arsverk: *fi,
+                innleide_arsverk: m.get("innleide_årsverk").copied().unwrap_or(0.0),
+                ledige_stillinger: m.get("ledige_stillinger").copied(),
+                ledige_over_6_mnd: m.get("ledige_over_6_mnd").copied(),
+                ansatte: m.get("ansatte").copied(),
+                sluttet_12_mnd: m.get("sluttet_12_mnd").copied(),
+                sykefravaer_pst: m.get("sykefravær_pst").copied(),
+                kilde: StaffingSource::Survey,
+            });
+        }
+        out.respondents.push(Respondent {
+            undersokelse: survey.to_string(),
+            survey_type: cb.survey_type,
+            respondent: rid,
+            foretak_id,
+            enhet_id,
+            yrke_id: yr,
+            scores,
+            tid_andre_kunne_gjort: tid,
+            vurderer_a_slutte: slutte,
+        });
+    }
+    Ok(out)
+}
+
+fn closest_header(headers: &[String], name: &str) -> String {
+    let want = normalize(name);
+    match headers
+        .iter()
+        .min_by_key(|h| strsim::levenshtein(&normalize(h), &want))
+    {
+        Some(h) => format!("the closest column in the export is `{h}`"),
+        None => "the export has no columns".to_string(),
+    }
+}
