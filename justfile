@@ -1,0 +1,42 @@
+# tsb-report — the developer entry point. CI runs `.ci/run`, which `just ci` calls.
+
+# List the recipes.
+default:
+    @just --list
+
+# Build the report and the board briefing from data/ (release build, as the README says).
+report *ARGS:
+    cargo run --release -- build {{ARGS}}
+
+# Validate data/ only and print every problem.
+check *ARGS:
+    cargo run --release -- check {{ARGS}}
+
+# Run the tests (the README's test command).
+test *ARGS:
+    cargo test --release {{ARGS}}
+
+# Format, then lint with warnings as errors.
+lint:
+    cargo fmt --check
+    cargo clippy --release --all-targets -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt
+
+# Regenerate the bundled sample data set (data/) from the generator.
+sample:
+    cargo run --release -- sample --out data --scale 1 --seed 1
+
+# Review changed insta snapshots by accepting them (then read the diff with git).
+snap:
+    INSTA_UPDATE=always cargo test --release
+
+# Everything CI runs.
+ci:
+    bash .ci/run
+
+# Benchmarks of benchmarks.md: workloads, timings and peak memory (never in tests).
+bench:
+    bash benches/run.sh
