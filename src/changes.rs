@@ -1,0 +1,227 @@
+//! Changes since the previous successful run (report Vedlegg C): input files added, changed
+//! and removed, and the indicator values that moved.
+//!
+//! Pure: consumes the previous run's manifest inputs and indicator table (if any) and this
+//! run's; produces a [`Changes`] value that the documents print.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::indicators::{IndicatorRow, IndicatorTable, Keys};
+use crate::model::InputFile;
+
+/// One indicator value that moved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Moved {
+    /// Indicator id.
+    pub indikator: String,
+    /// Grouping.
+    pub gruppering: String,
+    /// The cell's keys.
+    pub keys: Keys,
+    /// The previous value (`None`: new cell, or suppressed then).
+    pub old: Option<f64>,
+    /// The new value (`None`: gone, or suppressed now).
+    pub new: Option<f64>,
+    /// The unit (`andel`, `årsverk`, …).
+    pub maleenhet: String,
+}
+
+impl Moved {
+    /// new − old where both are known.
+    pub fn delta(&self) -> Option<f64> {
+        Some(self.new? - self.old?)
+    }
+}
+
+/// What changed since the previous run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Changes {
+    /// No previous successful run was found.
+    pub first_run: bool,
+    /// The previous run's id.
+    pub previous_run_id: Option<String>,
+    /// Input files (paths under `data/`) new in this run.
+    pub added: Vec<String>,
+    /// Input files whose content changed.
+    pub changed: Vec<String>,
+    /// Input files gone since the previous run.
+    pub removed: Vec<String>,
+    /// Indicator values that moved, largest absolute change first (then by key).
+    pub moved: Vec<Moved>,
+}
+
+impl Changes {
+    /// True when nothing differs.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.changed.is_empty()
+            && self.removed.is_empty()
+            && self.moved.is_empty()
+    }
+}
+
+/// Compare this run with the previous one.
+pub fn compare(
+    previous: Option<(&str, &[InputFile], &IndicatorTable)>,
+    inputs: &[InputFile],
+    table: &IndicatorTable,
+) -> Changes {
+    let Some((prev_id, prev_inputs, prev_table)) = previous else {
+        return Changes {
+            first_run: true,
+            ..Changes::default()
+        };
+    };
+    let old: BTreeMap<&str, &str> = prev_inputs
+        .iter()
+        .map(|i| (i.path.as_str(), i.sha256.as_str()))
+        .collect();
+    let new: BTreeMap<&str, &str> = inputs
+        .iter()
+        .map(|i| (i.path.as_str(), i.sha256.as_str()))
+        .collect();
+    let mut c = Changes {
+        previous_run_id: Some(prev_id.to_string()),
+        ..Changes::default()
+    };
+    for (p, h) in &new {
+        match old.get(p) {
+            None => c.added.push((*p).to_string()),
+            Some(o) if o != h => c.changed.push((*p).to_string()),
+            _ => {}
+        }
+    }
+    c.removed = old
+        .keys()
+        .filter(|p| !new.contains_key(*p))
+        .map(|p| (*p).to_string())
+        .collect();
+    let (before, after) = (index(prev_table), index(table));
+    let mut moved = Vec::new();
+    for (k, r) in &after {
+        let old_v = before.get(k).and_then(|o| o.verdi);
+        if before.contains_key(k) && !same(old_v, r.verdi) || !before.contains_key(k) {
+            moved.push(Moved {
+                indikator: k.0.into(),
+                gruppering: k.1.into(),
+                keys: k.2.clone(),
+                old: old_v,
+                new: r.verdi,
+                maleenhet: r.maleenhet.clone(),
+            });
+        }
+    }
+    for (k, r) in &before {
+        if !after.contains_key(k) {
+            moved.push(Moved {
+                indikator: k.0.into(),
+                gruppering: k.1.into(),
+                keys: k.2.clone(),
+                old: r.verdi,
+                new: None,
+                maleenhet: r.maleenhet.clone(),
+            });
+        }
+    }
+    moved.sort_by(|a, b| {
+        let (da, db) = (
+            a.delta().map_or(0.0, f64::abs),
+            b.delta().map_or(0.0, f64::abs),
+        );
+        db.total_cmp(&da).then_with(|| {
+            (&a.indikator, &a.gruppering, &a.keys).cmp(&(&b.indikator, &b.gruppering, &b.keys))
+        })
+    });
+    c.moved = moved;
+    c
+}
+
+type Key<'a> = (&'a str, &'a str, &'a Keys);
+
+fn index(t: &IndicatorTable) -> BTreeMap<Key<'_>, &IndicatorRow> {
+    t.rows
+        .iter()
+        .map(|r| ((r.indikator.as_str(), r.gruppering.as_str(), &r.keys), r))
+        .collect()
+}
+
+fn same(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ind: &str, foretak: &str, v: Option<f64>) -> IndicatorRow {
+        IndicatorRow {
+            indikator: ind.into(),
+            gruppering: "foretak".into(),
+            keys: Keys {
+                foretak_id: Some(foretak.into()),
+                ..Keys::default()
+            },
+            verdi: v,
+            nedre: None,
+            ovre: None,
+            n: Some(10),
+            maleenhet: "andel".into(),
+            prikket: v.is_none(),
+        }
+    }
+
+    fn input(path: &str, sha: &str) -> InputFile {
+        InputFile {
+            path: path.into(),
+            sha256: sha.into(),
+            ..InputFile::default()
+        }
+    }
+
+    #[test]
+    fn first_run_has_no_previous() {
+        let c = compare(None, &[], &IndicatorTable::default());
+        assert!(c.first_run);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn names_added_changed_removed_files_and_moved_values() {
+        let prev_inputs = [
+            input("a.csv", "1"),
+            input("b.csv", "2"),
+            input("c.csv", "3"),
+        ];
+        let inputs = [
+            input("a.csv", "1"),
+            input("b.csv", "9"),
+            input("d.csv", "4"),
+        ];
+        let prev = IndicatorTable {
+            rows: vec![
+                row("vakansgrad", "HMR", Some(0.10)),
+                row("vakansgrad", "STO", Some(0.20)),
+            ],
+        };
+        let cur = IndicatorTable {
+            rows: vec![
+                row("vakansgrad", "HMR", Some(0.10)),
+                row("vakansgrad", "STO", Some(0.25)),
+            ],
+        };
+        let c = compare(Some(("run1", &prev_inputs, &prev)), &inputs, &cur);
+        assert!(!c.first_run);
+        assert_eq!(c.added, vec!["d.csv"]);
+        assert_eq!(c.changed, vec!["b.csv"]);
+        assert_eq!(c.removed, vec!["c.csv"]);
+        assert_eq!(c.moved.len(), 1);
+        assert_eq!(c.moved[0].keys.foretak_id.as_deref(), Some("STO"));
+        assert!((c.moved[0].delta().unwrap() - 0.05).abs() < 1e-12);
+    }
+}
