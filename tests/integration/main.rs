@@ -7,4 +7,5 @@ mod indicators;
 mod ingest;
 mod render;
 mod sample;
+mod typeset;
 mod validate;
