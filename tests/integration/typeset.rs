@@ -8,7 +8,8 @@ use tsb_report::typeset::{self, TYPST_VERSION, TypesetError, TypstJob};
 use crate::support::{Project, pdf_info};
 
 fn typst() -> typeset::Typst {
-    typeset::resolve(None, &|m| eprintln!("{m}")).expect("the pinned typst must be available or installable")
+    typeset::resolve(None, &|m| eprintln!("{m}"))
+        .expect("the pinned typst must be available or installable")
 }
 
 fn job(p: &Project, name: &str) -> TypstJob {
@@ -31,7 +32,10 @@ fn an_explicit_program_that_does_not_exist_fails_with_a_hint() {
     let err = typeset::resolve(Some(Path::new("/no/such/typst")), &|_| {}).unwrap_err();
     assert!(matches!(err, TypesetError::NotRunnable { .. }));
     let msg = err.to_string();
-    assert!(msg.contains("failed to run typst `/no/such/typst` (not found)"), "{msg}");
+    assert!(
+        msg.contains("failed to run typst `/no/such/typst` (not found)"),
+        "{msg}"
+    );
     assert!(msg.contains("hint: pass `--typst PATH`"), "{msg}");
 }
 
@@ -52,7 +56,10 @@ fn a_typst_error_surfaces_typst_message_and_keeps_the_source() {
     let err = typeset::compile(&typst(), &job(&p, "bad")).unwrap_err();
     let msg = err.to_string();
     assert!(msg.starts_with("failed to typeset"), "{msg}");
-    assert!(msg.contains("bad.typ:"), "typst's own located message is missing: {msg}");
+    assert!(
+        msg.contains("bad.typ:"),
+        "typst's own located message is missing: {msg}"
+    );
     assert!(msg.contains("error:"), "{msg}");
     assert!(p.path("bad.typ").exists());
     assert!(!p.path("bad.pdf").exists());
@@ -66,11 +73,28 @@ fn the_same_source_gives_byte_identical_pdfs_declaring_pdfa_and_pdfua() {
     typeset::compile(&t, &job(&p, "a")).unwrap();
     std::fs::rename(p.path("a.pdf"), p.path("first.pdf")).unwrap();
     typeset::compile(&t, &job(&p, "a")).unwrap();
-    assert_eq!(std::fs::read(p.path("a.pdf")).unwrap(), std::fs::read(p.path("first.pdf")).unwrap());
-    let meta = std::process::Command::new("pdfinfo").arg("-meta").arg(p.path("a.pdf")).output().unwrap();
+    assert_eq!(
+        std::fs::read(p.path("a.pdf")).unwrap(),
+        std::fs::read(p.path("first.pdf")).unwrap()
+    );
+    let meta = std::process::Command::new("pdfinfo")
+        .arg("-meta")
+        .arg(p.path("a.pdf"))
+        .output()
+        .unwrap();
     let xmp = String::from_utf8_lossy(&meta.stdout);
-    assert!(xmp.contains("pdfaid:part>2") || xmp.contains("pdfaid:part=\"2\""), "no PDF/A-2 id: {xmp}");
-    assert!(xmp.contains("pdfuaid:part>1") || xmp.contains("pdfuaid:part=\"1\""), "no PDF/UA-1 id: {xmp}");
+    assert!(
+        xmp.contains("pdfaid:part>2") || xmp.contains("pdfaid:part=\"2\""),
+        "no PDF/A-2 id: {xmp}"
+    );
+    assert!(
+        xmp.contains("pdfuaid:part>1") || xmp.contains("pdfuaid:part=\"1\""),
+        "no PDF/UA-1 id: {xmp}"
+    );
     let info = pdf_info(&p.path("a.pdf"));
-    assert!(info.lines().any(|l| l.starts_with("Title:") && l.ends_with(" Prøve")), "{info}");
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Title:") && l.ends_with(" Prøve")),
+        "{info}"
+    );
 }
