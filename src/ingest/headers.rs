@@ -3,21 +3,47 @@
 use unicode_normalization::UnicodeNormalization;
 
 /// Normalise a header or name for matching: NFC, trimmed, case-folded, with `_`, `-` and runs
-/// of whitespace treated alike (`Utført av` = `utført_av`).
+/// of whitespace treated alike (`Utført av` = `utført_av` = `UTFØRT-AV`). Zero-width
+/// characters and stray byte-order marks are dropped.
 pub fn normalize(s: &str) -> String {
-    let nfc: String = s.nfc().collect::<String>().to_lowercase();
-    let mut out = String::with_capacity(nfc.len());
+    // Decompose-compose around the lowercasing so that `A\u{30a}` and `Å` end up equal.
+    let lower: String = s.nfc().collect::<String>().to_lowercase();
+    let mut out = String::with_capacity(lower.len());
     let mut pending_space = false;
-    for c in nfc.chars() {
-        if c.is_whitespace() || c == '_' || c == '-' {
-            pending_space = !out.is_empty();
-        } else {
-            if pending_space {
-                out.push(' ');
-                pending_space = false;
+    for c in lower.nfc() {
+        match c {
+            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' => {}
+            c if c.is_whitespace() || c == '_' || c == '-' => pending_space = !out.is_empty(),
+            c => {
+                if pending_space {
+                    out.push(' ');
+                    pending_space = false;
+                }
+                out.push(c);
             }
-            out.push(c);
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn separators_case_and_spacing_are_alike() {
+        assert_eq!(normalize("Utført av"), "utført av");
+        assert_eq!(normalize("utført_av"), "utført av");
+        assert_eq!(normalize("  UTFØRT - AV  "), "utført av");
+        assert_eq!(normalize("Utført\u{a0}\tav"), "utført av");
+        assert_eq!(normalize("E-post"), "e post");
+        assert_eq!(normalize("__x__"), "x");
+    }
+
+    #[test]
+    fn composed_and_decomposed_letters_are_alike() {
+        assert_eq!(normalize("A\u{30a}rsverk"), normalize("Årsverk"));
+        assert_eq!(normalize("\u{feff}NR"), "nr");
+        assert_eq!(normalize("N\u{200b}R"), "nr");
+    }
 }

@@ -4,12 +4,19 @@
 //! Consumes bytes and the file's name; produces a `RawTable` or a file error. Detects the
 //! encoding and delimiter (data-contract §2), reads XLSX through calamine, and offers the
 //! value parsers (`values`) and the identity-number check (`pii`) that `validate` uses.
+//! Never panics on any input: every problem is a [`Diagnostic`] naming the file and, where
+//! one exists, the line.
 
+pub mod decode;
+pub mod delimited;
 pub mod headers;
 pub mod pii;
 pub mod table;
 pub mod values;
+mod xlsx;
 
+pub use decode::Encoding;
+pub use delimited::Dialect;
 pub use table::{RawRow, RawTable};
 
 use crate::diag::Diagnostic;
@@ -24,7 +31,7 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format for a file extension, if it is a table format.
+    /// The format for a file extension (without the dot, any case), if it is a table format.
     pub fn from_extension(ext: &str) -> Option<Format> {
         match ext.to_ascii_lowercase().as_str() {
             "csv" | "tsv" | "txt" => Some(Format::Delimited),
@@ -35,59 +42,26 @@ impl Format {
 }
 
 /// Read a table file. `display` names the file in diagnostics (`data/…`); `sheet` picks an
-/// XLSX sheet (default: the first).
+/// XLSX sheet (default: the first; ignored for delimited files).
 pub fn read_table(
     display: &str,
     bytes: &[u8],
     format: Format,
     sheet: Option<&str>,
 ) -> Result<RawTable, Diagnostic> {
-    let _ = sheet;
+    read_table_with_dialect(display, bytes, format, sheet).map(|(t, _)| t)
+}
+
+/// Like [`read_table`], and also say which dialect a delimited file was in (`None` for
+/// XLSX), for the manifest and for messages such as "read as Windows-1252".
+pub fn read_table_with_dialect(
+    display: &str,
+    bytes: &[u8],
+    format: Format,
+    sheet: Option<&str>,
+) -> Result<(RawTable, Option<Dialect>), Diagnostic> {
     match format {
-        Format::Delimited => {
-            // Minimal first version: UTF-8, delimiter from the header line.
-            let text = std::str::from_utf8(bytes).map_err(|e| {
-                Diagnostic::file_error(display, format!("failed to decode file ({e})"))
-            })?;
-            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-            let first = text.lines().next().unwrap_or("");
-            let delim = [b';', b'\t', b',']
-                .into_iter()
-                .max_by_key(|d| {
-                    first.bytes().filter(|b| b == d).count() * 3
-                        + if *d == b';' {
-                            2
-                        } else if *d == b'\t' {
-                            1
-                        } else {
-                            0
-                        }
-                })
-                .unwrap_or(b';');
-            let mut rdr = csv::ReaderBuilder::new()
-                .delimiter(delim)
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(text.as_bytes());
-            let mut table = RawTable::default();
-            for (i, rec) in rdr.records().enumerate() {
-                let rec = rec.map_err(|e| {
-                    Diagnostic::file_error(display, format!("failed to parse file ({e})"))
-                })?;
-                let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                let fields: Vec<String> = rec.iter().map(|s| s.trim().to_string()).collect();
-                if i == 0 {
-                    table.headers = fields;
-                    table.header_line = line;
-                } else if fields.iter().any(|f| !f.is_empty()) {
-                    table.rows.push(RawRow { line, fields });
-                }
-            }
-            Ok(table)
-        }
-        Format::Xlsx => Err(Diagnostic::file_error(
-            display,
-            "failed to read workbook (xlsx not supported yet)",
-        )),
+        Format::Delimited => delimited::read(display, bytes).map(|(t, d)| (t, Some(d))),
+        Format::Xlsx => xlsx::read(display, bytes, sheet).map(|t| (t, None)),
     }
 }

@@ -1,0 +1,287 @@
+//! Delimited text (`.csv`, `.tsv`, `.txt`) in any dialect of data-contract §2: decode once,
+//! detect the delimiter, parse with the `csv` crate, and give every record the line an editor
+//! shows for its first character.
+
+use super::decode::{Encoding, decode};
+use super::table::{RawTable, TableBuilder};
+use crate::diag::Diagnostic;
+
+/// What was detected about a delimited file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Dialect {
+    /// The character encoding.
+    pub encoding: Encoding,
+    /// The field delimiter: `;`, `,`, TAB, or what an Excel `sep=` line names.
+    pub delimiter: char,
+}
+
+/// Candidate delimiters, in tie-break order.
+const CANDIDATES: [u8; 3] = [b';', b'\t', b','];
+/// How many records after the header the delimiter check looks at.
+const LOOKAHEAD: usize = 20;
+
+/// Read a delimited file into a table and say which dialect it was in.
+pub(crate) fn read(display: &str, bytes: &[u8]) -> Result<(RawTable, Dialect), Diagnostic> {
+    let (text, encoding) = decode(bytes).map_err(|e| {
+        Diagnostic::file_error(display, format!("failed to decode file ({})", e.reason))
+            .at_line(e.line)
+            .hint("save the file again as \"CSV UTF-8\" from Excel")
+    })?;
+    let text: &str = &text;
+
+    // The first non-blank line: an Excel `sep=` line, or the header.
+    let (mut start, mut start_line) = first_non_blank(text, 0, 1);
+    if start >= text.len() {
+        return Err(
+            Diagnostic::file_error(display, "failed to read table (the file is empty)")
+                .hint("export the data again with column names in the first line"),
+        );
+    }
+    let mut delimiter = None;
+    let first_line = text[start..].split('\n').next().unwrap_or("").trim();
+    if let Some(sep) = first_line.strip_prefix("sep=") {
+        let mut chars = sep.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && c.is_ascii()
+            && c != '"'
+        {
+            delimiter = Some(c as u8);
+            let next = start
+                + text[start..]
+                    .find('\n')
+                    .map_or(text.len() - start, |i| i + 1);
+            (start, start_line) = first_non_blank(text, next, start_line + 1);
+        }
+    }
+    let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(&text[start..]));
+    let dialect = Dialect {
+        encoding,
+        delimiter: char::from(delimiter),
+    };
+    let table = parse(display, &text[start..], start_line, delimiter)?;
+    Ok((table, dialect))
+}
+
+/// Skip lines holding only whitespace, from byte `at` on line `line`; the byte and line of
+/// the first other line (or the end).
+fn first_non_blank(text: &str, mut at: usize, mut line: u64) -> (usize, u64) {
+    while at < text.len() {
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        if !text[at..end].trim().is_empty() {
+            return (at, line);
+        }
+        at = end + 1;
+        line += 1;
+    }
+    (text.len(), line)
+}
+
+/// Count the candidate delimiters outside quotes in each of the first records of `text`.
+/// A quote opens a quoted field only at the start of a line or right after a candidate.
+fn count_per_record(text: &str, max_records: usize) -> Vec<[usize; 3]> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut counts = [0usize; 3];
+    let mut i = 0;
+    let mut field_start = true;
+    let mut blank = true;
+    while i < b.len() && out.len() < max_records {
+        let c = b[i];
+        if c == b'"' && field_start {
+            // Skip the quoted field, `""` being an escaped quote.
+            i += 1;
+            while i < b.len() {
+                if b[i] == b'"' {
+                    if b.get(i + 1) == Some(&b'"') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            blank = false;
+            field_start = false;
+            i += 1;
+            continue;
+        }
+        if c == b'\n' {
+            if !blank {
+                out.push(counts);
+            }
+            counts = [0; 3];
+            blank = true;
+            field_start = true;
+        } else if let Some(k) = CANDIDATES.iter().position(|&d| d == c) {
+            counts[k] += 1;
+            field_start = true;
+            blank = false;
+        } else {
+            field_start = false;
+            if !c.is_ascii_whitespace() {
+                blank = false;
+            }
+        }
+        i += 1;
+    }
+    if !blank && out.len() < max_records {
+        out.push(counts);
+    }
+    out
+}
+
+/// The delimiter of a file whose header starts `text`: among the candidates that occur in
+/// the header outside quotes, the one whose count the most following records repeat, then
+/// the most frequent in the header, then `;` before TAB before `,`. `;` when none occurs.
+fn detect_delimiter(text: &str) -> u8 {
+    let records = count_per_record(text, LOOKAHEAD + 1);
+    let Some(header) = records.first() else {
+        return b';';
+    };
+    let mut best: Option<(usize, usize, usize)> = None; // (agreeing records, count, index)
+    for k in 0..CANDIDATES.len() {
+        if header[k] == 0 {
+            continue;
+        }
+        let agree = records[1..].iter().filter(|r| r[k] == header[k]).count();
+        let better = match best {
+            None => true,
+            Some((a, n, _)) => (agree, header[k]) > (a, n),
+        };
+        if better {
+            best = Some((agree, header[k], k));
+        }
+    }
+    best.map_or(b';', |(_, _, k)| CANDIDATES[k])
+}
+
+/// Parse `text` (starting with the header, on line `first_line`) with the `csv` crate.
+fn parse(
+    display: &str,
+    text: &str,
+    first_line: u64,
+    delimiter: u8,
+) -> Result<RawTable, Diagnostic> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .buffer_capacity(1 << 16)
+        .from_reader(text.as_bytes());
+    let mut builder = TableBuilder::new(display);
+    let mut record = csv::StringRecord::new();
+    let mut last_start = 0usize;
+    let mut last_line = first_line;
+    loop {
+        let more = rdr.read_record(&mut record).map_err(|e| {
+            let line = e
+                .position()
+                .map_or(first_line, |p| first_line + p.line() - 1);
+            Diagnostic::file_error(display, format!("failed to parse file ({e})")).at_line(line)
+        })?;
+        if !more {
+            break;
+        }
+        // The reader's position is where it started reading: skip the blank lines it ate.
+        let (byte, line) = record
+            .position()
+            .map_or((0, 1), |p| (p.byte() as usize, p.line()));
+        let skipped = text.as_bytes()[byte.min(text.len())..]
+            .iter()
+            .take_while(|&&b| b == b'\n')
+            .count();
+        last_start = byte + skipped;
+        last_line = first_line + line - 1 + skipped as u64;
+        builder.push(last_line, record.len(), |i| record.get(i).unwrap_or(""))?;
+    }
+    if let Some(open) = unclosed_quote(&text.as_bytes()[last_start.min(text.len())..], delimiter) {
+        let line = last_line + count_newlines(&text.as_bytes()[last_start..last_start + open]);
+        return Err(Diagnostic::file_error(
+            display,
+            "failed to parse file (a quoted cell starts here and is never closed, so every line after it would be lost)",
+        )
+        .at_line(line)
+        .hint("a cell that starts with `\"` must end with `\"`; remove the stray quote or close it"));
+    }
+    builder.finish()
+}
+
+fn count_newlines(b: &[u8]) -> u64 {
+    b.iter().filter(|&&c| c == b'\n').count() as u64
+}
+
+/// The offset of the opening quote when `record` (the last record, to the end of the file)
+/// ends inside a quoted field that spans lines; follows csv-core's rules (a quote opens a
+/// quoted field only at the start of a field).
+fn unclosed_quote(record: &[u8], delimiter: u8) -> Option<usize> {
+    let mut i = 0;
+    let mut field_start = true;
+    while i < record.len() {
+        let c = record[i];
+        if c == b'"' && field_start {
+            let open = i;
+            i += 1;
+            let mut closed = false;
+            while i < record.len() {
+                if record[i] == b'"' {
+                    if record.get(i + 1) == Some(&b'"') {
+                        i += 2;
+                        continue;
+                    }
+                    closed = true;
+                    break;
+                }
+                i += 1;
+            }
+            if !closed {
+                return record[open..].contains(&b'\n').then_some(open);
+            }
+            field_start = false;
+        } else if c == b'\n' {
+            return None; // the record ended
+        } else {
+            field_start = c == delimiter;
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_from_the_header_outside_quotes() {
+        assert_eq!(detect_delimiter("a;b;c\n"), b';');
+        assert_eq!(detect_delimiter("a\tb\tc\n"), b'\t');
+        assert_eq!(detect_delimiter("a,b,c\n"), b',');
+        assert_eq!(detect_delimiter("\"a;b;c\",d\n"), b',');
+        assert_eq!(detect_delimiter("\"a\nb;c;d\",e\n"), b',');
+        assert_eq!(detect_delimiter("navn\n"), b';');
+        assert_eq!(detect_delimiter(""), b';');
+    }
+
+    #[test]
+    fn ties_go_semicolon_then_tab_then_comma() {
+        assert_eq!(detect_delimiter("a;b,c\n"), b';');
+        assert_eq!(detect_delimiter("a\tb,c\n"), b'\t');
+        assert_eq!(detect_delimiter("a;b\tc\n"), b';');
+    }
+
+    #[test]
+    fn commas_in_question_texts_do_not_win_over_the_real_delimiter() {
+        let text = "Hvor mange, omtrent, i snitt?;Svar\n1,5;ja\n2;nei\n";
+        assert_eq!(detect_delimiter(text), b';');
+        let tsv = "NR\tHvem, hva, hvor?\tA, B\n1\tx\ty\n";
+        assert_eq!(detect_delimiter(tsv), b'\t');
+    }
+
+    #[test]
+    fn unclosed_quotes_are_found_only_when_they_swallow_lines() {
+        assert_eq!(unclosed_quote(b"1;\"abc\n2;3\n", b';'), Some(2));
+        assert_eq!(unclosed_quote(b"1;\"abc", b';'), None);
+        assert_eq!(unclosed_quote(b"1;\"a\"\"b\"\n", b';'), None);
+        assert_eq!(unclosed_quote(b"1;5\"\n2", b';'), None);
+    }
+}

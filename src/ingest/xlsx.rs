@@ -1,0 +1,199 @@
+//! Excel workbooks (`.xlsx`) through calamine: one sheet into a [`RawTable`], each cell as
+//! text the same value parsers read (data-contract §2 "XLSX").
+//!
+//! Cells become text as follows: text cells stay text (so `2,75` typed as text reaches
+//! `parse_number` instead of being dropped by calamine's number helper); numbers are rounded
+//! to the 15 significant digits Excel shows and written in their shortest form (`2.75`,
+//! `12`); date cells become `yyyy-mm-dd`, or `yyyy-mm-ddTHH:MM:SS` when they carry a time
+//! (rounded to the second); time-only cells `HH:MM:SS`; durations `H:MM:SS` (hours may pass
+//! 24); booleans `true`/`false`; error cells their error text (`#DIV/0!`).
+
+use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use calamine::{Data, Reader, Xlsx};
+
+use super::headers::normalize;
+use super::table::{RawTable, TableBuilder};
+use crate::diag::Diagnostic;
+
+/// Read one sheet (the first unless `sheet` names one) of the workbook in `bytes`.
+pub(crate) fn read(
+    display: &str,
+    bytes: &[u8],
+    sheet: Option<&str>,
+) -> Result<RawTable, Diagnostic> {
+    // calamine is not known to panic on bad input, but the contract is "never panic".
+    match catch_unwind(AssertUnwindSafe(|| read_inner(display, bytes, sheet))) {
+        Ok(result) => result,
+        Err(_) => Err(Diagnostic::file_error(
+            display,
+            "failed to read workbook (the file is damaged)",
+        )
+        .hint("open the file in Excel and save it again as .xlsx")),
+    }
+}
+
+fn read_inner(display: &str, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable, Diagnostic> {
+    if !bytes.starts_with(b"PK") {
+        let mut d = Diagnostic::file_error(
+            display,
+            "failed to open workbook (the file is not an .xlsx workbook)",
+        );
+        d = if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+            d.hint("this looks like an old .xls workbook; open it in Excel and save it as .xlsx")
+        } else {
+            d.hint("if this is a CSV file, give it the extension .csv")
+        };
+        return Err(d);
+    }
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
+        Diagnostic::file_error(
+            display,
+            format!("failed to open workbook ({})", lower_first(&e.to_string())),
+        )
+        .hint("open the file in Excel and save it again as .xlsx")
+    })?;
+    let names = wb.sheet_names();
+    let name = match sheet {
+        None => names.first().cloned().ok_or_else(|| {
+            Diagnostic::file_error(display, "failed to read workbook (it has no sheets)")
+        })?,
+        Some(wanted) => names
+            .iter()
+            .find(|n| n.as_str() == wanted)
+            .or_else(|| names.iter().find(|n| normalize(n) == normalize(wanted)))
+            .cloned()
+            .ok_or_else(|| {
+                let list = names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Diagnostic::file_error(
+                    display,
+                    format!("failed to find sheet `{wanted}` (the workbook has {list})"),
+                )
+                .hint("set `ark` in the codebook to one of these sheet names")
+            })?,
+    };
+    let range = wb.worksheet_range(&name).map_err(|e| {
+        Diagnostic::file_error(
+            display,
+            format!(
+                "failed to read sheet `{name}` ({})",
+                lower_first(&e.to_string())
+            ),
+        )
+        .hint("open the file in Excel and save it again as .xlsx")
+    })?;
+    let mut builder = TableBuilder::new(display);
+    let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
+    let mut cells: Vec<String> = Vec::new();
+    for (i, row) in range.rows().enumerate() {
+        cells.clear();
+        cells.extend(row.iter().map(cell_text));
+        builder.push(first_row + i as u64 + 1, cells.len(), |j| &cells[j])?;
+    }
+    builder.finish().map_err(|d| {
+        Diagnostic::file_error(
+            display,
+            format!("failed to read sheet `{name}` (it holds no header row, only empty cells)"),
+        )
+        .hint(d.hints.first().cloned().unwrap_or_default())
+    })
+}
+
+/// calamine's messages start with a capital; ours are lowercase.
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// One cell as text, by the rules in the module docs.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => number_text(*f),
+        Data::Bool(b) => b.to_string(),
+        Data::Error(e) => e.to_string(),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::DateTime(dt) => {
+            let serial = dt.as_f64();
+            if dt.is_duration() || (0.0..1.0).contains(&serial) {
+                duration_text(serial)
+            } else {
+                match dt.as_datetime() {
+                    Some(t) => datetime_text(t),
+                    None => number_text(serial),
+                }
+            }
+        }
+    }
+}
+
+/// A number rounded to 15 significant digits, in its shortest form (`2.75`, `12`, `0`).
+pub(crate) fn number_text(f: f64) -> String {
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
+    if rounded == 0.0 {
+        return "0".to_string();
+    }
+    rounded.to_string()
+}
+
+/// A date, with the time when it is not midnight, rounded to the second.
+fn datetime_text(t: chrono::NaiveDateTime) -> String {
+    use chrono::Timelike;
+    let t = if t.nanosecond() >= 500_000_000 {
+        t.with_nanosecond(0).unwrap_or(t) + chrono::Duration::seconds(1)
+    } else {
+        t.with_nanosecond(0).unwrap_or(t)
+    };
+    if t.time() == chrono::NaiveTime::MIN {
+        t.format("%Y-%m-%d").to_string()
+    } else {
+        t.format("%Y-%m-%dT%H:%M:%S").to_string()
+    }
+}
+
+/// A fraction of days as `H:MM:SS` (hours zero-padded to two digits), rounded to the second.
+fn duration_text(days: f64) -> String {
+    let secs = (days * 86_400.0).round();
+    if !secs.is_finite() || secs.abs() > 1e12 {
+        return number_text(days);
+    }
+    let sign = if secs < 0.0 { "-" } else { "" };
+    let s = secs.abs() as u64;
+    format!("{sign}{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_shortest_at_excel_precision() {
+        assert_eq!(number_text(2.75), "2.75");
+        assert_eq!(number_text(12.0), "12");
+        assert_eq!(number_text(-0.0), "0");
+        assert_eq!(number_text(0.1 + 0.2), "0.3");
+        assert_eq!(number_text(2.7499999999999996), "2.75");
+        assert_eq!(number_text(1234567.125), "1234567.125");
+        assert_eq!(number_text(1e-7), "0.0000001");
+    }
+
+    #[test]
+    fn times_and_durations() {
+        assert_eq!(duration_text(0.5), "12:00:00");
+        assert_eq!(duration_text(1.25), "30:00:00");
+        assert_eq!(duration_text(0.000_011_574), "00:00:01");
+    }
+}
