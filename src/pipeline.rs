@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 
 use crate::config::BuildConfig;
 use crate::diag::{Diagnostic, DiagnosticFormat, Severity};
-use crate::indicators::{self, IndicatorSettings, IndicatorTable};
+use crate::indicators::{self, IndicatorSettings};
 use crate::manifest::{self, Manifest};
 use crate::render::{self, RenderInput, ReportMeta, Templates};
 use crate::typeset::{self, TypstJob};
