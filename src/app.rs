@@ -88,6 +88,17 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
                     );
                     Ok(EXIT_DATA)
                 }
+                Outcome::Built(report) if report.up_to_date => {
+                    if !quiet {
+                        eprintln!(
+                            "nothing changed since the last build; the report is up to date:"
+                        );
+                        for p in &report.pdfs {
+                            println!("{}", p.display());
+                        }
+                    }
+                    Ok(EXIT_OK)
+                }
                 Outcome::Built(report) => {
                     if !quiet {
                         pipeline::print_diagnostics(

@@ -7,7 +7,9 @@
 use std::fmt::Write as _;
 
 /// How bad a problem is, in the terms of data-contract §8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The whole file cannot be used; `check` and `build` exit 1.
@@ -19,7 +21,7 @@ pub enum Severity {
 }
 
 /// One problem, located as precisely as the input allows.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// How bad it is.
     pub severity: Severity,

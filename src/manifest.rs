@@ -27,6 +27,9 @@ pub struct Manifest {
     pub inputs: Vec<InputFile>,
     /// Files written, relative to the output folder.
     pub outputs: Vec<String>,
+    /// Per PDF: the hash of the sources and typst version it was compiled from.
+    #[serde(default)]
+    pub documents: BTreeMap<String, String>,
     /// Milliseconds per stage.
     pub timings_ms: BTreeMap<String, u64>,
 }

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 
 use crate::config::BuildConfig;
 use crate::diag::{Diagnostic, DiagnosticFormat, Severity};
-use crate::indicators::{self, IndicatorSettings};
+use crate::indicators::{self, IndicatorSettings, IndicatorTable};
 use crate::manifest::{self, Manifest};
 use crate::render::{self, RenderInput, ReportMeta, Templates};
 use crate::typeset::{self, TypstJob};
@@ -40,6 +40,8 @@ pub struct BuildReport {
     pub diagnostics: Vec<Diagnostic>,
     /// The manifest written.
     pub manifest: Manifest,
+    /// Nothing had changed: nothing was rewritten.
+    pub up_to_date: bool,
 }
 
 /// Stage timings, in order.
@@ -114,67 +116,192 @@ fn quarantine_csv(q: &QuarantineFile) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// Run `build`: every stage, then write the outputs. `say` receives progress lines.
+/// What the documents are built from: the validated, suppressed indicator table and the
+/// facts around it. Cached in `output/.cache/analyse.json`, keyed by the inputs' hashes and the
+/// settings that change numbers, so a prose-only change skips validation and indicators.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Analysis {
+    /// Hash of everything the numbers depend on.
+    pub data_key: String,
+    /// Per-file accounting.
+    pub inputs: Vec<crate::model::InputFile>,
+    /// Row errors and warnings of the validation.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The data is the synthetic sample.
+    pub is_sample: bool,
+    /// The newest date in the data.
+    pub date: Option<chrono::NaiveDate>,
+    /// Reference tables and pilots (names and descriptions for the documents).
+    pub dataset: crate::model::Dataset,
+    /// The indicator table.
+    pub table: IndicatorTable,
+}
+
+const CACHE_DIR: &str = ".cache";
+const ANALYSIS_CACHE: &str = "analyse.json";
+
+/// Hash of what the numbers depend on: every input file, the settings that change values,
+/// and the tool version.
+fn data_key(inventory: &discover::Inventory, cfg: &BuildConfig) -> String {
+    let mut s = String::new();
+    for f in &inventory.files {
+        s.push_str(&f.rel);
+        s.push('\0');
+        s.push_str(&f.sha256);
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "k={}\nmaks={}\ntool={}\n",
+        cfg.settings.prikking.k,
+        cfg.settings.validering.maks_karantene_andel,
+        env!("CARGO_PKG_VERSION")
+    ));
+    crate::discover::sha256_hex(s.as_bytes())
+}
+
+fn hash_templates(templates: &Templates) -> String {
+    let mut s = String::new();
+    for (k, v) in templates {
+        s.push_str(k);
+        s.push('\0');
+        s.push_str(v);
+        s.push('\0');
+    }
+    crate::discover::sha256_hex(s.as_bytes())
+}
+
+/// Hash of the rendered build folder: a document is recompiled only when this changes.
+fn hash_rendered(files: &BTreeMap<String, Vec<u8>>) -> String {
+    let mut s = Vec::new();
+    for (k, v) in files {
+        s.extend_from_slice(k.as_bytes());
+        s.push(0);
+        s.extend_from_slice(crate::discover::sha256_hex(v).as_bytes());
+        s.push(b'\n');
+    }
+    crate::discover::sha256_hex(&s)
+}
+
+/// Run `build`: every stage that is out of date, then write the outputs. `say` receives
+/// progress lines.
 pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     let mut timer = Timer::default();
     timer.lap("");
     let inventory = discover::discover(&cfg.data)?;
-    timer.lap("discover");
-    let validated = validate::validate(&inventory, &cfg.settings.validering);
-    timer.lap("validate");
-    if validated.has_file_errors() {
-        return Ok(Outcome::InvalidData(validated.diagnostics));
-    }
-    let table = indicators::compute(
-        &validated.dataset,
-        &IndicatorSettings {
-            k: cfg.settings.prikking.k,
-        },
-    )?;
-    timer.lap("indicators");
-
     let templates = match &cfg.templates {
         Some(dir) => load_templates(dir)?,
         None => render::builtin_templates(),
     };
-    let templates_sha = {
-        let mut s = String::new();
-        for (k, v) in &templates {
-            s.push_str(k);
-            s.push('\0');
-            s.push_str(v);
-            s.push('\0');
-        }
-        crate::discover::sha256_hex(s.as_bytes())
-    };
+    timer.lap("discover");
     let typst = typeset::resolve(cfg.typst.as_deref(), say)?;
     timer.lap("typst_resolve");
 
-    let data_version = manifest::data_version(&validated.inputs);
-    let date = data_date(&validated);
+    let data_key = data_key(&inventory, cfg);
+    let templates_sha = hash_templates(&templates);
+    let tool_version = env!("CARGO_PKG_VERSION").to_string();
+    let run_id = crate::discover::sha256_hex(
+        format!(
+            "{data_key}\0{templates_sha}\0{}\0{tool_version}\0{}\0final={}",
+            cfg.settings_text, typst.version, cfg.is_final
+        )
+        .as_bytes(),
+    )[..16]
+        .to_string();
+    let manifest_path = cfg.out.join("manifest.json");
+    let previous = std::fs::read_to_string(&manifest_path)
+        .ok()
+        .and_then(|t| Manifest::parse(&t));
+
+    // Nothing changed and every output is still there: nothing to do.
+    if let Some(prev) = &previous
+        && prev.run_id == run_id
+        && prev.outputs.iter().all(|o| cfg.out.join(o).is_file())
+    {
+        let cached = read_analysis(&cfg.out).filter(|a| a.data_key == data_key);
+        if let Some(a) = cached {
+            timer.lap("up_to_date");
+            let pdfs = prev.documents.keys().map(|d| cfg.out.join(d)).collect();
+            return Ok(Outcome::Built(Box::new(BuildReport {
+                pdfs,
+                diagnostics: a.diagnostics,
+                manifest: prev.clone(),
+                up_to_date: true,
+            })));
+        }
+    }
+
+    let previous_analysis = read_analysis(&cfg.out);
+    let (analysis, quarantine) = match previous_analysis
+        .as_ref()
+        .filter(|a| a.data_key == data_key)
+    {
+        Some(a) => (a.clone(), None),
+        None => {
+            let validated = validate::validate(&inventory, &cfg.settings.validering);
+            timer.lap("validate");
+            if validated.has_file_errors() {
+                return Ok(Outcome::InvalidData(validated.diagnostics));
+            }
+            let table = indicators::compute(
+                &validated.dataset,
+                &IndicatorSettings {
+                    k: cfg.settings.prikking.k,
+                },
+            )?;
+            timer.lap("indicators");
+            let date = data_date(&validated);
+            let mut dataset = validated.dataset;
+            // The documents take names and descriptions only; numbers come from the table.
+            dataset.logs = Vec::new();
+            dataset.staffing = Vec::new();
+            dataset.respondents = Vec::new();
+            let a = Analysis {
+                data_key: data_key.clone(),
+                inputs: validated.inputs,
+                diagnostics: validated.diagnostics,
+                is_sample: validated.is_sample,
+                date,
+                dataset,
+                table,
+            };
+            (a, Some(validated.quarantine))
+        }
+    };
+    let changes = crate::changes::compare(
+        previous
+            .as_ref()
+            .zip(previous_analysis.as_ref())
+            .map(|(m, a)| (m.run_id.as_str(), a.inputs.as_slice(), &a.table)),
+        &analysis.inputs,
+        &analysis.table,
+    );
+
+    let data_version = manifest::data_version(&analysis.inputs);
     let meta = ReportMeta {
         title: cfg.settings.rapport.tittel.clone(),
         subtitle: cfg.settings.rapport.undertittel.clone(),
         author: cfg.settings.rapport.fra.clone(),
-        date,
+        date: analysis.date,
         data_version: data_version.clone(),
-        is_sample: validated.is_sample,
+        is_sample: analysis.is_sample,
         is_final: cfg.is_final,
         k: cfg.settings.prikking.k,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        tool_version: tool_version.clone(),
         typst_version: typst.version.clone(),
         settings_text: cfg.settings_text.clone(),
     };
     let input = RenderInput {
-        table: &table,
-        dataset: &validated.dataset,
-        inputs: &validated.inputs,
+        table: &analysis.table,
+        dataset: &analysis.dataset,
+        inputs: &analysis.inputs,
         meta: &meta,
     };
+    let _ = &changes;
     let rendered = render::render(&input, &templates)?;
     timer.lap("render");
 
-    // Typeset into the build folder and temporary PDFs beside the final ones.
+    // Typeset into temporary PDFs beside the final ones; skip documents whose sources and
+    // tools are unchanged since the PDF on disk was made.
     let build_dir = cfg.out.join("build");
     fsx::remove_dir_all(&build_dir)?;
     for (rel, bytes) in &rendered.files {
@@ -182,13 +309,41 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     }
     let build_abs = std::fs::canonicalize(&build_dir)
         .with_context(|| format!("failed to resolve `{}`", build_dir.display()))?;
-    let timestamp = date
+    let timestamp = analysis
+        .date
         .and_then(|d| d.and_hms_opt(12, 0, 0))
         .map_or(0, |d| d.and_utc().timestamp());
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut documents = BTreeMap::new();
     let mut typst_warnings = Vec::new();
     for doc in &rendered.documents {
         let target = cfg.out.join(&doc.pdf);
+        // A document depends on its own main source and every shared file, not on the other
+        // documents' main sources: a prose change in one template recompiles one PDF.
+        let own: BTreeMap<String, Vec<u8>> = rendered
+            .files
+            .iter()
+            .filter(|(name, _)| {
+                **name == doc.source || !rendered.documents.iter().any(|d| d.source == **name)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let sources_hash = crate::discover::sha256_hex(
+            format!(
+                "{}\0{}\0{timestamp}\0{}",
+                hash_rendered(&own),
+                typst.version,
+                doc.source
+            )
+            .as_bytes(),
+        );
+        documents.insert(doc.pdf.clone(), sources_hash.clone());
+        let unchanged = previous.as_ref().and_then(|p| p.documents.get(&doc.pdf))
+            == Some(&sources_hash)
+            && target.is_file();
+        if unchanged {
+            continue;
+        }
         let tmp = cfg.out.join(format!(
             ".{}.tmp-{}",
             doc.pdf.replace('/', "_"),
@@ -201,6 +356,9 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             creation_timestamp: timestamp,
             font_paths: Vec::new(),
         };
+        if let Some(parent) = tmp.parent() {
+            fsx::create_dir_all(parent)?;
+        }
         match typeset::compile(&typst, &job) {
             Ok(w) => {
                 if !w.trim().is_empty() {
@@ -224,68 +382,61 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     // Everything succeeded: move the outputs into place.
     let mut outputs = Vec::new();
     let exp_dir = cfg.out.join("indikatorer");
-    fsx::write_atomic(
-        &exp_dir.join("indikatorer.csv"),
-        indicators::export::to_csv(&table),
-    )?;
-    fsx::write_atomic(
-        &exp_dir.join("indikatorer.parquet"),
-        indicators::export::to_parquet(&table)?,
-    )?;
+    if quarantine.is_some() || !exp_dir.join("indikatorer.csv").is_file() {
+        fsx::write_atomic(
+            &exp_dir.join("indikatorer.csv"),
+            indicators::export::to_csv(&analysis.table),
+        )?;
+        fsx::write_atomic(
+            &exp_dir.join("indikatorer.parquet"),
+            indicators::export::to_parquet(&analysis.table)?,
+        )?;
+    }
     outputs.push("indikatorer/indikatorer.csv".to_string());
     outputs.push("indikatorer/indikatorer.parquet".to_string());
-    write_quarantine(&cfg.out, &validated.quarantine)?;
-    outputs.extend(
-        validated
-            .quarantine
-            .iter()
-            .map(|q| format!("karantene/{}", q.rel)),
-    );
+    if let Some(q) = &quarantine {
+        write_quarantine(&cfg.out, q)?;
+        fsx::write_atomic(
+            &cfg.out.join(CACHE_DIR).join(ANALYSIS_CACHE),
+            serde_json::to_vec(&analysis)?,
+        )?;
+    }
     let mut pdfs = Vec::new();
     for (tmp, target) in staged {
         fsx::rename(&tmp, &target)?;
-        outputs.push(
-            target
-                .strip_prefix(&cfg.out)
-                .unwrap_or(&target)
-                .display()
-                .to_string(),
-        );
-        pdfs.push(target);
+    }
+    for doc in &rendered.documents {
+        outputs.push(doc.pdf.clone());
+        pdfs.push(cfg.out.join(&doc.pdf));
     }
     timer.lap("write");
-    let manifest_path = cfg.out.join("manifest.json");
-    let previous = std::fs::read_to_string(&manifest_path)
-        .ok()
-        .and_then(|t| Manifest::parse(&t));
-    let run_id = crate::discover::sha256_hex(
-        format!(
-            "{data_version}\0{}\0{templates_sha}\0{}\0{}",
-            cfg.settings_text, meta.tool_version, typst.version
-        )
-        .as_bytes(),
-    )[..16]
-        .to_string();
     let manifest = Manifest {
         run_id,
         previous_run_id: previous.map(|p| p.run_id),
         data_version,
-        tool_version: meta.tool_version.clone(),
+        tool_version,
         typst_version: typst.version.clone(),
         settings: cfg.settings_text.clone(),
         templates_sha256: templates_sha,
-        inputs: validated.inputs.clone(),
+        inputs: analysis.inputs.clone(),
         outputs,
+        documents,
         timings_ms: timer.times,
     };
     fsx::write_atomic(&manifest_path, manifest.to_json())?;
-    let mut diagnostics = validated.diagnostics;
+    let mut diagnostics = analysis.diagnostics;
     diagnostics.extend(typst_warnings);
     Ok(Outcome::Built(Box::new(BuildReport {
         pdfs,
         diagnostics,
         manifest,
+        up_to_date: false,
     })))
+}
+
+fn read_analysis(out: &Path) -> Option<Analysis> {
+    let bytes = std::fs::read(out.join(CACHE_DIR).join(ANALYSIS_CACHE)).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Replace the quarantine folder with this run's quarantined rows.
