@@ -21,8 +21,13 @@ workloads=("region:1")
 
 measure() { # label, then the command; prints "label | wall s | peak MB"
   local label=$1; shift
-  /usr/bin/time -v "$@" >/dev/null 2>"$WORK/time.log" || { echo "failed: $*"; tail -20 "$WORK/time.log"; exit 1; }
-  local wall rss
+  /usr/bin/time -v "$@" >/dev/null 2>"$WORK/time.log" || true
+  local wall rss code
+  code=$(awk -F': ' '/Exit status/ {print $2}' "$WORK/time.log")
+  # `check` exits 1 when the data has row errors (the sample plants a few); anything else fails.
+  if [ "$code" != 0 ] && ! { [ "$code" = 1 ] && [ "$label" = "check alone" ]; }; then
+    echo "failed ($code): $*"; tail -20 "$WORK/time.log"; exit 1
+  fi
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$WORK/time.log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.log")
   printf '| %-28s | %8.2f s | %8.0f MB |\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)"
@@ -55,7 +60,7 @@ for w in "${workloads[@]}"; do
   measure "one new 5 000-row log file" "$BIN" build --quiet
   printf '\nEn setning endret for benchmark.\n' >> report-templates/rapport.typ.j2
   measure "prose-only template change" "$BIN" build --quiet
-  measure "check alone" "$BIN" check --quiet || true
+  measure "check alone" "$BIN" check --quiet
   echo
   echo "per-stage timings of the last build (manifest.json, ms):"
   jq -r '.timings_ms | to_entries[] | "  \(.key): \(.value)"' output/manifest.json
