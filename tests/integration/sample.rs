@@ -162,6 +162,60 @@ fn sample_bundled_data_matches_scale_1_seed_1() {
     assert!(header.iter().any(|h| h == "Navn"));
     assert!(header.iter().any(|h| h == "E-postadresse"));
     assert!(range.height() > 700);
+    // the planted errors sit where EKSEMPELDATA.md says they do
+    let note = String::from_utf8(t["EKSEMPELDATA.md"].clone()).expect("utf-8");
+    let planted: Vec<&str> = note
+        .lines()
+        .filter(|l| l.starts_with("- `piloter/") && l.contains(", linje "))
+        .collect();
+    assert_eq!(planted.len(), 4, "{note}");
+    for l in planted {
+        let file = l.split('`').nth(1).expect("file");
+        let line: usize = l
+            .split("linje ")
+            .nth(1)
+            .and_then(|x| x.split(',').next())
+            .expect("line")
+            .parse()
+            .expect("n");
+        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&t[file]);
+        let text = if file.ends_with(".csv") && std::str::from_utf8(&t[file]).is_ok() {
+            String::from_utf8(t[file].clone()).expect("utf-8")
+        } else {
+            text.into_owned()
+        };
+        let row = text.lines().nth(line - 1).expect("line exists");
+        assert!(
+            [
+                "LAR Trondhiem",
+                ";abc;",
+                "04.07.2025",
+                "Poliklinikk rus Moldde"
+            ]
+            .iter()
+            .any(|m| row.contains(m)),
+            "{file}:{line}: {row}"
+        );
+    }
+
+    // erfaringskonsulent-poliklinikk: the new profession appears only in the pilot phase
+    let mut minutes = [[0.0f64; 2]; 2];
+    for (path, bytes) in &t {
+        if !path.starts_with("piloter/erfaringskonsulent-poliklinikk/") || !path.ends_with(".csv") {
+            continue;
+        }
+        let mut rd = csv::Reader::from_reader(bytes.as_slice());
+        for r in rd.records() {
+            let r = r.expect("record");
+            let (Ok(m), fase) = (r[6].parse::<f64>(), usize::from(&r[3] == "pilot")) else {
+                continue;
+            };
+            minutes[fase][usize::from(&r[4] == "erfaringskonsulent")] += m;
+        }
+    }
+    assert_eq!(minutes[0][1], 0.0);
+    let share = minutes[1][1] / (minutes[1][0] + minutes[1][1]);
+    assert!((0.05..0.25).contains(&share), "{share}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
