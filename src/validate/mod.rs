@@ -493,7 +493,7 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
                     Ok(out) => {
                         if acc.close(f, &t, sink, out.warnings) {
                             ds.respondents.extend(out.respondents);
-                            survey_staffing.extend(out.staffing);
+                            survey_staffing.extend(out.staffing.into_iter().map(|s| (f.display.clone(), s)));
                         }
                     }
                 }
@@ -516,9 +516,9 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
         .filter(|s| s.kilde == StaffingSource::Hr)
         .map(|s| (s.enhet_id.clone(), s.yrke_id.clone(), s.dato))
         .collect();
-    for s in survey_staffing {
+    for (display, s) in survey_staffing {
         if hr.contains(&(s.enhet_id.clone(), s.yrke_id.clone(), s.dato)) {
-            acc.out.diagnostics.push(Diagnostic::warning("data/undersokelser", format!(
+            acc.out.diagnostics.push(Diagnostic::warning(display, format!(
                 "unit-leader staffing for `{}` × `{}` on {} is also in an HR export; the HR figure is used",
                 s.enhet_id, s.yrke_id, s.dato
             )));
