@@ -1,10 +1,88 @@
-//! `tsb-report init`: a new report project that builds out of the box.
+//! `tsb-report init DIR`: a new report project that builds out of the box.
+//!
+//! Writes the data folders with the region's reference tables, `tsb-report.toml` with every
+//! setting at its default (commented), the built-in templates to edit, and examples of a
+//! codebook and a `pilot.toml` beside the data folder (inside it they would be read as data).
 
 use std::path::Path;
 
 use anyhow::{Result, bail};
 
-/// Create a report project in `dir`.
+use crate::fsx;
+
+/// The settings file `init` writes: every key at its default, with what it does.
+pub const SETTINGS_TEMPLATE: &str = r#"# tsb-report settings. Keys are ASCII (TOML bare keys); values can hold any text.
+
+[rapport]
+tittel = "Riktig person til riktig oppgave til riktig tid i TSB"
+undertittel = "Sluttrapport fra prosjektet i Helse Midt-Norge"
+fra = "Prosjektsekretariatet"
+
+[prikking]
+# Cells built from fewer than k respondents (or k distinct staff in logs) are suppressed.
+# May be raised, never set below 3.
+k = 5
+
+[validering]
+# A file with more quarantined rows than this share (and at least 3) is refused.
+maks_karantene_andel = 0.05
+"#;
+
+const EXAMPLE_CODEBOOK: &str = r#"# Example codebook: copy it beside a survey export as <export name>.kodebok.toml
+# (for instance data/undersokelser/ansattundersokelse-2026.kodebok.toml) and edit the column names.
+type = "ansatt"                  # "ansatt" (staff survey) or "enhet" (unit-leader survey)
+respondent = "NR"
+innsendt = "Opprettet"
+foretak = "Hvilket helseforetak jobber du i?"
+enhet = "Enhet"
+yrke = "Yrkesgruppe"
+personkolonner = ["E-post", "E-postadresse", "Navn"]
+
+[svarskala]
+"Helt uenig" = 1
+"Uenig" = 2
+"Verken enig eller uenig" = 3
+"Enig" = 4
+"Helt enig" = 5
+"Vet ikke" = "mangler"
+
+[[sporsmal]]
+kolonne = "Vi har nok ansatte til å gi pasientene et forsvarlig tilbud"
+omrade = "kapasitet"
+retning = "positiv"
+
+[[sporsmal]]
+kolonne = "Vurderer du å slutte i løpet av det neste året?"
+maal = "vurderer_å_slutte"
+"#;
+
+const EXAMPLE_PILOT: &str = r#"# Example pilot description: copy it to data/piloter/<pilot-id>/pilot.toml and put the
+# pilot's activity logs (CSV or XLSX) in the same folder.
+id = "lar-sykepleier"
+navn = "Sykepleierkoordinert LAR-oppfølging"
+beskrivelse = "Sykepleiere overtar oppfølgingen av LAR-pasienter mellom legekonsultasjonene."
+foretak = ["STO"]
+enheter = ["STO-LAR"]
+nye_roller = ["sykepleier"]
+
+[[periode]]
+fase = "før"
+fra = 2025-01-06
+til = 2025-03-02
+
+[[periode]]
+fase = "pilot"
+fra = 2025-03-03
+til = 2025-06-29
+
+[[arbeidsflyt]]
+steg = "Oppfølging av LAR-pasient mellom konsultasjoner"
+oppgave = "lar"
+fra = "legespesialist"
+til = "sykepleier"
+"#;
+
+/// Create a report project in `dir` (which must be absent or empty).
 pub fn init(dir: &Path) -> Result<()> {
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         bail!(
@@ -12,5 +90,47 @@ pub fn init(dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    bail!("`init` is not implemented yet")
+    let data = dir.join("data");
+    crate::sample::reference::write(&data)?;
+    for sub in ["bemanning", "undersokelser", "piloter"] {
+        fsx::create_dir_all(&data.join(sub))?;
+    }
+    fsx::write(&dir.join("tsb-report.toml"), SETTINGS_TEMPLATE)?;
+    fsx::write(
+        &dir.join("eksempler/ansattundersokelse.kodebok.toml"),
+        EXAMPLE_CODEBOOK,
+    )?;
+    fsx::write(&dir.join("eksempler/pilot.toml"), EXAMPLE_PILOT)?;
+    fsx::write(&dir.join(".gitignore"), "/output\n")?;
+    for (name, text) in crate::render::builtin_templates() {
+        fsx::write(&dir.join("report-templates").join(name), text)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    #[test]
+    fn the_settings_template_parses_to_the_defaults() {
+        assert_eq!(
+            Settings::parse(SETTINGS_TEMPLATE, "tsb-report.toml").unwrap(),
+            Settings::default()
+        );
+    }
+
+    #[test]
+    fn the_settings_file_rejects_unknown_keys_and_k_below_3() {
+        let err = Settings::parse("[prikking]\nk = 2\n", "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("never be below 3"), "{err}");
+        let err = format!(
+            "{:#}",
+            Settings::parse("[rapport]\ntitel = \"x\"\n", "x.toml").unwrap_err()
+        );
+        assert!(err.contains("unknown field `titel`"), "{err}");
+    }
 }

@@ -493,7 +493,8 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
                     Ok(out) => {
                         if acc.close(f, &t, sink, out.warnings) {
                             ds.respondents.extend(out.respondents);
-                            survey_staffing.extend(out.staffing.into_iter().map(|s| (f.display.clone(), s)));
+                            survey_staffing
+                                .extend(out.staffing.into_iter().map(|s| (f.display.clone(), s)));
                         }
                     }
                 }
