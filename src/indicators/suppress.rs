@@ -1,0 +1,181 @@
+//! Disclosure control (indicators.md §5): secondary suppression by exact linear algebra.
+//!
+//! A family is one indicator's cells that are tied together by additive relations
+//! (region = Σ foretak, …). Each relation says `total − Σ parts = 0` for the additive
+//! quantities behind a published value (its numerator and its `n`). If the cells in
+//! `hidden` are unknown and all others known, a hidden cell's value can be derived exactly
+//! iff its unit vector lies in the row space of the relation matrix restricted to the
+//! hidden columns, i.e. iff the reduced row echelon form of that matrix has a row that is
+//! a multiple of the unit vector.
+
+const TOL: f64 = 1e-9;
+
+/// One additive relation: `(cell, coefficient)` pairs whose weighted sum is zero.
+pub type Relation = Vec<(usize, f64)>;
+
+/// For each cell, whether it is hidden and yet derivable from the known (non-hidden) cells
+/// through `relations`.
+pub fn derivable(n_cells: usize, relations: &[Relation], hidden: &[bool]) -> Vec<bool> {
+    let cols: Vec<usize> = (0..n_cells).filter(|c| hidden[*c]).collect();
+    let mut index = vec![usize::MAX; n_cells];
+    for (j, c) in cols.iter().enumerate() {
+        index[*c] = j;
+    }
+    let mut m: Vec<Vec<f64>> = relations
+        .iter()
+        .map(|rel| {
+            let mut row = vec![0.0; cols.len()];
+            for (c, a) in rel {
+                if hidden[*c] {
+                    row[index[*c]] += a;
+                }
+            }
+            row
+        })
+        .filter(|row| row.iter().any(|x| x.abs() > TOL))
+        .collect();
+    // Gauss–Jordan elimination with partial pivoting.
+    let mut r = 0;
+    for j in 0..cols.len() {
+        if r == m.len() {
+            break;
+        }
+        let Some(p) = (r..m.len())
+            .filter(|i| m[*i][j].abs() > TOL)
+            .max_by(|a, b| m[*a][j].abs().total_cmp(&m[*b][j].abs()))
+        else {
+            continue;
+        };
+        m.swap(r, p);
+        let piv = m[r][j];
+        m[r].iter_mut().for_each(|x| *x /= piv);
+        for i in 0..m.len() {
+            if i != r && m[i][j].abs() > TOL {
+                let f = m[i][j];
+                let (src, dst) = if i < r {
+                    let (a, b) = m.split_at_mut(r);
+                    (&b[0], &mut a[i])
+                } else {
+                    let (a, b) = m.split_at_mut(i);
+                    (&a[r], &mut b[0])
+                };
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d -= f * s;
+                    if d.abs() <= TOL {
+                        *d = 0.0;
+                    }
+                }
+            }
+        }
+        r += 1;
+    }
+    let mut out = vec![false; n_cells];
+    for row in &m[..r] {
+        let mut nz = row.iter().enumerate().filter(|(_, x)| x.abs() > TOL);
+        if let (Some((j, _)), None) = (nz.next(), nz.next()) {
+            out[cols[j]] = true;
+        }
+    }
+    out
+}
+
+/// One cell of a family.
+#[derive(Debug, Clone)]
+pub(crate) struct Cell {
+    /// The grouping the cell belongs to.
+    pub(crate) grp: &'static str,
+    /// The cell's coordinates within the family: (dimension, value); `None` = missing.
+    pub(crate) dims: Vec<(&'static str, Option<String>)>,
+    /// The published row, or `None` for a cell that is never published (e.g. the
+    /// respondents without a profession): such a cell is always hidden.
+    pub(crate) row: Option<usize>,
+    /// The count behind the cell: the greedy choice suppresses the smallest first.
+    pub(crate) n: u64,
+}
+
+/// Cells tied together by additive relations.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Family {
+    /// The cells.
+    pub(crate) cells: Vec<Cell>,
+    /// The relations between them.
+    pub(crate) relations: Vec<Relation>,
+}
+
+impl Family {
+    /// Relations `total = Σ parts` for each `(total grouping, part grouping)` pair: a part
+    /// belongs to a total when it agrees on every dimension of the total.
+    pub(crate) fn new(cells: Vec<Cell>, pairs: &[(&str, &str)]) -> Family {
+        let mut relations = Vec::new();
+        for (tg, pg) in pairs {
+            for (t, tc) in cells.iter().enumerate().filter(|(_, c)| c.grp == *tg) {
+                let mut rel: Relation = vec![(t, 1.0)];
+                for (p, pc) in cells.iter().enumerate().filter(|(_, c)| c.grp == *pg) {
+                    if tc.dims.iter().all(|d| pc.dims.contains(d)) {
+                        rel.push((p, -1.0));
+                    }
+                }
+                if rel.len() > 1 {
+                    relations.push(rel);
+                }
+            }
+        }
+        Family { cells, relations }
+    }
+
+    /// Extend `suppressed` (indexed by row) until no cell that needs protection can be
+    /// derived. Needs protection: a published row already suppressed on entry (primary)
+    /// and an unpublished cell with `n < k`.
+    pub(crate) fn protect(&self, suppressed: &mut [bool], k: u64) {
+        let nc = self.cells.len();
+        let mut hidden: Vec<bool> = self
+            .cells
+            .iter()
+            .map(|c| c.row.is_none_or(|r| suppressed[r]))
+            .collect();
+        let needs: Vec<bool> = self
+            .cells
+            .iter()
+            .map(|c| match c.row {
+                Some(r) => suppressed[r],
+                None => c.n < k,
+            })
+            .collect();
+        loop {
+            let d = derivable(nc, &self.relations, &hidden);
+            let Some(c) = (0..nc).find(|c| needs[*c] && d[*c]) else {
+                break;
+            };
+            let Some(pick) = self.candidate(c, &hidden) else {
+                break; // everything publishable is hidden already
+            };
+            hidden[pick] = true;
+        }
+        for (cell, h) in self.cells.iter().zip(&hidden) {
+            if let (Some(r), true) = (cell.row, *h) {
+                suppressed[r] = true;
+            }
+        }
+    }
+
+    /// The published cell with the smallest `n` sharing a relation with `c`; failing that,
+    /// one sharing a relation with any hidden cell; failing that, any published cell.
+    fn candidate(&self, c: usize, hidden: &[bool]) -> Option<usize> {
+        let open = |i: &usize| !hidden[*i] && self.cells[*i].row.is_some();
+        let best = |it: &mut dyn Iterator<Item = usize>| {
+            it.filter(open).min_by_key(|i| (self.cells[*i].n, *i))
+        };
+        let touching = |pred: &dyn Fn(usize) -> bool| -> Option<usize> {
+            best(
+                &mut self
+                    .relations
+                    .iter()
+                    .filter(|rel| rel.iter().any(|(i, _)| pred(*i)))
+                    .flat_map(|rel| rel.iter().map(|(i, _)| *i)),
+            )
+        };
+        touching(&|i| i == c)
+            .or_else(|| touching(&|i| hidden[i]))
+            .or_else(|| best(&mut (0..self.cells.len())))
+    }
+}
