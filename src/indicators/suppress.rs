@@ -123,9 +123,10 @@ impl Family {
         Family { cells, relations }
     }
 
-    /// Extend `suppressed` (indexed by row) until no cell that needs protection can be
-    /// derived. Needs protection: a published row already suppressed on entry (primary)
-    /// and an unpublished cell with `n < k`.
+    /// Extend `suppressed` (indexed by row) until no hidden cell can be derived: neither a
+    /// published row suppressed on entry (primary), nor one suppressed here (secondary),
+    /// nor an unpublished cell with `n < k`. Unpublished cells with `n ≥ k` may be derivable
+    /// (they are never shown and pass the primary rule).
     pub(crate) fn protect(&self, suppressed: &mut [bool], k: u64) {
         let nc = self.cells.len();
         let mut hidden: Vec<bool> = self
@@ -133,17 +134,10 @@ impl Family {
             .iter()
             .map(|c| c.row.is_none_or(|r| suppressed[r]))
             .collect();
-        let needs: Vec<bool> = self
-            .cells
-            .iter()
-            .map(|c| match c.row {
-                Some(r) => suppressed[r],
-                None => c.n < k,
-            })
-            .collect();
+        let guarded = |c: &Cell| c.row.is_some() || c.n < k;
         loop {
             let d = derivable(nc, &self.relations, &hidden);
-            let Some(c) = (0..nc).find(|c| needs[*c] && d[*c]) else {
+            let Some(c) = (0..nc).find(|c| hidden[*c] && d[*c] && guarded(&self.cells[*c])) else {
                 break;
             };
             let Some(pick) = self.candidate(c, &hidden) else {
@@ -158,24 +152,40 @@ impl Family {
         }
     }
 
-    /// The published cell with the smallest `n` sharing a relation with `c`; failing that,
-    /// one sharing a relation with any hidden cell; failing that, any published cell.
+    /// The published cell to suppress next to protect `c`: among the published cells
+    /// sharing a relation with `c` (failing that, with any hidden cell; failing that, any
+    /// published cell), by ascending `n`, the first whose suppression alone makes `c`
+    /// underivable; if none does, the one with the smallest `n`.
     fn candidate(&self, c: usize, hidden: &[bool]) -> Option<usize> {
-        let open = |i: &usize| !hidden[*i] && self.cells[*i].row.is_some();
-        let best = |it: &mut dyn Iterator<Item = usize>| {
-            it.filter(open).min_by_key(|i| (self.cells[*i].n, *i))
+        let open = |i: usize| !hidden[i] && self.cells[i].row.is_some();
+        let tier = |pred: &dyn Fn(usize) -> bool| -> Vec<usize> {
+            let mut v: Vec<usize> = self
+                .relations
+                .iter()
+                .filter(|rel| rel.iter().any(|(i, _)| pred(*i)))
+                .flat_map(|rel| rel.iter().map(|(i, _)| *i))
+                .filter(|i| open(*i))
+                .collect();
+            v.sort_by_key(|i| (self.cells[*i].n, *i));
+            v.dedup();
+            v
         };
-        let touching = |pred: &dyn Fn(usize) -> bool| -> Option<usize> {
-            best(
-                &mut self
-                    .relations
-                    .iter()
-                    .filter(|rel| rel.iter().any(|(i, _)| pred(*i)))
-                    .flat_map(|rel| rel.iter().map(|(i, _)| *i)),
-            )
-        };
-        touching(&|i| i == c)
-            .or_else(|| touching(&|i| hidden[i]))
-            .or_else(|| best(&mut (0..self.cells.len())))
+        let mut order = tier(&|i| i == c);
+        if order.is_empty() {
+            order = tier(&|i| hidden[i]);
+        }
+        if order.is_empty() {
+            order = (0..self.cells.len()).filter(|i| open(*i)).collect();
+            order.sort_by_key(|i| (self.cells[*i].n, *i));
+        }
+        let mut trial = hidden.to_vec();
+        for &i in &order {
+            trial[i] = true;
+            if !derivable(self.cells.len(), &self.relations, &trial)[c] {
+                return Some(i);
+            }
+            trial[i] = false;
+        }
+        order.first().copied()
     }
 }

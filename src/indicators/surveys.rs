@@ -170,7 +170,10 @@ fn emit(
     k: u64,
     draft: &mut Draft,
 ) -> Result<()> {
-    let sums: Vec<&str> = specs.iter().flat_map(|s| [s.num, s.cnt]).collect();
+    let mut sums: Vec<&str> = specs.iter().flat_map(|s| [s.num, s.cnt]).collect();
+    sums.sort_unstable();
+    sums.dedup();
+    let at = |c: &str| sums.iter().position(|s| *s == c).expect("sum column");
     let mut fams: BTreeMap<(&str, GroupKey), Vec<Cell>> = BTreeMap::new();
     for (grp, names) in groups {
         let mut all: Vec<&str> = base.to_vec();
@@ -197,9 +200,9 @@ fn emit(
                 dims.push((dim, v.clone()));
             }
             let complete = gk.iter().all(Option::is_some);
-            for (j, spec) in specs.iter().enumerate() {
-                let num = g.sums[2 * j];
-                let n = g.sums[2 * j + 1].round() as u64;
+            for spec in specs {
+                let num = g.sums[at(spec.num)];
+                let n = g.sums[at(spec.cnt)].round() as u64;
                 if n == 0 {
                     continue;
                 }
