@@ -6,6 +6,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::frames::{FrameBuilder, Group, GroupKey, group_sum, some};
+use super::surveys::cmp_opt;
 use super::{Draft, Keys, new_row};
 use crate::model::{Dataset, StaffingRow};
 
@@ -167,6 +168,11 @@ fn canonical(rows: &mut [&StaffingRow]) {
             .then(a.budsjetterte_arsverk.total_cmp(&b.budsjetterte_arsverk))
             .then(a.besatte_arsverk.total_cmp(&b.besatte_arsverk))
             .then(a.innleide_arsverk.total_cmp(&b.innleide_arsverk))
+            .then(cmp_opt(a.ledige_stillinger, b.ledige_stillinger))
+            .then(cmp_opt(a.ledige_over_6_mnd, b.ledige_over_6_mnd))
+            .then(cmp_opt(a.ansatte, b.ansatte))
+            .then(cmp_opt(a.sluttet_12_mnd, b.sluttet_12_mnd))
+            .then(cmp_opt(a.sykefravaer_pst, b.sykefravaer_pst))
     });
 }
 

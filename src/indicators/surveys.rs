@@ -66,7 +66,21 @@ fn mean(_: &str, _: &Keys, num: f64, n: u64) -> Option<f64> {
     Some(num / n as f64)
 }
 
+/// Total order on optional floats (`None` first).
+pub(crate) fn cmp_opt(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        _ => a.is_some().cmp(&b.is_some()),
+    }
+}
+
 fn canonical(rs: &mut [&Respondent]) {
+    let scores = |r: &Respondent| {
+        r.scores
+            .iter()
+            .map(|s| (s.omrade.clone(), s.score.to_bits()))
+            .collect::<Vec<_>>()
+    };
     rs.sort_by(|a, b| {
         (
             &a.undersokelse,
@@ -82,6 +96,10 @@ fn canonical(rs: &mut [&Respondent]) {
                 &b.enhet_id,
                 &b.yrke_id,
             ))
+            .then(a.survey_type.cmp(&b.survey_type))
+            .then(a.vurderer_a_slutte.cmp(&b.vurderer_a_slutte))
+            .then(cmp_opt(a.tid_andre_kunne_gjort, b.tid_andre_kunne_gjort))
+            .then_with(|| scores(a).cmp(&scores(b)))
     });
 }
 

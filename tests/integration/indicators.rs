@@ -1130,3 +1130,141 @@ fn indicators_parquet_is_deterministic_and_typed() {
     assert_eq!(df.column("prikket").unwrap().dtype(), &DataType::Boolean);
     assert_eq!(df.column("dato").unwrap().dtype(), &DataType::Date);
 }
+
+fn performer_logs() -> Dataset {
+    let mut logs = Vec::new();
+    for (fase, date) in [(Fase::For, "2026-01-05"), (Fase::Pilot, "2026-03-05")] {
+        for i in 0..6 {
+            let who = format!("a{i}");
+            let yrke = if i % 2 == 0 { "spes" } else { "spl" };
+            logs.push(log(
+                fase,
+                date,
+                "A-1",
+                yrke,
+                "t_dok",
+                30.0,
+                Some(&format!("pa{i}")),
+                Some(&who),
+            ));
+        }
+        for i in 0..2 {
+            let who = format!("b{i}");
+            logs.push(log(
+                fase,
+                date,
+                "B-1",
+                "spes",
+                "t_beh",
+                40.0,
+                Some(&format!("pb{i}")),
+                Some(&who),
+            ));
+        }
+    }
+    Dataset {
+        reference: reference(),
+        pilots: vec![pilot()],
+        logs,
+        ..Dataset::default()
+    }
+}
+
+#[test]
+fn indicators_log_cells_with_few_performers_are_suppressed() {
+    let t = compute(&performer_logs(), &IndicatorSettings::default()).unwrap();
+    let pf = |f: &str, fase: &str| Keys {
+        foretak_id: Some(f.into()),
+        ..ph(fase)
+    };
+    for id in [
+        "riktig_niva_andel",
+        "overkvalifisert_andel",
+        "kommunesamarbeid_andel",
+    ] {
+        // Eight performers in the pilot as a whole: published.
+        assert!(!row(&t, id, "pilot", &ph("før")).prikket, "{id}");
+        assert!(!row(&t, id, "pilot", &ph("endring")).prikket, "{id}");
+        // Two in B: primary; A would give B away as pilot − A: secondary.
+        for fase in ["før", "pilot", "endring"] {
+            let b = row(&t, id, "pilot_foretak", &pf("B", fase));
+            assert!(
+                b.prikket && b.verdi.is_none() && b.n.is_none(),
+                "{id} B {fase}"
+            );
+            assert!(
+                row(&t, id, "pilot_foretak", &pf("A", fase)).prikket,
+                "{id} A {fase}"
+            );
+        }
+    }
+    // Freed specialist time rests on the whole pilot cell: eight performers per phase.
+    assert!(!row(&t, "frigjort_spesialisttid", "pilot", &ph("endring")).prikket);
+    // Per level: three performers each at levels 2 and 4 in documentation: both primary;
+    // the area total (six) stays published.
+    let o = |lvl: u8| Keys {
+        omrade: Some("dokumentasjon".into()),
+        kompetanseniva: Some(lvl),
+        ..ph("før")
+    };
+    assert!(
+        row(
+            &t,
+            "minutter_per_omrade",
+            "pilot_område_kompetansenivå",
+            &o(2)
+        )
+        .prikket
+    );
+    assert!(
+        row(
+            &t,
+            "minutter_per_omrade",
+            "pilot_område_kompetansenivå",
+            &o(4)
+        )
+        .prikket
+    );
+    let total = Keys {
+        omrade: Some("dokumentasjon".into()),
+        ..ph("før")
+    };
+    close(
+        val(&t, "minutter_per_omrade", "pilot_område", &total),
+        180.0,
+    );
+    // Without `utført_av` the performer rule does not apply.
+    let t = compute(&logs_only(), &IndicatorSettings::default()).unwrap();
+    assert!(t.rows.iter().all(|r| !r.prikket));
+}
+
+#[test]
+fn indicators_unit_leader_survey_under_its_own_key() {
+    let mut ds = dataset();
+    for i in 0..3 {
+        let mut r = resp(&format!("l{i}"), "A-1", None, &[5.0, 4.0], None, None);
+        r.undersokelse = "leder2026".into();
+        r.survey_type = SurveyType::Enhet;
+        ds.respondents.push(r);
+    }
+    let t = compute(&ds, &k3()).unwrap();
+    let k = Keys {
+        undersokelse: Some("leder2026".into()),
+        omrade: Some("kapasitet".into()),
+        ..keys()
+    };
+    close(val(&t, "utfordring_score", "region", &k), 4.5);
+    close(val(&t, "utfordring_andel", "region", &k), 1.0);
+    // The staff survey is not pooled with it, and a leader survey has no response rate.
+    close(
+        val(&t, "utfordring_score", "region", &area(keys())),
+        30.0 / 9.0,
+    );
+    assert!(
+        t.rows.iter().all(|r| !(r.indikator == "svarprosent"
+            && r.keys.undersokelse.as_deref() == Some("leder2026")))
+    );
+    let top = t.topp_utfordringer("ans2026", "A-1");
+    assert_eq!(top.len(), 1);
+    close(top[0].verdi.unwrap(), 9.5 / 3.0);
+}
