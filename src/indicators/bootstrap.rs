@@ -93,11 +93,12 @@ pub fn ratio_change(
     reps.into_iter().map(interval).collect()
 }
 
-/// One day of units (patients): each unit id with its flags that day.
-pub type UnitDay = Vec<(usize, Vec<bool>)>;
+/// One day of units (patients): each unit id with its flags that day as a bit mask
+/// (bit `f` = flag `f`).
+pub type UnitDay = Vec<(usize, u32)>;
 
 /// Intervals for `pilot − før` of the share of units with each flag among units seen,
-/// resampling whole days within each phase; `n_units` bounds the unit ids.
+/// resampling whole days within each phase; `n_units` bounds the unit ids, `n_flags ≤ 32`.
 pub fn unit_share_change(
     before: &[UnitDay],
     after: &[UnitDay],
@@ -110,9 +111,11 @@ pub fn unit_share_change(
     }
     let mut rng = SplitMix64::new(seed);
     let mut reps: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); n_flags];
-    // Stamps instead of clearing: a unit counts once per resample and phase.
+    // Stamps instead of clearing: a unit counts once per resample and phase, and a day
+    // drawn twice adds nothing (the statistic depends on the set of days only).
     let mut seen = vec![0u32; n_units];
-    let mut flagged = vec![vec![0u32; n_units]; n_flags];
+    let mut mask = vec![0u32; n_units];
+    let mut day_seen = vec![0u32; before.len().max(after.len())];
     let mut stamp = 0u32;
     for _ in 0..RESAMPLES {
         let mut shares = [vec![0.0; n_flags], vec![0.0; n_flags]];
@@ -121,15 +124,22 @@ pub fn unit_share_change(
             let mut units = 0u64;
             let mut counts = vec![0u64; n_flags];
             for _ in 0..days.len() {
-                for (u, flags) in &days[rng.below(days.len())] {
+                let d = rng.below(days.len());
+                if day_seen[d] == stamp {
+                    continue;
+                }
+                day_seen[d] = stamp;
+                for (u, m) in &days[d] {
                     if seen[*u] != stamp {
                         seen[*u] = stamp;
+                        mask[*u] = 0;
                         units += 1;
                     }
-                    for (f, on) in flags.iter().enumerate() {
-                        if *on && flagged[f][*u] != stamp {
-                            flagged[f][*u] = stamp;
-                            counts[f] += 1;
+                    let new = m & !mask[*u];
+                    if new != 0 {
+                        mask[*u] |= new;
+                        for (f, c) in counts.iter_mut().enumerate() {
+                            *c += u64::from((new >> f) & 1);
                         }
                     }
                 }

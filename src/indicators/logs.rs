@@ -405,10 +405,11 @@ pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()
                 key[2].as_deref().unwrap_or(""),
                 key[3].as_deref().unwrap_or(""),
             );
-            unit_days[ph]
-                .entry(day)
-                .or_default()
-                .push((u, flags.iter().map(|f| *f > 0.0).collect()));
+            let mask = flags
+                .iter()
+                .enumerate()
+                .fold(0u32, |m, (f, v)| m | (u32::from(*v > 0.0) << f));
+            unit_days[ph].entry(day).or_default().push((u, mask));
         }
         let [b, a] = unit_days.map(|m| m.into_values().collect::<Vec<_>>());
         let cis = unit_share_change(&b, &a, FLAGS.len(), ids.len(), seed);
