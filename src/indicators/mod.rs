@@ -110,6 +110,15 @@ fn disclose(draft: Draft, k: u64) -> IndicatorTable {
         }
     }
     for (row, s) in rows.iter_mut().zip(&suppressed) {
+        // −0 prints as "-0": publish plain zero.
+        for v in [&mut row.verdi, &mut row.nedre, &mut row.ovre]
+            .into_iter()
+            .flatten()
+        {
+            if *v == 0.0 {
+                *v = 0.0;
+            }
+        }
         if *s {
             row.prikket = true;
             row.verdi = None;

@@ -189,3 +189,91 @@ impl Family {
         order.first().copied()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(grp: &'static str, dims: &[(&'static str, &str)], row: Option<usize>, n: u64) -> Cell {
+        Cell {
+            grp,
+            dims: dims
+                .iter()
+                .map(|(d, v)| (*d, Some((*v).to_owned())))
+                .collect(),
+            row,
+            n,
+        }
+    }
+
+    #[test]
+    fn derivable_finds_a_difference() {
+        // t = a + b + c; t, a, b known: c derivable; with b hidden too, neither.
+        let rels = vec![vec![(0, 1.0), (1, -1.0), (2, -1.0), (3, -1.0)]];
+        assert_eq!(
+            derivable(4, &rels, &[false, false, false, true]),
+            [false, false, false, true]
+        );
+        assert_eq!(derivable(4, &rels, &[false, false, true, true]), [false; 4]);
+    }
+
+    #[test]
+    fn protect_hides_a_partner_of_a_small_cell() {
+        // region (20) = A (12) + B (8); A = A1 (9) + A2 (3). A2 is primary.
+        let cells = vec![
+            cell("region", &[], Some(0), 20),
+            cell("foretak", &[("f", "A")], Some(1), 12),
+            cell("foretak", &[("f", "B")], Some(2), 8),
+            cell("enhet", &[("f", "A"), ("e", "A1")], Some(3), 9),
+            cell("enhet", &[("f", "A"), ("e", "A2")], Some(4), 3),
+            cell("enhet", &[("f", "B"), ("e", "B1")], Some(5), 8),
+        ];
+        let fam = Family::new(
+            cells,
+            &[
+                ("region", "foretak"),
+                ("region", "enhet"),
+                ("foretak", "enhet"),
+            ],
+        );
+        let mut s = vec![false, false, false, false, true, false];
+        fam.protect(&mut s, 5);
+        // A1 (9) is the smallest partner that helps; afterwards nothing hidden is derivable.
+        assert_eq!(s, [false, false, false, true, true, false]);
+        let hidden: Vec<bool> = s.clone();
+        assert!(derivable(6, &fam.relations, &hidden).iter().all(|d| !d));
+    }
+
+    #[test]
+    fn protect_guards_a_small_unpublished_cell() {
+        // region (10) = yrke X (8) + respondents without a profession (2, never published).
+        let cells = vec![
+            cell("region", &[], Some(0), 10),
+            cell("yrke", &[("y", "X")], Some(1), 8),
+            Cell {
+                grp: "yrke",
+                dims: vec![("y", None)],
+                row: None,
+                n: 2,
+            },
+        ];
+        let fam = Family::new(cells, &[("region", "yrke")]);
+        let mut s = vec![false, false];
+        fam.protect(&mut s, 5);
+        assert_eq!(s, [false, true], "X (8) goes before region (10)");
+        // With n ≥ k the unpublished cell may stay derivable.
+        let cells = vec![
+            cell("region", &[], Some(0), 20),
+            cell("yrke", &[("y", "X")], Some(1), 14),
+            Cell {
+                grp: "yrke",
+                dims: vec![("y", None)],
+                row: None,
+                n: 6,
+            },
+        ];
+        let mut s = vec![false, false];
+        Family::new(cells, &[("region", "yrke")]).protect(&mut s, 5);
+        assert_eq!(s, [false, false]);
+    }
+}

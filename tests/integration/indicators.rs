@@ -946,6 +946,7 @@ fn assert_no_derivable(t: &IndicatorTable) {
         "utfordring_score",
         "utfordring_andel",
         "vurderer_a_slutte_andel",
+        "tid_andre_kunne_gjort",
     ] {
         let rows: Vec<&IndicatorRow> = t.rows.iter().filter(|r| r.indikator == id).collect();
         let mut fams: Vec<(Option<String>, Option<String>)> = rows
@@ -978,7 +979,13 @@ fn assert_no_derivable(t: &IndicatorTable) {
             for f in idx("foretak", &|_| true) {
                 let fid = cells[f].keys.foretak_id.clone();
                 rels.push(rel(f, idx("enhet", &|k| k.foretak_id == fid)));
+                rels.push(rel(f, idx("foretak_yrke", &|k| k.foretak_id == fid)));
             }
+            for y in idx("yrke", &|_| true) {
+                let yid = cells[y].keys.yrke_id.clone();
+                rels.push(rel(y, idx("foretak_yrke", &|k| k.yrke_id == yid)));
+            }
+            rels.retain(|r| r.len() > 1);
             let hidden: Vec<bool> = cells.iter().map(|c| c.prikket).collect();
             let d = derivable(cells.len(), &rels, &hidden);
             for (c, dd) in cells.iter().zip(d) {
@@ -995,29 +1002,28 @@ fn assert_no_derivable(t: &IndicatorTable) {
 fn arb_survey() -> impl Strategy<Value = Dataset> {
     let enheter = ["A-1", "A-2", "B-1", "P-1"];
     let yrker = ["spl", "spes", "ek"];
-    prop::collection::vec((0..4usize, 0..3usize, 1..=5u8, any::<bool>()), 1..40).prop_map(
-        move |v| {
-            let respondents = v
-                .into_iter()
-                .enumerate()
-                .map(|(i, (e, y, s, q))| {
-                    resp(
-                        &format!("q{i}"),
-                        enheter[e],
-                        Some(yrker[y]),
-                        &[f64::from(s)],
-                        None,
-                        Some(q),
-                    )
-                })
-                .collect();
-            Dataset {
-                reference: reference(),
-                respondents,
-                ..Dataset::default()
-            }
-        },
-    )
+    let cell = (0..4usize, 0..3usize, 1..=5u8, any::<bool>(), 0..4u8);
+    prop::collection::vec(cell, 1..40).prop_map(move |v| {
+        let respondents = v
+            .into_iter()
+            .enumerate()
+            .map(|(i, (e, y, s, q, tid))| {
+                resp(
+                    &format!("q{i}"),
+                    enheter[e],
+                    Some(yrker[y]),
+                    &[f64::from(s)],
+                    (tid > 0).then(|| f64::from(tid) / 10.0),
+                    Some(q),
+                )
+            })
+            .collect();
+        Dataset {
+            reference: reference(),
+            respondents,
+            ..Dataset::default()
+        }
+    })
 }
 
 fn shuffle<T>(v: &mut [T], mut seed: u64) {
@@ -1267,4 +1273,13 @@ fn indicators_unit_leader_survey_under_its_own_key() {
     let top = t.topp_utfordringer("ans2026", "A-1");
     assert_eq!(top.len(), 1);
     close(top[0].verdi.unwrap(), 9.5 / 3.0);
+}
+
+#[test]
+fn indicators_empty_dataset_gives_empty_table() {
+    let t = compute(&Dataset::default(), &IndicatorSettings::default()).unwrap();
+    assert!(t.rows.is_empty());
+    let csv = String::from_utf8(export::to_csv(&t)).unwrap();
+    assert_eq!(csv.matches("\r\n").count(), 1, "header only");
+    assert!(!export::to_parquet(&t).unwrap().is_empty());
 }
