@@ -3,6 +3,8 @@
 //! [`IndicatorTable`] that the documents and exports read.
 //!
 //! Polars stays inside this module (`frames`); everything leaving it is plain Rust.
+//! A new indicator (e.g. WISN, indicators.md §8) is a registry entry plus a stage module
+//! that pushes rows, families and links into the `Draft`; disclosure control stays here.
 
 pub mod bootstrap;
 pub mod export;

@@ -1,12 +1,20 @@
-//! Disclosure control (indicators.md §5): secondary suppression by exact linear algebra.
+//! Disclosure control (indicators.md §5): secondary suppression by exact linear algebra,
+//! in the manner of Statistics Norway's GaussSuppression.
 //!
 //! A family is one indicator's cells that are tied together by additive relations
-//! (region = Σ foretak, …). Each relation says `total − Σ parts = 0` for the additive
-//! quantities behind a published value (its numerator and its `n`). If the cells in
-//! `hidden` are unknown and all others known, a hidden cell's value can be derived exactly
-//! iff its unit vector lies in the row space of the relation matrix restricted to the
-//! hidden columns, i.e. iff the reduced row echelon form of that matrix has a row that is
-//! a multiple of the unit vector.
+//! (region = Σ foretak, …), e.g. (`utfordring_score`, survey, område). Each relation says
+//! `total − Σ parts = 0` for the additive quantities behind a published value: its
+//! numerator and its `n` (a mean is derivable from them). If the cells in `hidden` are
+//! unknown and all others known, a hidden cell's value can be derived exactly iff its unit
+//! vector lies in the row space of the relation matrix restricted to the hidden columns,
+//! i.e. iff the reduced row echelon form of that matrix has a row that is a multiple of the
+//! unit vector.
+//!
+//! Guarantee after [`Family::protect`]: no suppressed cell (primary or secondary) and no
+//! never-published cell with `n < k` (e.g. respondents without a profession) can be
+//! computed exactly from the published cells through the family's relations. Not covered:
+//! bounds (intervals from non-negativity or the 1–5 scale) and relations between
+//! different indicators or surveys.
 
 const TOL: f64 = 1e-9;
 
