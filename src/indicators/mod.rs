@@ -1,10 +1,22 @@
 //! Indicators: every formula of indicators.md, computed with Polars from the validated
 //! [`Dataset`](crate::model::Dataset), suppressed once, and returned as a plain
 //! [`IndicatorTable`] that the documents and exports read.
+//!
+//! Polars stays inside this module (`frames`); everything leaving it is plain Rust.
+//! A new indicator (e.g. WISN, indicators.md §8) is a registry entry plus a stage module
+//! that pushes rows, families and links into the `Draft`; disclosure control stays here.
 
+pub mod bootstrap;
 pub mod export;
+mod frames;
+mod logs;
+pub mod registry;
+mod staffing;
+pub mod suppress;
+mod surveys;
 pub mod table;
 
+pub use registry::{IndicatorDef, def, registry};
 pub use table::{IndicatorRow, IndicatorTable, Keys};
 
 use crate::model::Dataset;
@@ -22,8 +34,102 @@ impl Default for IndicatorSettings {
     }
 }
 
+/// Rows before disclosure control, with what the control needs to know about them.
+#[derive(Debug, Default)]
+pub(crate) struct Draft {
+    /// The rows, unsuppressed.
+    pub(crate) rows: Vec<IndicatorRow>,
+    /// Per row: fails the primary rule.
+    pub(crate) primary: Vec<bool>,
+    /// Families of cells tied by additive relations.
+    pub(crate) families: Vec<suppress::Family>,
+    /// `(row, sources)`: the row is suppressed when any source is (changes, freed time).
+    pub(crate) links: Vec<(usize, Vec<usize>)>,
+}
+
+impl Draft {
+    /// Add a row; returns its index.
+    pub(crate) fn push(&mut self, row: IndicatorRow, primary: bool) -> usize {
+        self.rows.push(row);
+        self.primary.push(primary);
+        self.rows.len() - 1
+    }
+}
+
+/// A row with no interval, not suppressed.
+pub(crate) fn new_row(
+    indikator: &str,
+    gruppering: &str,
+    keys: Keys,
+    verdi: Option<f64>,
+    n: Option<u64>,
+    maleenhet: &str,
+) -> IndicatorRow {
+    IndicatorRow {
+        indikator: indikator.to_owned(),
+        gruppering: gruppering.to_owned(),
+        keys,
+        verdi,
+        nedre: None,
+        ovre: None,
+        n,
+        maleenhet: maleenhet.to_owned(),
+        prikket: false,
+    }
+}
+
 /// Compute every indicator, then apply disclosure control.
 pub fn compute(dataset: &Dataset, settings: &IndicatorSettings) -> anyhow::Result<IndicatorTable> {
-    let _ = (dataset, settings);
-    Ok(IndicatorTable::default())
+    anyhow::ensure!(
+        settings.k >= 3,
+        "prikkegrensen k = {} er for lav: den kan ikke settes under 3",
+        settings.k
+    );
+    let k = u64::from(settings.k);
+    let mut draft = Draft::default();
+    let head = staffing::compute(dataset, &mut draft)?;
+    logs::compute(dataset, k, &mut draft)?;
+    surveys::compute(dataset, k, &head, &mut draft)?;
+    Ok(disclose(draft, k))
+}
+
+/// Disclosure control, the one place: primary, secondary per family, then links; blank
+/// every suppressed row.
+fn disclose(draft: Draft, k: u64) -> IndicatorTable {
+    let Draft {
+        mut rows,
+        primary,
+        families,
+        links,
+    } = draft;
+    let mut suppressed = primary;
+    for fam in &families {
+        fam.protect(&mut suppressed, k);
+    }
+    for (row, sources) in &links {
+        if sources.iter().any(|s| suppressed[*s]) {
+            suppressed[*row] = true;
+        }
+    }
+    for (row, s) in rows.iter_mut().zip(&suppressed) {
+        // −0 prints as "-0": publish plain zero.
+        for v in [&mut row.verdi, &mut row.nedre, &mut row.ovre]
+            .into_iter()
+            .flatten()
+        {
+            if *v == 0.0 {
+                *v = 0.0;
+            }
+        }
+        if *s {
+            row.prikket = true;
+            row.verdi = None;
+            row.n = None;
+            row.nedre = None;
+            row.ovre = None;
+        }
+    }
+    let mut table = IndicatorTable { rows };
+    table.sort();
+    table
 }

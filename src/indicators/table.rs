@@ -79,3 +79,28 @@ impl IndicatorTable {
             .filter(move |r| r.indikator == indikator && r.gruppering == gruppering)
     }
 }
+
+impl IndicatorTable {
+    /// `topp_utfordringer` (indicators.md §4, presentation only): the published
+    /// `utfordring_score` rows of one unit in one survey, highest score first (ties by area),
+    /// at most three. Suppressed areas never appear.
+    pub fn topp_utfordringer(&self, undersokelse: &str, enhet_id: &str) -> Vec<&IndicatorRow> {
+        let mut rows: Vec<&IndicatorRow> = self
+            .select("utfordring_score", "enhet")
+            .filter(|r| {
+                !r.prikket
+                    && r.keys.undersokelse.as_deref() == Some(undersokelse)
+                    && r.keys.enhet_id.as_deref() == Some(enhet_id)
+            })
+            .filter(|r| r.verdi.is_some())
+            .collect();
+        rows.sort_by(|a, b| {
+            b.verdi
+                .unwrap_or(f64::MIN)
+                .total_cmp(&a.verdi.unwrap_or(f64::MIN))
+                .then_with(|| a.keys.omrade.cmp(&b.keys.omrade))
+        });
+        rows.truncate(3);
+        rows
+    }
+}

@@ -1,0 +1,192 @@
+//! The only place that talks to Polars: build frames from plain columns, group and sum.
+//!
+//! Every aggregate is returned as plain Rust values sorted by key, so nothing downstream
+//! depends on Polars' group order. Inputs are sorted canonically by the callers before
+//! they become frames, so sums do not depend on the order of the input rows either.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use polars::prelude::{
+    Column, DataFrame, DataType, IntoLazy, LazyFrame, NamedFrom, PlSmallStr, Series, col, len,
+};
+
+/// The values of one group's key columns; `None` where the key is null.
+pub(crate) type GroupKey = Vec<Option<String>>;
+
+/// A frame under construction: string key columns and f64 value columns.
+#[derive(Default)]
+pub(crate) struct FrameBuilder {
+    columns: Vec<Column>,
+}
+
+impl FrameBuilder {
+    /// Add a string column (nulls allowed).
+    pub(crate) fn str(mut self, name: &str, values: Vec<Option<String>>) -> Self {
+        let s = Series::new(PlSmallStr::from(name), values);
+        self.columns.push(Column::from(s));
+        self
+    }
+    /// Add an f64 column (nulls allowed).
+    pub(crate) fn f64(mut self, name: &str, values: Vec<Option<f64>>) -> Self {
+        let s = Series::new(PlSmallStr::from(name), values);
+        self.columns.push(Column::from(s));
+        self
+    }
+    /// The finished frame.
+    pub(crate) fn finish(self) -> Result<DataFrame> {
+        Ok(DataFrame::new_infer_height(self.columns)?)
+    }
+}
+
+/// One group: its keys, the sum of each value column (nulls skipped), its row count.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    /// Sums in the order of the requested columns.
+    pub(crate) sums: Vec<f64>,
+    /// Number of rows in the group.
+    pub(crate) rows: u64,
+}
+
+fn read_groups(df: &DataFrame, keys: &[&str], sums: &[&str]) -> Result<BTreeMap<GroupKey, Group>> {
+    let mut out = BTreeMap::new();
+    let key_cols = keys
+        .iter()
+        .map(|k| df.column(k).and_then(|c| c.cast(&DataType::String)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sum_cols = sums
+        .iter()
+        .map(|s| df.column(s).and_then(|c| c.cast(&DataType::Float64)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let n_col = df.column("__n")?.cast(&DataType::Float64)?;
+    let n_ca = n_col.f64()?;
+    for i in 0..df.height() {
+        let mut key = Vec::with_capacity(keys.len());
+        for c in &key_cols {
+            key.push(c.str()?.get(i).map(str::to_owned));
+        }
+        let mut vals = Vec::with_capacity(sums.len());
+        for c in &sum_cols {
+            vals.push(c.f64()?.get(i).unwrap_or(0.0));
+        }
+        let rows = n_ca.get(i).unwrap_or(0.0) as u64;
+        out.insert(key, Group { sums: vals, rows });
+    }
+    Ok(out)
+}
+
+fn by(keys: &[&str]) -> Vec<polars::prelude::Expr> {
+    keys.iter().map(|k| col(*k)).collect()
+}
+
+/// Group `df` by `keys` and sum `sums`; also counts rows. With no keys, one group (the
+/// whole frame, if it has rows).
+pub(crate) fn group_sum(
+    df: &DataFrame,
+    keys: &[&str],
+    sums: &[&str],
+) -> Result<BTreeMap<GroupKey, Group>> {
+    if df.height() == 0 {
+        return Ok(BTreeMap::new());
+    }
+    let mut aggs: Vec<_> = sums.iter().map(|s| col(*s).sum().alias(*s)).collect();
+    aggs.push(len().alias("__n"));
+    let lf: LazyFrame = df.clone().lazy();
+    let res = if keys.is_empty() {
+        lf.select(aggs).collect()?
+    } else {
+        lf.group_by(by(keys)).agg(aggs).collect()?
+    };
+    read_groups(&res, keys, sums)
+}
+
+/// Group by `keys`, counting the distinct non-null values of `what`.
+pub(crate) fn group_distinct(
+    df: &DataFrame,
+    keys: &[&str],
+    what: &str,
+) -> Result<BTreeMap<GroupKey, u64>> {
+    if df.height() == 0 {
+        return Ok(BTreeMap::new());
+    }
+    let agg = [col(what).drop_nulls().n_unique().alias("__n")];
+    let lf = df.clone().lazy();
+    let res = if keys.is_empty() {
+        lf.select(agg).collect()?
+    } else {
+        lf.group_by(by(keys)).agg(agg).collect()?
+    };
+    Ok(read_groups(&res, keys, &[])?
+        .into_iter()
+        .map(|(k, g)| (k, g.rows))
+        .collect())
+}
+
+/// Two-level aggregation: first per (`keys` + `unit`) take the maximum of each flag column
+/// (did this unit ever have the flag), then per `keys` sum those maxima and count units.
+/// Rows whose `unit` is null are left out.
+pub(crate) fn group_units(
+    df: &DataFrame,
+    keys: &[&str],
+    unit: &str,
+    flags: &[&str],
+) -> Result<BTreeMap<GroupKey, Group>> {
+    if df.height() == 0 {
+        return Ok(BTreeMap::new());
+    }
+    let mut inner: Vec<&str> = keys.to_vec();
+    inner.push(unit);
+    let lf = df
+        .clone()
+        .lazy()
+        .filter(col(unit).is_not_null())
+        .group_by(by(&inner))
+        .agg(
+            flags
+                .iter()
+                .map(|f| col(*f).max().alias(*f))
+                .collect::<Vec<_>>(),
+        );
+    let mut aggs: Vec<_> = flags.iter().map(|s| col(*s).sum().alias(*s)).collect();
+    aggs.push(len().alias("__n"));
+    let res = if keys.is_empty() {
+        lf.select(aggs).collect()?
+    } else {
+        lf.group_by(by(keys)).agg(aggs).collect()?
+    };
+    let out = read_groups(&res, keys, flags)?;
+    // An empty selection gives one all-zero row with no keys: drop it.
+    Ok(out.into_iter().filter(|(_, g)| g.rows > 0).collect())
+}
+
+/// Per (`keys` + `unit`), the maximum of each flag; rows with a null `unit` are left out.
+pub(crate) fn unit_flags(
+    df: &DataFrame,
+    keys: &[&str],
+    unit: &str,
+    flags: &[&str],
+) -> Result<BTreeMap<GroupKey, Vec<f64>>> {
+    if df.height() == 0 {
+        return Ok(BTreeMap::new());
+    }
+    let mut inner: Vec<&str> = keys.to_vec();
+    inner.push(unit);
+    let mut aggs: Vec<_> = flags.iter().map(|f| col(*f).max().alias(*f)).collect();
+    aggs.push(len().alias("__n"));
+    let res = df
+        .clone()
+        .lazy()
+        .filter(col(unit).is_not_null())
+        .group_by(by(&inner))
+        .agg(aggs)
+        .collect()?;
+    Ok(read_groups(&res, &inner, flags)?
+        .into_iter()
+        .map(|(k, g)| (k, g.sums))
+        .collect())
+}
+
+/// Build a `Vec<Option<String>>` column from owned strings.
+pub(crate) fn some(values: impl IntoIterator<Item = String>) -> Vec<Option<String>> {
+    values.into_iter().map(Some).collect()
+}

@@ -1,0 +1,349 @@
+//! §4 Challenge areas and other survey indicators, per survey, with their families for
+//! secondary suppression.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use polars::prelude::DataFrame;
+
+use super::frames::{FrameBuilder, GroupKey, group_sum, some};
+use super::staffing::Headcount;
+use super::suppress::{Cell, Family};
+use super::{Draft, Keys, new_row};
+use crate::model::{Dataset, Respondent, SurveyType};
+
+type Groupings = &'static [(&'static str, &'static [&'static str])];
+type Pairs = &'static [(&'static str, &'static str)];
+
+const AREA_GROUPS: Groupings = &[
+    ("region", &[]),
+    ("foretak", &["foretak"]),
+    ("enhet", &["foretak", "enhet"]),
+    ("yrke", &["yrke"]),
+];
+const AREA_PAIRS: Pairs = &[
+    ("region", "foretak"),
+    ("region", "enhet"),
+    ("region", "yrke"),
+    ("foretak", "enhet"),
+];
+const TID_GROUPS: Groupings = &[
+    ("region", &[]),
+    ("yrke", &["yrke"]),
+    ("foretak", &["foretak"]),
+    ("foretak_yrke", &["foretak", "yrke"]),
+];
+const TID_PAIRS: Pairs = &[
+    ("region", "foretak"),
+    ("region", "yrke"),
+    ("foretak", "foretak_yrke"),
+    ("yrke", "foretak_yrke"),
+];
+const SVAR_GROUPS: Groupings = &[
+    ("region", &[]),
+    ("foretak", &["foretak"]),
+    ("enhet", &["foretak", "enhet"]),
+];
+const SVAR_PAIRS: Pairs = &[
+    ("region", "foretak"),
+    ("region", "enhet"),
+    ("foretak", "enhet"),
+];
+
+/// One indicator over one frame: how to read its numerator and count.
+struct Spec<'a> {
+    id: &'static str,
+    unit: &'static str,
+    /// Column summed for the numerator.
+    num: &'static str,
+    /// Column summed for `n`.
+    cnt: &'static str,
+    /// The value from (grouping, keys, numerator, n); `None` = not published here.
+    value: &'a dyn Fn(&str, &Keys, f64, u64) -> Option<f64>,
+}
+
+fn mean(_: &str, _: &Keys, num: f64, n: u64) -> Option<f64> {
+    Some(num / n as f64)
+}
+
+/// Total order on optional floats (`None` first).
+pub(crate) fn cmp_opt(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        _ => a.is_some().cmp(&b.is_some()),
+    }
+}
+
+fn canonical(rs: &mut [&Respondent]) {
+    let scores = |r: &Respondent| {
+        r.scores
+            .iter()
+            .map(|s| (s.omrade.clone(), s.score.to_bits()))
+            .collect::<Vec<_>>()
+    };
+    rs.sort_by(|a, b| {
+        (
+            &a.undersokelse,
+            &a.respondent,
+            &a.foretak_id,
+            &a.enhet_id,
+            &a.yrke_id,
+        )
+            .cmp(&(
+                &b.undersokelse,
+                &b.respondent,
+                &b.foretak_id,
+                &b.enhet_id,
+                &b.yrke_id,
+            ))
+            .then(a.survey_type.cmp(&b.survey_type))
+            .then(a.vurderer_a_slutte.cmp(&b.vurderer_a_slutte))
+            .then(cmp_opt(a.tid_andre_kunne_gjort, b.tid_andre_kunne_gjort))
+            .then_with(|| scores(a).cmp(&scores(b)))
+    });
+}
+
+fn area_frame(rs: &[&Respondent]) -> Result<DataFrame> {
+    let (mut who, mut omr, mut score, mut hoy, mut one) = (vec![], vec![], vec![], vec![], vec![]);
+    for (i, r) in rs.iter().enumerate() {
+        let mut by_area: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        for s in &r.scores {
+            by_area.entry(&s.omrade).or_default().push(s.score);
+        }
+        for (area, mut v) in by_area {
+            v.sort_by(f64::total_cmp);
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            who.push(i);
+            omr.push(Some(area.to_owned()));
+            score.push(Some(m));
+            hoy.push(Some(if m >= 4.0 { 1.0 } else { 0.0 }));
+            one.push(Some(1.0));
+        }
+    }
+    FrameBuilder::default()
+        .str(
+            "undersokelse",
+            some(who.iter().map(|i| rs[*i].undersokelse.clone())),
+        )
+        .str("omrade", omr)
+        .str(
+            "foretak",
+            some(who.iter().map(|i| rs[*i].foretak_id.clone())),
+        )
+        .str("enhet", some(who.iter().map(|i| rs[*i].enhet_id.clone())))
+        .str("yrke", who.iter().map(|i| rs[*i].yrke_id.clone()).collect())
+        .f64("score", score)
+        .f64("hoy", hoy)
+        .f64("one", one)
+        .finish()
+}
+
+fn respondent_frame(rs: &[&Respondent]) -> Result<DataFrame> {
+    let flag = |b: bool| Some(if b { 1.0 } else { 0.0 });
+    FrameBuilder::default()
+        .str(
+            "undersokelse",
+            some(rs.iter().map(|r| r.undersokelse.clone())),
+        )
+        .str("foretak", some(rs.iter().map(|r| r.foretak_id.clone())))
+        .str("enhet", some(rs.iter().map(|r| r.enhet_id.clone())))
+        .str("yrke", rs.iter().map(|r| r.yrke_id.clone()).collect())
+        .f64("tid", rs.iter().map(|r| r.tid_andre_kunne_gjort).collect())
+        .f64(
+            "tid_cnt",
+            rs.iter()
+                .map(|r| flag(r.tid_andre_kunne_gjort.is_some()))
+                .collect(),
+        )
+        .f64(
+            "slutt",
+            rs.iter()
+                .map(|r| r.vurderer_a_slutte.map(|b| if b { 1.0 } else { 0.0 }))
+                .collect(),
+        )
+        .f64(
+            "slutt_cnt",
+            rs.iter()
+                .map(|r| flag(r.vurderer_a_slutte.is_some()))
+                .collect(),
+        )
+        .f64(
+            "ansatt",
+            rs.iter()
+                .map(|r| flag(r.survey_type == SurveyType::Ansatt))
+                .collect(),
+        )
+        .finish()
+}
+
+/// Emit `specs` at `groups` over `df` (keyed additionally by `base`), with one family per
+/// (indicator, base key) tied by `pairs`. Cells with a missing key (respondents without a
+/// profession) and cells a spec does not publish become hidden cells of the family.
+fn emit(
+    df: &DataFrame,
+    base: &[&str],
+    groups: Groupings,
+    pairs: Pairs,
+    specs: &[Spec],
+    k: u64,
+    draft: &mut Draft,
+) -> Result<()> {
+    let mut sums: Vec<&str> = specs.iter().flat_map(|s| [s.num, s.cnt]).collect();
+    sums.sort_unstable();
+    sums.dedup();
+    let at = |c: &str| sums.iter().position(|s| *s == c).expect("sum column");
+    let mut fams: BTreeMap<(&str, GroupKey), Vec<Cell>> = BTreeMap::new();
+    for (grp, names) in groups {
+        let mut all: Vec<&str> = base.to_vec();
+        all.extend_from_slice(names);
+        for (key, g) in group_sum(df, &all, &sums)? {
+            let (bk, gk) = key.split_at(base.len());
+            let mut keys = Keys {
+                undersokelse: bk[0].clone(),
+                omrade: bk.get(1).cloned().flatten(),
+                ..Keys::default()
+            };
+            let mut dims = Vec::new();
+            for (name, v) in names.iter().zip(gk) {
+                match *name {
+                    "foretak" => keys.foretak_id = v.clone(),
+                    "enhet" => keys.enhet_id = v.clone(),
+                    _ => keys.yrke_id = v.clone(),
+                }
+                let dim: &'static str = match *name {
+                    "foretak" => "foretak",
+                    "enhet" => "enhet",
+                    _ => "yrke",
+                };
+                dims.push((dim, v.clone()));
+            }
+            let complete = gk.iter().all(Option::is_some);
+            for spec in specs {
+                let num = g.sums[at(spec.num)];
+                let n = g.sums[at(spec.cnt)].round() as u64;
+                if n == 0 {
+                    continue;
+                }
+                let value = if complete {
+                    (spec.value)(grp, &keys, num, n)
+                } else {
+                    None
+                };
+                let row = value.map(|v| {
+                    draft.push(
+                        new_row(spec.id, grp, keys.clone(), Some(v), Some(n), spec.unit),
+                        n < k,
+                    )
+                });
+                fams.entry((spec.id, bk.to_vec())).or_default().push(Cell {
+                    grp,
+                    dims: dims.clone(),
+                    row,
+                    n,
+                });
+            }
+        }
+    }
+    for (_, cells) in fams {
+        draft.families.push(Family::new(cells, pairs));
+    }
+    Ok(())
+}
+
+/// Compute §4 for every survey.
+pub(crate) fn compute(
+    dataset: &Dataset,
+    k: u64,
+    head: &Headcount,
+    draft: &mut Draft,
+) -> Result<()> {
+    let mut rs: Vec<&Respondent> = dataset.respondents.iter().collect();
+    if rs.is_empty() {
+        return Ok(());
+    }
+    canonical(&mut rs);
+    let areas = area_frame(&rs)?;
+    let share = |_: &str, _: &Keys, num: f64, n: u64| Some(num / n as f64);
+    emit(
+        &areas,
+        &["undersokelse", "omrade"],
+        AREA_GROUPS,
+        AREA_PAIRS,
+        &[
+            Spec {
+                id: "utfordring_score",
+                unit: "skår",
+                num: "score",
+                cnt: "one",
+                value: &mean,
+            },
+            Spec {
+                id: "utfordring_andel",
+                unit: "andel",
+                num: "hoy",
+                cnt: "one",
+                value: &share,
+            },
+        ],
+        k,
+        draft,
+    )?;
+    let resp = respondent_frame(&rs)?;
+    emit(
+        &resp,
+        &["undersokelse"],
+        TID_GROUPS,
+        TID_PAIRS,
+        &[Spec {
+            id: "tid_andre_kunne_gjort",
+            unit: "andel",
+            num: "tid",
+            cnt: "tid_cnt",
+            value: &mean,
+        }],
+        k,
+        draft,
+    )?;
+    emit(
+        &resp,
+        &["undersokelse"],
+        AREA_GROUPS,
+        AREA_PAIRS,
+        &[Spec {
+            id: "vurderer_a_slutte_andel",
+            unit: "andel",
+            num: "slutt",
+            cnt: "slutt_cnt",
+            value: &share,
+        }],
+        k,
+        draft,
+    )?;
+    let svar = |grp: &str, keys: &Keys, _: f64, n: u64| -> Option<f64> {
+        let h = match grp {
+            "region" => head.region,
+            "foretak" => head.foretak.get(keys.foretak_id.as_deref()?).copied(),
+            _ => head
+                .enhet
+                .get(&(keys.foretak_id.clone()?, keys.enhet_id.clone()?))
+                .copied(),
+        }?;
+        (h > 0.0).then(|| n as f64 / h)
+    };
+    emit(
+        &resp,
+        &["undersokelse"],
+        SVAR_GROUPS,
+        SVAR_PAIRS,
+        &[Spec {
+            id: "svarprosent",
+            unit: "andel",
+            num: "ansatt",
+            cnt: "ansatt",
+            value: &svar,
+        }],
+        k,
+        draft,
+    )?;
+    Ok(())
+}
