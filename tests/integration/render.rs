@@ -679,7 +679,7 @@ fn banner_and_draft_marks_follow_the_meta() {
     for doc in ["rapport.typ", "styrenotat.typ"] {
         let t = text(&sample_draft, doc);
         assert!(
-            t.contains("background: rotate("),
+            t.contains("background: place("),
             "{doc}: banner on every page"
         );
         assert!(t.contains("EKSEMPELDATA – ikke reelle tall"));
