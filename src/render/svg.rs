@@ -234,7 +234,7 @@ pub fn bar_chart(chart: &BarChart) -> String {
         .iter()
         .map(|c| text_width(c, 11.0))
         .fold(60.0, f64::max)
-        .min(220.0)
+        .min(250.0)
         + 10.0;
     let value_w = 70.0;
     let x0 = label_w;
@@ -337,7 +337,7 @@ pub fn stack_chart(chart: &StackChart) -> String {
         .iter()
         .map(|s| text_width(&s.label, 11.0))
         .fold(60.0, f64::max)
-        .min(220.0)
+        .min(250.0)
         + 10.0;
     let x0 = label_w;
     let plot_w = WIDTH - x0 - 60.0;
@@ -412,7 +412,7 @@ pub fn heat_map(map: &HeatMap) -> String {
     let ncol = map.columns.len().max(1);
     let cell_w = ((WIDTH - label_w - 80.0) / ncol as f64).floor().min(56.0);
     let cell_h = 18.0;
-    let head_h = 70.0;
+    let head_h = map.columns.iter().map(|c| text_width(c, 10.0)).fold(30.0, f64::max) * 0.65 + 14.0;
     for (ci, col) in map.columns.iter().enumerate() {
         let cx = label_w + (ci as f64 + 0.5) * cell_w;
         let _ = writeln!(

@@ -820,3 +820,29 @@ fn typst_compiles_the_documents_with_hostile_names() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn renders_a_run_without_any_data() {
+    let table = IndicatorTable::default();
+    let dataset = Dataset::default();
+    let m = meta(false, false);
+    let input = RenderInput {
+        table: &table,
+        dataset: &dataset,
+        inputs: &[],
+        meta: &m,
+        definitions: &[],
+        changes: None,
+    };
+    let r = render(&input, &builtin_templates()).expect("render succeeds without data");
+    let rapport = text(&r, "rapport.typ");
+    assert!(rapport.contains("Datagrunnlaget har ingen piloter."));
+    assert!(rapport.contains("Datagrunnlaget har ingen ansattundersøkelse"));
+    if let Some(dir) = std::env::var_os("TSB_RENDER_OUT_EMPTY") {
+        for (path, bytes) in &r.files {
+            let p = std::path::Path::new(&dir).join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, bytes).unwrap();
+        }
+    }
+}
