@@ -239,3 +239,56 @@ fn describe(e: &Error) -> String {
     }
     msg
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(name: &str, source: &str, ctx: Value) -> Result<String, Error> {
+        let templates: Templates = [(name.to_string(), source.to_string())]
+            .into_iter()
+            .collect();
+        let env = environment(&templates).expect("environment");
+        env.get_template(name)?.render(ctx)
+    }
+
+    #[test]
+    fn typ_templates_escape_every_printed_value() {
+        let ctx = minijinja::context! { x => "#read(\"/etc/passwd\") *b*" };
+        let out = run("a.typ.j2", "[{{ x }}]", ctx.clone()).unwrap();
+        assert_eq!(out, "[\\#read(\\\"\\/etc\\/passwd\\\") \\*b\\*]");
+        let plain = run("a.txt", "{{ x }}", ctx).unwrap();
+        assert_eq!(plain, "#read(\"/etc/passwd\") *b*");
+    }
+
+    #[test]
+    fn typst_str_quotes_for_string_literals() {
+        let ctx = minijinja::context! { x => "a \"b\" \\ #c" };
+        let out = run(
+            "a.typ.j2",
+            "#image(\"f.svg\", alt: {{ x | typst_str }})",
+            ctx,
+        )
+        .unwrap();
+        assert_eq!(out, "#image(\"f.svg\", alt: \"a \\\"b\\\" \\\\ #c\")");
+    }
+
+    #[test]
+    fn numbers_and_none_print_the_norwegian_way() {
+        let ctx = minijinja::context! { i => 2026, f => 0.4321, n => () };
+        let out = run(
+            "a.typ.j2",
+            "{{ i }} {{ f | prosent }} {{ n | prosent }} {{ n }}",
+            ctx,
+        )
+        .unwrap();
+        assert_eq!(out, "2026 43,2\u{a0}% – \\.\\.");
+    }
+
+    #[test]
+    fn filters_and_printing_reject_undefined_values() {
+        let ctx = minijinja::context! { x => 1 };
+        assert!(run("a.typ.j2", "{{ missing | prosent }}", ctx.clone()).is_err());
+        assert!(run("a.typ.j2", "{{ missing }}", ctx).is_err());
+    }
+}

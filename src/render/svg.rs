@@ -412,7 +412,13 @@ pub fn heat_map(map: &HeatMap) -> String {
     let ncol = map.columns.len().max(1);
     let cell_w = ((WIDTH - label_w - 80.0) / ncol as f64).floor().min(56.0);
     let cell_h = 18.0;
-    let head_h = map.columns.iter().map(|c| text_width(c, 10.0)).fold(30.0, f64::max) * 0.65 + 14.0;
+    let head_h = map
+        .columns
+        .iter()
+        .map(|c| text_width(c, 10.0))
+        .fold(30.0, f64::max)
+        * 0.65
+        + 14.0;
     for (ci, col) in map.columns.iter().enumerate() {
         let cx = label_w + (ci as f64 + 0.5) * cell_w;
         let _ = writeln!(
