@@ -846,3 +846,165 @@ fn renders_a_run_without_any_data() {
         }
     }
 }
+
+/// A region-sized fixture: five trusts, three units each, nine areas, four pilots.
+fn large() -> (IndicatorTable, Dataset) {
+    let mut ds = dataset();
+    ds.reference.enheter.clear();
+    let mut rows = Vec::new();
+    let mut x = 7u64;
+    let mut rnd = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((x >> 33) % 10_000) as f64 / 10_000.0
+    };
+    let areas = [
+        "kapasitet",
+        "rekruttering",
+        "beholde",
+        "oppgavedeling",
+        "kompetansebruk",
+        "teknologi",
+        "kommune",
+        "pårørende",
+        "overganger",
+    ];
+    let staff = ["budsjetterte_arsverk", "besatte_arsverk", "ledige_arsverk"];
+    let shares = [
+        "bemanningsgrad",
+        "vakansgrad",
+        "langtidsledige_andel",
+        "innleieandel",
+    ];
+    let shares2 = ["spesialistandel", "turnover", "sykefravaer"];
+    let mut push = |id: &'static str, g: &'static str, keys: Keys, v: Option<f64>, unit| {
+        rows.push(Row {
+            id,
+            grouping: g,
+            keys,
+            verdi: v,
+            unit,
+        });
+    };
+    for f in ["BKL", "HMR", "HNT", "STO", "TYR"] {
+        for id in staff {
+            push(
+                id,
+                "foretak",
+                k_foretak(f),
+                Some(100.0 + rnd() * 400.0),
+                "årsverk",
+            );
+        }
+        for id in shares.iter().chain(shares2.iter()) {
+            push(id, "foretak", k_foretak(f), Some(rnd() * 0.4), "andel");
+        }
+        for u in ["Poliklinikk", "Døgnseksjon", "Ambulant team"] {
+            let eid = format!("{f}-{}", &u[..3].to_uppercase());
+            ds.reference
+                .enheter
+                .push(enhet(&eid, f, &format!("{u} {f}")));
+            for a in areas {
+                let keys = k_survey(Keys {
+                    foretak_id: Some(f.into()),
+                    enhet_id: Some(eid.clone()),
+                    omrade: Some(a.into()),
+                    ..Keys::default()
+                });
+                let v = rnd();
+                push(
+                    "utfordring_score",
+                    "enhet",
+                    keys,
+                    (v > 0.1).then_some(1.0 + 4.0 * v),
+                    "skår",
+                );
+            }
+        }
+    }
+    for a in areas {
+        let keys = k_survey(Keys {
+            omrade: Some(a.into()),
+            ..Keys::default()
+        });
+        push(
+            "utfordring_score",
+            "region",
+            keys.clone(),
+            Some(2.0 + 2.0 * rnd()),
+            "skår",
+        );
+        push(
+            "utfordring_andel",
+            "region",
+            keys,
+            Some(rnd() * 0.6),
+            "andel",
+        );
+    }
+    for l in 1..=4u8 {
+        for id in ["budsjetterte_arsverk", "besatte_arsverk"] {
+            let keys = Keys {
+                kompetanseniva: Some(l),
+                ..Keys::default()
+            };
+            push(
+                id,
+                "kompetansenivå",
+                keys,
+                Some(200.0 + rnd() * 600.0),
+                "årsverk",
+            );
+        }
+    }
+    let mut table = table();
+    table.rows.extend(rows.into_iter().map(into_row));
+    let base = ds.pilots[0].clone();
+    for (i, navn) in [
+        "Sykepleier i inntak",
+        "Erfaringskonsulent i oppfølging",
+        "Farmasøyt i LAR",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut p = base.clone();
+        p.id = format!("p{i}");
+        p.navn = navn.to_string();
+        ds.pilots.push(p);
+        for r in table.rows.clone() {
+            if r.keys.pilot_id.as_deref() == Some("tverrfaglig") {
+                let mut r = r;
+                r.keys.pilot_id = Some(format!("p{i}"));
+                table.rows.push(r);
+            }
+        }
+    }
+    table.sort();
+    (table, ds)
+}
+
+/// Dumps the region-sized fixture to `TSB_RENDER_OUT_LARGE` for a look by hand.
+#[test]
+#[ignore = "writes files for manual layout review"]
+fn dump_large_fixture() {
+    let (table, ds) = large();
+    let m = meta(true, false);
+    let inputs = inputs();
+    let input = RenderInput {
+        table: &table,
+        dataset: &ds,
+        inputs: &inputs,
+        meta: &m,
+        definitions: &[],
+        changes: None,
+    };
+    let r = render(&input, &builtin_templates()).unwrap();
+    let dir = std::env::var_os("TSB_RENDER_OUT_LARGE").expect("TSB_RENDER_OUT_LARGE");
+    for (path, bytes) in &r.files {
+        let p = std::path::Path::new(&dir).join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+    }
+}
