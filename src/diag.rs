@@ -110,8 +110,13 @@ pub enum DiagnosticFormat {
 /// Sort diagnostics by file (code-point order), then line, then column, then message.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (&a.file, a.line, &a.column, a.severity, &a.message)
-            .cmp(&(&b.file, b.line, &b.column, b.severity, &b.message))
+        (&a.file, a.line, &a.column, a.severity, &a.message).cmp(&(
+            &b.file,
+            b.line,
+            &b.column,
+            b.severity,
+            &b.message,
+        ))
     });
 }
 
@@ -132,11 +137,7 @@ pub fn render(diags: &[Diagnostic], format: DiagnosticFormat) -> String {
                 if let Some(line) = d.line {
                     let _ = write!(loc, ":{line}");
                 }
-                let col = d
-                    .column
-                    .as_ref()
-                    .map(|c| format!(" (column `{c}`)"))
-                    .unwrap_or_default();
+                let col = d.column.as_ref().map(|c| format!(" (column `{c}`)")).unwrap_or_default();
                 let _ = writeln!(out, "{loc}: {}: {}{col}", d.label(), d.message);
             }
         }

@@ -218,10 +218,7 @@ pub struct Pilot {
 impl Pilot {
     /// The phase a date falls in, if any.
     pub fn fase_of(&self, dato: NaiveDate) -> Option<Fase> {
-        self.perioder
-            .iter()
-            .find(|p| p.fra <= dato && dato <= p.til)
-            .map(|p| p.fase)
+        self.perioder.iter().find(|p| p.fra <= dato && dato <= p.til).map(|p| p.fase)
     }
 }
 

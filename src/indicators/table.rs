@@ -74,8 +74,6 @@ impl IndicatorTable {
         indikator: &'a str,
         gruppering: &'a str,
     ) -> impl Iterator<Item = &'a IndicatorRow> + 'a {
-        self.rows
-            .iter()
-            .filter(move |r| r.indikator == indikator && r.gruppering == gruppering)
+        self.rows.iter().filter(move |r| r.indikator == indikator && r.gruppering == gruppering)
     }
 }

@@ -51,19 +51,9 @@ pub fn read_table(
             })?;
             let text = text.strip_prefix('\u{feff}').unwrap_or(text);
             let first = text.lines().next().unwrap_or("");
-            let delim = [b';', b'\t', b',']
-                .into_iter()
-                .max_by_key(|d| {
-                    first.bytes().filter(|b| b == d).count() * 3
-                        + if *d == b';' {
-                            2
-                        } else if *d == b'\t' {
-                            1
-                        } else {
-                            0
-                        }
-                })
-                .unwrap_or(b';');
+            let delim = [b';', b'\t', b','].into_iter().max_by_key(|d| {
+                first.bytes().filter(|b| b == d).count() * 3 + if *d == b';' { 2 } else if *d == b'\t' { 1 } else { 0 }
+            }).unwrap_or(b';');
             let mut rdr = csv::ReaderBuilder::new()
                 .delimiter(delim)
                 .has_headers(false)
@@ -71,9 +61,7 @@ pub fn read_table(
                 .from_reader(text.as_bytes());
             let mut table = RawTable::default();
             for (i, rec) in rdr.records().enumerate() {
-                let rec = rec.map_err(|e| {
-                    Diagnostic::file_error(display, format!("failed to parse file ({e})"))
-                })?;
+                let rec = rec.map_err(|e| Diagnostic::file_error(display, format!("failed to parse file ({e})")))?;
                 let line = rec.position().map(|p| p.line()).unwrap_or(0);
                 let fields: Vec<String> = rec.iter().map(|s| s.trim().to_string()).collect();
                 if i == 0 {
@@ -85,9 +73,6 @@ pub fn read_table(
             }
             Ok(table)
         }
-        Format::Xlsx => Err(Diagnostic::file_error(
-            display,
-            "failed to read workbook (xlsx not supported yet)",
-        )),
+        Format::Xlsx => Err(Diagnostic::file_error(display, "failed to read workbook (xlsx not supported yet)")),
     }
 }

@@ -51,11 +51,7 @@ pub fn find_identity_number(table: &RawTable) -> Option<(u64, String)> {
     for row in &table.rows {
         for (i, f) in row.fields.iter().enumerate() {
             if contains_identity_number(f) {
-                let col = table
-                    .headers
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("#{}", i + 1));
+                let col = table.headers.get(i).cloned().unwrap_or_else(|| format!("#{}", i + 1));
                 return Some((row.line, col));
             }
         }

@@ -12,16 +12,10 @@ pub fn parse_number(s: &str) -> Result<Option<f64>, String> {
     if is_missing(s) {
         return Ok(None);
     }
-    let t: String = s
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
-        .collect();
+    let t: String = s.trim().chars().filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}')).collect();
     let t = t.replace('\u{2212}', "-").replace(',', ".");
     let t = t.strip_suffix('%').unwrap_or(&t);
-    t.parse::<f64>()
-        .map(Some)
-        .map_err(|_| format!("expected a number, found `{}`", s.trim()))
+    t.parse::<f64>().map(Some).map_err(|_| format!("expected a number, found `{}`", s.trim()))
 }
 
 /// Parse a date (`dd.mm.yyyy`, `d.m.yyyy`, ISO; optional time); `Ok(None)` when missing.
