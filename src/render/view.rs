@@ -140,6 +140,103 @@ pub struct ChangesView {
     pub filer_endret: Vec<String>,
     /// Input files removed.
     pub filer_fjernet: Vec<String>,
+    /// Moved cells not listed (render keeps the first [`MAX_CHANGES`]); leave 0.
+    pub ikke_vist: usize,
+}
+
+/// At most this many moved indicator cells are listed in Vedlegg C.
+pub const MAX_CHANGES: usize = 40;
+
+/// Describe one indicator cell in words: `Helse Midt-Norge`, `St. Olavs hospital HF,
+/// Psykologspesialist`, `Pilot X, pilot`, `ansattundersokelse-2026, Kapasitet`, ….
+pub fn describe_cell(dataset: &Dataset, keys: &Keys) -> String {
+    let r = &dataset.reference;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(f) = &keys.foretak_id {
+        parts.push(
+            r.foretak(f)
+                .map(|x| x.navn.clone())
+                .unwrap_or_else(|| f.clone()),
+        );
+    }
+    if let Some(e) = &keys.enhet_id {
+        parts.push(
+            r.enhet(e)
+                .map(|x| x.navn.clone())
+                .unwrap_or_else(|| e.clone()),
+        );
+    }
+    if let Some(y) = &keys.yrke_id {
+        parts.push(
+            r.yrke(y)
+                .map(|x| x.navn.clone())
+                .unwrap_or_else(|| y.clone()),
+        );
+    }
+    if let Some(l) = keys.kompetanseniva {
+        parts.push(level_name(l));
+    }
+    if let Some(p) = &keys.pilot_id {
+        parts.push(
+            dataset
+                .pilots
+                .iter()
+                .find(|x| &x.id == p)
+                .map(|x| x.navn.clone())
+                .unwrap_or_else(|| p.clone()),
+        );
+    }
+    if let Some(f) = &keys.fase {
+        parts.push(f.clone());
+    }
+    if let Some(o) = &keys.omrade {
+        parts.push(area_name(o));
+    }
+    if let Some(u) = &keys.undersokelse {
+        parts.push(u.clone());
+    }
+    if let Some(d) = &keys.dato {
+        parts.push(format::date_str(d));
+    }
+    if parts.is_empty() {
+        "Helse Midt-Norge".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// One moved indicator cell for Vedlegg C, formatted: the lead maps each
+/// `changes::Moved` through this. `names` are the indicator definitions (may be empty).
+pub fn changed_indicator(
+    dataset: &Dataset,
+    definitions: &[DefinitionView],
+    indikator: &str,
+    keys: &Keys,
+    old: Option<f64>,
+    new: Option<f64>,
+    maleenhet: &str,
+) -> ChangedIndicator {
+    let navn = definitions
+        .iter()
+        .find(|d| d.id == indikator)
+        .map(|d| d.navn.clone())
+        .or_else(|| {
+            fallback_definitions()
+                .into_iter()
+                .find(|d| d.id == indikator)
+                .map(|d| d.navn)
+        })
+        .unwrap_or_else(|| indikator.to_string());
+    let show = |v: Option<f64>| {
+        v.map(|v| format::in_unit(v, maleenhet))
+            .unwrap_or_else(|| format::PRIKKET.to_string())
+    };
+    ChangedIndicator {
+        indikator: navn,
+        celle: describe_cell(dataset, keys),
+        forrige: show(old),
+        na: show(new),
+    }
 }
 
 /// Run facts, formatted.
@@ -821,7 +918,14 @@ pub fn build(input: &RenderInput<'_>) -> (ReportView, Vec<Chart>) {
         kilder,
         filer,
         definisjoner,
-        endringer: input.changes.cloned(),
+        endringer: input.changes.map(|c| {
+            let mut c = c.clone();
+            if c.indikatorer.len() > MAX_CHANGES {
+                c.ikke_vist += c.indikatorer.len() - MAX_CHANGES;
+                c.indikatorer.truncate(MAX_CHANGES);
+            }
+            c
+        }),
     };
     (view, charts)
 }

@@ -8,6 +8,7 @@ use tsb_report::model::{
     Arbeidsflyt, Dataset, Enhet, Fase, Foretak, InputFile, Oppgave, Ownership, Periode, Pilot,
     Reference, Yrke,
 };
+use tsb_report::render::view::changed_indicator;
 use tsb_report::render::{
     ChangedIndicator, ChangesView, RenderInput, Rendered, ReportMeta, builtin_templates, render,
 };
@@ -701,12 +702,15 @@ fn appendix_c_covers_first_run_and_changes() {
     assert!(first.contains("første kjøring"));
     let changes = ChangesView {
         forrige_kjoring: "1. oktober 2026".into(),
-        indikatorer: vec![ChangedIndicator {
-            indikator: "Vakansgrad".into(),
-            celle: "Region".into(),
-            forrige: "40,0 %".into(),
-            na: "43,2 %".into(),
-        }],
+        indikatorer: vec![changed_indicator(
+            &dataset(),
+            &[],
+            "vakansgrad",
+            &k_foretak("STO"),
+            Some(0.4),
+            Some(0.4321),
+            "andel",
+        )],
         filer_lagt_til: vec!["bemanning/ny.csv".into()],
         ..ChangesView::default()
     };
@@ -717,6 +721,27 @@ fn appendix_c_covers_first_run_and_changes() {
     assert!(!later.contains("første kjøring"));
     assert!(later.contains("bemanning\\/ny.csv"));
     assert!(later.contains("<tab-endringer>"));
+    assert!(later.contains(&format!(
+        "[Vakansgrad], [St. Olavs hospital HF], [40,0{NBSP}%], [43,2{NBSP}%]"
+    )));
+    let region = changed_indicator(
+        &dataset(),
+        &[],
+        "x",
+        &Keys::default(),
+        None,
+        Some(2.0),
+        "årsverk",
+    );
+    assert_eq!(
+        region,
+        ChangedIndicator {
+            indikator: "x".into(),
+            celle: "Helse Midt-Norge".into(),
+            forrige: "–".into(),
+            na: "2,0".into()
+        }
+    );
 }
 
 #[test]
