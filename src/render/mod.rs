@@ -167,7 +167,8 @@ pub fn environment(templates: &Templates) -> anyhow::Result<Environment<'static>
         }
     });
     format::add_filters(&mut env);
-    for (name, source) in templates {
+    // Only `*.j2` files are templates; a README or an editor's backup beside them is not.
+    for (name, source) in templates.iter().filter(|(n, _)| n.ends_with(".j2")) {
         env.add_template_owned(name.clone(), source.clone())
             .map_err(|e| anyhow::anyhow!("failed to load template `{name}` ({e})"))?;
     }
@@ -257,7 +258,7 @@ mod tests {
         let ctx = minijinja::context! { x => "#read(\"/etc/passwd\") *b*" };
         let out = run("a.typ.j2", "[{{ x }}]", ctx.clone()).unwrap();
         assert_eq!(out, "[\\#read(\\\"\\/etc\\/passwd\\\") \\*b\\*]");
-        let plain = run("a.txt", "{{ x }}", ctx).unwrap();
+        let plain = run("a.txt.j2", "{{ x }}", ctx).unwrap();
         assert_eq!(plain, "#read(\"/etc/passwd\") *b*");
     }
 
@@ -290,5 +291,12 @@ mod tests {
         let ctx = minijinja::context! { x => 1 };
         assert!(run("a.typ.j2", "{{ missing | prosent }}", ctx.clone()).is_err());
         assert!(run("a.typ.j2", "{{ missing }}", ctx).is_err());
+    }
+
+    #[test]
+    fn only_j2_files_are_templates() {
+        let mut templates = builtin_templates();
+        templates.insert("README.md".into(), "{{ not a template".into());
+        assert!(environment(&templates).is_ok());
     }
 }
