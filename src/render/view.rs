@@ -303,8 +303,9 @@ pub struct UnitChallengeView {
     pub foretak: String,
     /// Scores per area, in [`SurveyView::omrader`] order.
     pub celler: Vec<Celle>,
-    /// The three highest-scoring published areas, `Kapasitet (3,9)`.
-    pub topp: Vec<String>,
+    /// Always three: the highest-scoring published areas, `Kapasitet (3,9)`; then `–`
+    /// (suppressed) or `..` (missing).
+    pub topp: Vec<Celle>,
     /// Response rate.
     pub svarprosent: Celle,
 }
@@ -1138,10 +1139,19 @@ fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> 
                 })
                 .collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let topp = scored
-                .iter()
-                .take(3)
-                .map(|(v, i)| format!("{} ({})", area_name(&area_ids[*i]), format::score(*v)))
+            let any_suppressed = rows.iter().any(|r| r.is_some_and(|r| r.prikket));
+            let topp: Vec<Celle> = (0..3)
+                .map(|i| match scored.get(i) {
+                    Some((v, a)) => Celle {
+                        tekst: format!("{} ({})", area_name(&area_ids[*a]), format::score(*v)),
+                        prikket: false,
+                    },
+                    None if any_suppressed => Celle {
+                        tekst: format::PRIKKET.to_string(),
+                        prikket: true,
+                    },
+                    None => Celle::missing(),
+                })
                 .collect();
             let navn = ctx.enhet_name(eid);
             heat_rows.push(navn.clone());
