@@ -1,1 +1,1037 @@
-//! Tests: render.
+//! Tests: render. A small hand-built indicator table and dataset (with hostile names) go
+//! through the built-in templates; the generated Typst is checked for escaping, Norwegian
+//! formatting and that its numbers are the table's.
+
+use chrono::NaiveDate;
+use tsb_report::indicators::{IndicatorRow, IndicatorTable, Keys};
+use tsb_report::model::{
+    Arbeidsflyt, Dataset, Enhet, Fase, Foretak, InputFile, Oppgave, Ownership, Periode, Pilot,
+    Reference, Yrke,
+};
+use tsb_report::render::view::changed_indicator;
+use tsb_report::render::{
+    ChangedIndicator, ChangesView, RenderInput, Rendered, ReportMeta, builtin_templates, render,
+};
+
+const HOSTILE_UNIT: &str = "Seksjon #2 *avrusning* [Levanger] $y$ @x <b> _v_";
+const HOSTILE_PILOT: &str = "Tverrfaglig team: #set text(red) og _kursiv_";
+const INJECTION: &str = "#read(\"/etc/passwd\")";
+const NBSP: char = '\u{a0}';
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn foretak(id: &str, navn: &str, eierskap: Ownership) -> Foretak {
+    Foretak {
+        id: id.into(),
+        navn: navn.into(),
+        eierskap,
+        alias: vec![],
+    }
+}
+
+fn enhet(id: &str, foretak_id: &str, navn: &str) -> Enhet {
+    Enhet {
+        id: id.into(),
+        foretak_id: foretak_id.into(),
+        navn: navn.into(),
+        tjeneste: "poliklinikk".into(),
+        alias: vec![],
+    }
+}
+
+fn yrke(id: &str, navn: &str, niva: u8, ny: bool) -> Yrke {
+    Yrke {
+        id: id.into(),
+        navn: navn.into(),
+        styrk08: None,
+        niva,
+        ny_yrkesgruppe: ny,
+        alias: vec![],
+    }
+}
+
+fn dataset() -> Dataset {
+    Dataset {
+        reference: Reference {
+            foretak: vec![
+                foretak("BKL", "Blå Kors Lade", Ownership::Privat),
+                foretak("HMR", "Helse Møre og Romsdal HF", Ownership::Offentlig),
+                foretak("HNT", "Helse Nord-Trøndelag HF", Ownership::Offentlig),
+                foretak("STO", "St. Olavs hospital HF", Ownership::Offentlig),
+                foretak("TYR", "Tyrilistiftelsen", Ownership::Privat),
+            ],
+            enheter: vec![
+                enhet("HMR-POL", "HMR", "Poliklinikk rus Molde"),
+                enhet("STO-LAR", "STO", HOSTILE_UNIT),
+            ],
+            yrker: vec![
+                yrke("erfaringskonsulent", "Erfaringskonsulent", 1, true),
+                yrke("psykologspesialist", "Psykologspesialist", 4, false),
+                yrke("sykepleier", "Sykepleier", 2, false),
+            ],
+            oppgaver: vec![Oppgave {
+                id: "inntak".into(),
+                navn: "Inntakssamtale".into(),
+                omrade: "utredning".into(),
+                krever_niva: 2,
+                alias: vec![],
+            }],
+        },
+        pilots: vec![Pilot {
+            id: "tverrfaglig".into(),
+            navn: HOSTILE_PILOT.into(),
+            beskrivelse: format!("Sykepleier tar inntak. {INJECTION} 12. juni -- slutt"),
+            foretak: vec!["STO".into()],
+            enheter: vec!["STO-LAR".into()],
+            nye_roller: vec!["erfaringskonsulent".into()],
+            perioder: vec![
+                Periode {
+                    fase: Fase::For,
+                    fra: date(2026, 1, 5),
+                    til: date(2026, 3, 1),
+                },
+                Periode {
+                    fase: Fase::Pilot,
+                    fra: date(2026, 3, 2),
+                    til: date(2026, 6, 1),
+                },
+            ],
+            arbeidsflyt: vec![Arbeidsflyt {
+                steg: "Inntak = første samtale".into(),
+                oppgave: Some("inntak".into()),
+                fra: Some("psykologspesialist".into()),
+                til: Some("sykepleier".into()),
+            }],
+        }],
+        ..Dataset::default()
+    }
+}
+
+struct Row {
+    id: &'static str,
+    grouping: &'static str,
+    keys: Keys,
+    verdi: Option<f64>,
+    unit: &'static str,
+}
+
+fn row(
+    id: &'static str,
+    grouping: &'static str,
+    keys: Keys,
+    verdi: f64,
+    unit: &'static str,
+) -> Row {
+    Row {
+        id,
+        grouping,
+        keys,
+        verdi: Some(verdi),
+        unit,
+    }
+}
+
+fn into_row(r: Row) -> IndicatorRow {
+    IndicatorRow {
+        indikator: r.id.into(),
+        gruppering: r.grouping.into(),
+        keys: r.keys,
+        verdi: r.verdi,
+        nedre: None,
+        ovre: None,
+        n: r.verdi.map(|_| 40),
+        maleenhet: r.unit.into(),
+        prikket: r.verdi.is_none(),
+    }
+}
+
+fn k_foretak(f: &str) -> Keys {
+    Keys {
+        foretak_id: Some(f.into()),
+        ..Keys::default()
+    }
+}
+
+fn k_pilot(fase: &str) -> Keys {
+    Keys {
+        pilot_id: Some("tverrfaglig".into()),
+        fase: Some(fase.into()),
+        ..Keys::default()
+    }
+}
+
+const SURVEY: &str = "ansattundersokelse-2026";
+
+fn k_survey(extra: Keys) -> Keys {
+    Keys {
+        undersokelse: Some(SURVEY.into()),
+        ..extra
+    }
+}
+
+fn table() -> IndicatorTable {
+    let mut rows: Vec<Row> = vec![
+        row("vakansgrad", "region", Keys::default(), 0.4321, "andel"),
+        row(
+            "ledige_arsverk",
+            "region",
+            Keys::default(),
+            1234.56,
+            "årsverk",
+        ),
+        row(
+            "budsjetterte_arsverk",
+            "region",
+            Keys::default(),
+            2857.1,
+            "årsverk",
+        ),
+        row(
+            "besatte_arsverk",
+            "region",
+            Keys::default(),
+            1622.54,
+            "årsverk",
+        ),
+        row("turnover", "region", Keys::default(), 0.0987, "andel"),
+        row(
+            "langtidsledige_andel",
+            "region",
+            Keys::default(),
+            0.3456,
+            "andel",
+        ),
+        row(
+            "spesialistandel",
+            "region",
+            Keys::default(),
+            0.2468,
+            "andel",
+        ),
+        row(
+            "besatte_arsverk",
+            "region",
+            Keys {
+                dato: Some("2026-01-01".into()),
+                ..Keys::default()
+            },
+            1500.0,
+            "årsverk",
+        ),
+        row(
+            "besatte_arsverk",
+            "region",
+            Keys {
+                dato: Some("2026-10-01".into()),
+                ..Keys::default()
+            },
+            1622.54,
+            "årsverk",
+        ),
+        row("vakansgrad", "foretak", k_foretak("STO"), 0.1111, "andel"),
+        row("vakansgrad", "foretak", k_foretak("HMR"), 0.2222, "andel"),
+        row("vakansgrad", "foretak", k_foretak("BKL"), 0.0777, "andel"),
+        row("vakansgrad", "foretak", k_foretak("TYR"), 0.3333, "andel"),
+        row(
+            "ledige_arsverk",
+            "foretak",
+            k_foretak("TYR"),
+            17.0,
+            "årsverk",
+        ),
+        row(
+            "budsjetterte_arsverk",
+            "foretak",
+            k_foretak("STO"),
+            512.34,
+            "årsverk",
+        ),
+        row(
+            "besatte_arsverk",
+            "kompetansenivå",
+            Keys {
+                kompetanseniva: Some(4),
+                ..Keys::default()
+            },
+            211.9,
+            "årsverk",
+        ),
+        row(
+            "budsjetterte_arsverk",
+            "kompetansenivå",
+            Keys {
+                kompetanseniva: Some(4),
+                ..Keys::default()
+            },
+            250.0,
+            "årsverk",
+        ),
+        row(
+            "besatte_arsverk",
+            "yrke",
+            Keys {
+                yrke_id: Some("psykologspesialist".into()),
+                ..Keys::default()
+            },
+            88.8,
+            "årsverk",
+        ),
+        row(
+            "riktig_niva_andel",
+            "pilot",
+            k_pilot("før"),
+            0.5123,
+            "andel",
+        ),
+        row(
+            "riktig_niva_andel",
+            "pilot",
+            k_pilot("pilot"),
+            0.6789,
+            "andel",
+        ),
+        row(
+            "riktig_niva_andel",
+            "pilot",
+            k_pilot("endring"),
+            0.1666,
+            "andel",
+        ),
+        row(
+            "overkvalifisert_andel",
+            "pilot",
+            k_pilot("før"),
+            0.3,
+            "andel",
+        ),
+        row(
+            "overkvalifisert_andel",
+            "pilot",
+            k_pilot("pilot"),
+            0.25,
+            "andel",
+        ),
+        row(
+            "overkvalifisert_andel",
+            "pilot",
+            k_pilot("endring"),
+            -0.05,
+            "andel",
+        ),
+        row(
+            "frigjort_spesialisttid",
+            "pilot",
+            k_pilot("endring"),
+            3.21,
+            "timer_per_uke",
+        ),
+        row(
+            "kommunesamarbeid_andel",
+            "pilot",
+            k_pilot("før"),
+            0.2,
+            "andel",
+        ),
+        row(
+            "minutter_per_omrade",
+            "pilot_område",
+            Keys {
+                omrade: Some("utredning".into()),
+                ..k_pilot("før")
+            },
+            930.0,
+            "minutter",
+        ),
+        row(
+            "minutter_per_omrade",
+            "pilot_område_kompetansenivå",
+            Keys {
+                omrade: Some("utredning".into()),
+                kompetanseniva: Some(4),
+                ..k_pilot("før")
+            },
+            930.0,
+            "minutter",
+        ),
+        row(
+            "svarprosent",
+            "region",
+            k_survey(Keys::default()),
+            0.7654,
+            "andel",
+        ),
+        row(
+            "svarprosent",
+            "region",
+            Keys {
+                undersokelse: Some("ansattundersokelse-2025".into()),
+                ..Keys::default()
+            },
+            0.6,
+            "andel",
+        ),
+        row(
+            "vurderer_a_slutte_andel",
+            "region",
+            k_survey(Keys::default()),
+            0.1357,
+            "andel",
+        ),
+        row(
+            "tid_andre_kunne_gjort",
+            "region",
+            k_survey(Keys::default()),
+            0.2109,
+            "andel",
+        ),
+    ];
+    for (area, score) in [
+        ("kapasitet", 3.91),
+        ("rekruttering", 4.12),
+        ("kommune", 3.55),
+    ] {
+        let a = Some(area.to_string());
+        rows.push(row(
+            "utfordring_score",
+            "region",
+            k_survey(Keys {
+                omrade: a.clone(),
+                ..Keys::default()
+            }),
+            score,
+            "skår",
+        ));
+        rows.push(row(
+            "utfordring_score",
+            "enhet",
+            k_survey(Keys {
+                foretak_id: Some("STO".into()),
+                enhet_id: Some("STO-LAR".into()),
+                omrade: a.clone(),
+                ..Keys::default()
+            }),
+            score - 0.5,
+            "skår",
+        ));
+        rows.push(Row {
+            id: "utfordring_score",
+            grouping: "enhet",
+            keys: k_survey(Keys {
+                foretak_id: Some("HMR".into()),
+                enhet_id: Some("HMR-POL".into()),
+                omrade: a,
+                ..Keys::default()
+            }),
+            verdi: if area == "kommune" {
+                None
+            } else {
+                Some(score + 0.3)
+            },
+            unit: "skår",
+        });
+    }
+    // Suppressed cells.
+    rows.push(Row {
+        id: "vakansgrad",
+        grouping: "foretak",
+        keys: k_foretak("HNT"),
+        verdi: None,
+        unit: "andel",
+    });
+    rows.push(Row {
+        id: "kommunesamarbeid_andel",
+        grouping: "pilot",
+        keys: k_pilot("pilot"),
+        verdi: None,
+        unit: "andel",
+    });
+    let mut table = IndicatorTable {
+        rows: rows.into_iter().map(into_row).collect(),
+    };
+    for r in &mut table.rows {
+        match (r.indikator.as_str(), r.keys.fase.as_deref()) {
+            ("riktig_niva_andel", Some("endring")) => {
+                r.nedre = Some(0.0555);
+                r.ovre = Some(0.2777);
+            }
+            ("overkvalifisert_andel", Some("endring")) => {
+                r.nedre = Some(-0.12);
+                r.ovre = Some(0.02);
+            }
+            ("frigjort_spesialisttid", _) => {
+                r.nedre = Some(1.05);
+                r.ovre = Some(5.4);
+            }
+            _ => {}
+        }
+    }
+    table.sort();
+    table
+}
+
+fn inputs() -> Vec<InputFile> {
+    vec![
+        InputFile {
+            path: "bemanning/#hr_[1].csv".into(),
+            kind: "bemanning".into(),
+            bytes: 12345,
+            sha256: "ab".repeat(32),
+            status: "brukt".into(),
+            rows_read: 1200,
+            rows_used: 1197,
+            rows_quarantined: 3,
+            reasons: vec![("ukjent enhet".into(), 3)],
+            warnings: vec!["kolonnen `notat` er ikke brukt".into()],
+        },
+        InputFile {
+            path: "referanse/foretak.csv".into(),
+            kind: "referanse".into(),
+            bytes: 321,
+            sha256: "cd".repeat(32),
+            status: "brukt".into(),
+            rows_read: 5,
+            rows_used: 5,
+            ..InputFile::default()
+        },
+    ]
+}
+
+fn meta(is_sample: bool, is_final: bool) -> ReportMeta {
+    ReportMeta {
+        title: "Riktig person til riktig oppgave til riktig tid i TSB".into(),
+        subtitle: "Prosjektrapport".into(),
+        author: "Prosjektsekretariatet".into(),
+        date: Some(date(2026, 11, 23)),
+        data_version: "a1b2c3d4".into(),
+        is_sample,
+        is_final,
+        k: 5,
+        tool_version: "0.1.0".into(),
+        typst_version: "0.15.1".into(),
+        settings_text: "k = 5\n[rapport]\ntittel = \"Riktig person\"\n".into(),
+    }
+}
+
+fn render_with(meta: &ReportMeta, changes: Option<&ChangesView>) -> Rendered {
+    let table = table();
+    let dataset = dataset();
+    let inputs = inputs();
+    let input = RenderInput {
+        table: &table,
+        dataset: &dataset,
+        inputs: &inputs,
+        meta,
+        definitions: &[],
+        changes,
+    };
+    render(&input, &builtin_templates()).expect("render succeeds")
+}
+
+fn text(r: &Rendered, name: &str) -> String {
+    String::from_utf8(r.files[name].clone()).unwrap()
+}
+
+#[test]
+fn renders_both_documents_and_every_chart() {
+    let r = render_with(&meta(true, false), None);
+    let names: Vec<&str> = r.files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "figurer/niva.svg",
+            "figurer/pilot-1-minutter.svg",
+            "figurer/pilot-1.svg",
+            "figurer/utfordringer.svg",
+            "figurer/vakansgrad.svg",
+            "rapport.typ",
+            "styrenotat.typ"
+        ]
+    );
+    let docs: Vec<(&str, &str)> = r
+        .documents
+        .iter()
+        .map(|d| (d.source.as_str(), d.pdf.as_str()))
+        .collect();
+    assert_eq!(
+        docs,
+        [
+            ("rapport.typ", "rapport.pdf"),
+            ("styrenotat.typ", "styrenotat.pdf")
+        ]
+    );
+}
+
+#[test]
+fn numbers_in_the_documents_come_from_the_table() {
+    let r = render_with(&meta(true, false), None);
+    let rapport = text(&r, "rapport.typ");
+    let notat = text(&r, "styrenotat.typ");
+    for doc in [&rapport, &notat] {
+        assert!(doc.contains(&format!("43,2{NBSP}%")), "vakansgrad 0.4321");
+        assert!(
+            doc.contains(&format!("1{NBSP}234,6")),
+            "ledige årsverk 1234.56"
+        );
+        assert!(
+            doc.contains(&format!("51,2{NBSP}%")),
+            "riktig nivå før 0.5123"
+        );
+        assert!(
+            doc.contains(&format!("67,9{NBSP}%")),
+            "riktig nivå pilot 0.6789"
+        );
+        assert!(doc.contains("3,2"), "frigjort spesialisttid 3.21");
+    }
+    assert!(
+        rapport.contains(&format!("33,3{NBSP}%")),
+        "TYR vakansgrad 0.3333"
+    );
+    assert!(rapport.contains(&format!("9,9{NBSP}%")), "turnover 0.0987");
+    assert!(
+        rapport.contains(&format!("76,5{NBSP}%")),
+        "svarprosent 0.7654"
+    );
+    assert!(
+        rapport.contains("\\+16,7 prosentpoeng"),
+        "endring 0.1666 in words"
+    );
+    assert!(
+        rapport.contains("\\+5,5 til \\+27,8"),
+        "interval 0.0555–0.2777"
+    );
+    assert!(rapport.contains("sikker økning"));
+    assert!(
+        rapport.contains("ingen sikker endring"),
+        "overkvalifisert interval spans 0"
+    );
+    assert!(rapport.contains("1,1 til 5,4"), "frigjort interval");
+    assert!(rapport.contains("23\\. november 2026"), "report date");
+    assert!(
+        rapport.contains("1\\. januar 2026 – 1\\. oktober 2026"),
+        "staffing period"
+    );
+}
+
+#[test]
+fn suppressed_cells_print_a_dash_with_the_footnote() {
+    let r = render_with(&meta(true, false), None);
+    let rapport = text(&r, "rapport.typ");
+    assert!(rapport.contains("–#footnote(<prikk>)"));
+    assert!(rapport.contains("#footnote[Færre enn 5 svar."));
+    assert!(rapport.matches("<prikk>").count() >= 3);
+    let heat = text(&r, "figurer/utfordringer.svg");
+    assert!(
+        heat.contains("url(#prikket)"),
+        "suppressed heat-map cell is hatched"
+    );
+    assert!(heat.contains(">–</text>"));
+}
+
+#[test]
+fn hostile_names_print_literally() {
+    let r = render_with(&meta(true, false), None);
+    let rapport = text(&r, "rapport.typ");
+    assert!(
+        rapport
+            .contains("Seksjon \\#2 \\*avrusning\\* \\[Levanger\\] \\$y\\$ \\@x \\<b\\> \\_v\\_")
+    );
+    assert!(rapport.contains("Tverrfaglig team: \\#set text(red) og \\_kursiv\\_"));
+    assert!(rapport.contains("\\#read(\\\"\\/etc\\/passwd\\\")"));
+    assert!(rapport.contains("12\\. juni \\-\\- slutt"));
+    assert!(rapport.contains("bemanning\\/\\#hr\\_\\[1\\].csv"));
+    for doc in [&rapport, &text(&r, "styrenotat.typ")] {
+        // Alt texts are string literals, checked below.
+        let doc: String = doc
+            .lines()
+            .filter(|l| !l.contains("alt: \""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for bad in ["#read(", "#set text(red)", "*avrusning*", "_kursiv_"] {
+            for (i, _) in doc.match_indices(bad) {
+                let before = &doc[..i];
+                assert!(before.ends_with('\\'), "unescaped `{bad}` at byte {i}");
+            }
+        }
+    }
+    // In string literals (alt text) only `"` and `\` are escaped.
+    assert!(rapport.contains("alt: \"Stolpediagram for piloten Tverrfaglig team: #set text(red)"));
+}
+
+#[test]
+fn every_health_trust_is_named() {
+    let r = render_with(&meta(true, false), None);
+    let rapport = text(&r, "rapport.typ");
+    for name in [
+        "St. Olavs hospital HF",
+        "Helse Møre og Romsdal HF",
+        "Helse Nord\\-Trøndelag HF",
+        "Blå Kors Lade",
+        "Tyrilistiftelsen",
+    ] {
+        assert!(rapport.contains(name), "{name}");
+    }
+}
+
+#[test]
+fn banner_and_draft_marks_follow_the_meta() {
+    let sample_draft = render_with(&meta(true, false), None);
+    for doc in ["rapport.typ", "styrenotat.typ"] {
+        let t = text(&sample_draft, doc);
+        assert!(
+            t.contains("background: place("),
+            "{doc}: banner on every page"
+        );
+        assert!(t.contains("EKSEMPELDATA – ikke reelle tall"));
+        assert!(t.contains("UTKAST"));
+        assert!(t.contains("#set text(lang: \"nb\""));
+        assert!(t.contains("#set document(title: \"Riktig person til riktig oppgave"));
+    }
+    let real_final = render_with(&meta(false, true), None);
+    for doc in ["rapport.typ", "styrenotat.typ"] {
+        let t = text(&real_final, doc);
+        assert!(!t.contains("EKSEMPELDATA"), "{doc}");
+        assert!(!t.contains("UTKAST"), "{doc}");
+    }
+}
+
+#[test]
+fn appendix_c_covers_first_run_and_changes() {
+    let first = text(&render_with(&meta(true, false), None), "rapport.typ");
+    assert!(first.contains("første kjøring"));
+    let changes = ChangesView {
+        forrige_kjoring: "1. oktober 2026".into(),
+        indikatorer: vec![changed_indicator(
+            &dataset(),
+            &[],
+            "vakansgrad",
+            &k_foretak("STO"),
+            Some(0.4),
+            Some(0.4321),
+            "andel",
+        )],
+        filer_lagt_til: vec!["bemanning/ny.csv".into()],
+        ..ChangesView::default()
+    };
+    let later = text(
+        &render_with(&meta(true, false), Some(&changes)),
+        "rapport.typ",
+    );
+    assert!(!later.contains("første kjøring"));
+    assert!(later.contains("bemanning\\/ny.csv"));
+    assert!(later.contains("<tab-endringer>"));
+    assert!(later.contains(&format!(
+        "[Vakansgrad], [St. Olavs hospital HF], [40,0{NBSP}%], [43,2{NBSP}%]"
+    )));
+    let region = changed_indicator(
+        &dataset(),
+        &[],
+        "x",
+        &Keys::default(),
+        None,
+        Some(2.0),
+        "årsverk",
+    );
+    assert_eq!(
+        region,
+        ChangedIndicator {
+            indikator: "x".into(),
+            celle: "Helse Midt-Norge".into(),
+            forrige: "–".into(),
+            na: "2,0".into()
+        }
+    );
+}
+
+#[test]
+fn output_is_deterministic() {
+    let a = render_with(&meta(true, false), None);
+    let b = render_with(&meta(true, false), None);
+    assert_eq!(a.files, b.files);
+}
+
+#[test]
+fn a_template_printing_an_undefined_value_fails() {
+    let table = table();
+    let dataset = dataset();
+    let m = meta(true, false);
+    let input = RenderInput {
+        table: &table,
+        dataset: &dataset,
+        inputs: &[],
+        meta: &m,
+        definitions: &[],
+        changes: None,
+    };
+    let mut templates = builtin_templates();
+    templates.insert(
+        "styrenotat.typ.j2".into(),
+        "{{ region.v.finnes_ikke }}".into(),
+    );
+    let err = render(&input, &templates).unwrap_err().to_string();
+    assert!(err.contains("styrenotat.typ.j2"), "{err}");
+}
+
+#[test]
+fn snapshot_rapport_typ() {
+    let r = render_with(&meta(true, false), None);
+    insta::with_settings!({snapshot_path => "../fixtures/render/snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("rapport_typ", text(&r, "rapport.typ"));
+    });
+}
+
+#[test]
+fn snapshot_styrenotat_typ() {
+    let r = render_with(&meta(true, false), None);
+    insta::with_settings!({snapshot_path => "../fixtures/render/snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("styrenotat_typ", text(&r, "styrenotat.typ"));
+    });
+}
+
+/// The typst binary: `TSB_REPORT_TYPST`, else the pinned per-user install.
+fn typst_binary() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("TSB_REPORT_TYPST") {
+        return p.into();
+    }
+    let home = std::env::var_os("HOME").expect("HOME is set");
+    std::path::Path::new(&home).join(".cache/tsb-report/typst-0.15.1/bin/typst")
+}
+
+/// Compiles both documents (hostile names included) with the real typst, with the flags the
+/// build uses. Ignored until the typst adapter makes typst resolution official; it fails
+/// (never skips) when typst is missing.
+#[test]
+#[ignore = "needs the pinned typst; un-ignore when the typst adapter lands"]
+fn typst_compiles_the_documents_with_hostile_names() {
+    let typst = typst_binary();
+    assert!(typst.exists(), "typst not found at {}", typst.display());
+    let r = render_with(&meta(true, false), None);
+    // `TSB_RENDER_OUT=dir` keeps the build folder and PDFs for a look by hand.
+    let keep = std::env::var_os("TSB_RENDER_OUT");
+    let dir = match &keep {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::env::temp_dir().join(format!("tsb-render-typst-{}", std::process::id())),
+    };
+    for (path, bytes) in &r.files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+    }
+    for doc in &r.documents {
+        let out = std::process::Command::new(&typst)
+            .args(["compile", "--root"])
+            .arg(&dir)
+            .args([
+                "--ignore-system-fonts",
+                "--pdf-standard",
+                "a-2b,ua-1",
+                "--creation-timestamp",
+                "1795392000",
+                "--diagnostic-format",
+                "short",
+            ])
+            .arg(dir.join(&doc.source))
+            .arg(dir.join(&doc.pdf))
+            .output()
+            .expect("typst runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", doc.source);
+        assert!(!stderr.contains("warning"), "{}: {stderr}", doc.source);
+        let pdf = std::fs::read(dir.join(&doc.pdf)).unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+    }
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn renders_a_run_without_any_data() {
+    let table = IndicatorTable::default();
+    let dataset = Dataset::default();
+    let m = meta(false, false);
+    let input = RenderInput {
+        table: &table,
+        dataset: &dataset,
+        inputs: &[],
+        meta: &m,
+        definitions: &[],
+        changes: None,
+    };
+    let r = render(&input, &builtin_templates()).expect("render succeeds without data");
+    let rapport = text(&r, "rapport.typ");
+    assert!(rapport.contains("Datagrunnlaget har ingen piloter."));
+    assert!(rapport.contains("Datagrunnlaget har ingen ansattundersøkelse"));
+    if let Some(dir) = std::env::var_os("TSB_RENDER_OUT_EMPTY") {
+        for (path, bytes) in &r.files {
+            let p = std::path::Path::new(&dir).join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, bytes).unwrap();
+        }
+    }
+}
+
+/// A region-sized fixture: five trusts, three units each, nine areas, four pilots.
+fn large() -> (IndicatorTable, Dataset) {
+    let mut ds = dataset();
+    ds.reference.enheter.clear();
+    let mut rows = Vec::new();
+    let mut x = 7u64;
+    let mut rnd = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((x >> 33) % 10_000) as f64 / 10_000.0
+    };
+    let areas = [
+        "kapasitet",
+        "rekruttering",
+        "beholde",
+        "oppgavedeling",
+        "kompetansebruk",
+        "teknologi",
+        "kommune",
+        "pårørende",
+        "overganger",
+    ];
+    let staff = ["budsjetterte_arsverk", "besatte_arsverk", "ledige_arsverk"];
+    let shares = [
+        "bemanningsgrad",
+        "vakansgrad",
+        "langtidsledige_andel",
+        "innleieandel",
+    ];
+    let shares2 = ["spesialistandel", "turnover", "sykefravaer"];
+    let mut push = |id: &'static str, g: &'static str, keys: Keys, v: Option<f64>, unit| {
+        rows.push(Row {
+            id,
+            grouping: g,
+            keys,
+            verdi: v,
+            unit,
+        });
+    };
+    for f in ["BKL", "HMR", "HNT", "STO", "TYR"] {
+        for id in staff {
+            push(
+                id,
+                "foretak",
+                k_foretak(f),
+                Some(100.0 + rnd() * 400.0),
+                "årsverk",
+            );
+        }
+        for id in shares.iter().chain(shares2.iter()) {
+            push(id, "foretak", k_foretak(f), Some(rnd() * 0.4), "andel");
+        }
+        for u in ["Poliklinikk", "Døgnseksjon", "Ambulant team"] {
+            let eid = format!("{f}-{}", &u[..3].to_uppercase());
+            ds.reference
+                .enheter
+                .push(enhet(&eid, f, &format!("{u} {f}")));
+            for a in areas {
+                let keys = k_survey(Keys {
+                    foretak_id: Some(f.into()),
+                    enhet_id: Some(eid.clone()),
+                    omrade: Some(a.into()),
+                    ..Keys::default()
+                });
+                let v = rnd();
+                push(
+                    "utfordring_score",
+                    "enhet",
+                    keys,
+                    (v > 0.1).then_some(1.0 + 4.0 * v),
+                    "skår",
+                );
+            }
+        }
+    }
+    for a in areas {
+        let keys = k_survey(Keys {
+            omrade: Some(a.into()),
+            ..Keys::default()
+        });
+        push(
+            "utfordring_score",
+            "region",
+            keys.clone(),
+            Some(2.0 + 2.0 * rnd()),
+            "skår",
+        );
+        push(
+            "utfordring_andel",
+            "region",
+            keys,
+            Some(rnd() * 0.6),
+            "andel",
+        );
+    }
+    for l in 1..=4u8 {
+        for id in ["budsjetterte_arsverk", "besatte_arsverk"] {
+            let keys = Keys {
+                kompetanseniva: Some(l),
+                ..Keys::default()
+            };
+            push(
+                id,
+                "kompetansenivå",
+                keys,
+                Some(200.0 + rnd() * 600.0),
+                "årsverk",
+            );
+        }
+    }
+    let mut table = table();
+    table.rows.extend(rows.into_iter().map(into_row));
+    let base = ds.pilots[0].clone();
+    for (i, navn) in [
+        "Sykepleier i inntak",
+        "Erfaringskonsulent i oppfølging",
+        "Farmasøyt i LAR",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut p = base.clone();
+        p.id = format!("p{i}");
+        p.navn = navn.to_string();
+        ds.pilots.push(p);
+        for r in table.rows.clone() {
+            if r.keys.pilot_id.as_deref() == Some("tverrfaglig") {
+                let mut r = r;
+                r.keys.pilot_id = Some(format!("p{i}"));
+                table.rows.push(r);
+            }
+        }
+    }
+    table.sort();
+    (table, ds)
+}
+
+/// Dumps the region-sized fixture to `TSB_RENDER_OUT_LARGE` for a look by hand.
+#[test]
+#[ignore = "writes files for manual layout review"]
+fn dump_large_fixture() {
+    let (table, ds) = large();
+    let m = meta(true, false);
+    let inputs = inputs();
+    let input = RenderInput {
+        table: &table,
+        dataset: &ds,
+        inputs: &inputs,
+        meta: &m,
+        definitions: &[],
+        changes: None,
+    };
+    let r = render(&input, &builtin_templates()).unwrap();
+    let Some(dir) = std::env::var_os("TSB_RENDER_OUT_LARGE") else {
+        return;
+    };
+    for (path, bytes) in &r.files {
+        let p = std::path::Path::new(&dir).join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+    }
+}
