@@ -290,13 +290,37 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         typst_version: typst.version.clone(),
         settings_text: cfg.settings_text.clone(),
     };
+    let definitions = render::view::registry_definitions();
+    let changes_view = (!changes.first_run).then(|| render::ChangesView {
+        forrige_kjoring: changes.previous_run_id.clone().unwrap_or_default(),
+        indikatorer: changes
+            .moved
+            .iter()
+            .map(|m| {
+                render::view::changed_indicator(
+                    &analysis.dataset,
+                    &definitions,
+                    &m.indikator,
+                    &m.keys,
+                    m.old,
+                    m.new,
+                    &m.maleenhet,
+                )
+            })
+            .collect(),
+        filer_lagt_til: changes.added.clone(),
+        filer_endret: changes.changed.clone(),
+        filer_fjernet: changes.removed.clone(),
+        ikke_vist: 0,
+    });
     let input = RenderInput {
         table: &analysis.table,
         dataset: &analysis.dataset,
         inputs: &analysis.inputs,
         meta: &meta,
+        definitions: &definitions,
+        changes: changes_view.as_ref(),
     };
-    let _ = &changes;
     let rendered = render::render(&input, &templates)?;
     timer.lap("render");
 
@@ -344,9 +368,10 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         if unchanged {
             continue;
         }
+        // typst infers the output format from the extension: keep `.pdf` last.
         let tmp = cfg.out.join(format!(
-            ".{}.tmp-{}",
-            doc.pdf.replace('/', "_"),
+            ".{}.tmp-{}.pdf",
+            doc.pdf.trim_end_matches(".pdf").replace('/', "_"),
             std::process::id()
         ));
         let job = TypstJob {

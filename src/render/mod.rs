@@ -60,7 +60,7 @@ pub struct RenderInput<'a> {
     /// Run facts.
     pub meta: &'a ReportMeta,
     /// Indicator definitions for Vedlegg A, from the indicator registry; when empty, the
-    /// built-in list [`view::fallback_definitions`] is used.
+    /// registry is read ([`view::registry_definitions`]).
     pub definitions: &'a [DefinitionView],
     /// What changed since the previous run (Vedlegg C); `None` prints "første kjøring".
     pub changes: Option<&'a ChangesView>,
@@ -299,9 +299,4 @@ mod tests {
         templates.insert("README.md".into(), "{{ not a template".into());
         assert!(environment(&templates).is_ok());
     }
-}
-
-/// The templates that ship with the tool (stub until the render branch lands).
-pub fn builtin_templates() -> Templates {
-    Templates::new()
 }

@@ -221,7 +221,7 @@ pub fn changed_indicator(
         .find(|d| d.id == indikator)
         .map(|d| d.navn.clone())
         .or_else(|| {
-            fallback_definitions()
+            registry_definitions()
                 .into_iter()
                 .find(|d| d.id == indikator)
                 .map(|d| d.navn)
@@ -665,7 +665,7 @@ pub fn build(input: &RenderInput<'_>) -> (ReportView, Vec<Chart>) {
         .definitions
         .iter()
         .map(|d| (d.id.clone(), d.navn.clone()))
-        .chain(fallback_definitions().into_iter().map(|d| (d.id, d.navn)))
+        .chain(registry_definitions().into_iter().map(|d| (d.id, d.navn)))
         .rev()
         .collect();
     let ctx = Ctx {
@@ -899,7 +899,7 @@ pub fn build(input: &RenderInput<'_>) -> (ReportView, Vec<Chart>) {
 
     let (kilder, filer) = files(input);
     let definisjoner = if input.definitions.is_empty() {
-        fallback_definitions()
+        registry_definitions()
     } else {
         input.definitions.to_vec()
     };
@@ -1605,194 +1605,22 @@ fn files(input: &RenderInput<'_>) -> (Vec<SourceView>, Vec<FileView>) {
     (kilder, filer)
 }
 
-/// Definitions from indicators.md, used when the caller passes none (until the registry
-/// feeds [`RenderInput::definitions`]).
-pub fn fallback_definitions() -> Vec<DefinitionView> {
-    let staff = "region, foretak, enhet, foretak × yrke";
-    let staff4 = "region, foretak, enhet, foretak × yrke, yrke, kompetansenivå";
-    let pilot = "pilot × fase, pilot × foretak";
-    let d = |id: &str, navn: &str, formel: &str, enhet: &str, g: &str| DefinitionView {
-        id: id.into(),
-        navn: navn.into(),
-        formel: formel.into(),
-        maleenhet: enhet.into(),
-        grupperinger: g.into(),
-    };
-    vec![
-        d(
-            "budsjetterte_arsverk",
-            "Budsjetterte årsverk",
-            "Σ B",
-            "årsverk",
-            staff4,
-        ),
-        d(
-            "besatte_arsverk",
-            "Besatte årsverk",
-            "Σ F",
-            "årsverk",
-            staff4,
-        ),
-        d(
-            "bemanningsgrad",
-            "Bemanningsgrad",
-            "Σ F / Σ B",
-            "andel",
-            staff4,
-        ),
-        d(
-            "ledige_arsverk",
-            "Ledige årsverk",
-            "Σ max(B − F, 0), celle for celle",
-            "årsverk",
-            staff4,
-        ),
-        d(
-            "vakansgrad",
-            "Vakansgrad",
-            "ledige årsverk / Σ B",
-            "andel",
-            staff,
-        ),
-        d(
-            "langtidsledige_andel",
-            "Andel stillinger ledige over 6 mnd",
-            "Σ ledige over 6 mnd / Σ ledige stillinger",
-            "andel",
-            staff,
-        ),
-        d(
-            "innleieandel",
-            "Innleieandel",
-            "Σ I / (Σ F + Σ I)",
-            "andel",
-            staff,
-        ),
-        d(
-            "spesialistandel",
-            "Spesialistandel",
-            "Σ F på nivå 4 / Σ F",
-            "andel",
-            staff,
-        ),
-        d(
-            "turnover",
-            "Turnover",
-            "Σ sluttet siste 12 mnd / Σ ansatte",
-            "andel",
-            staff,
-        ),
-        d(
-            "sykefravaer",
-            "Sykefravær",
-            "Σ (sykefravær × F) / Σ F",
-            "andel",
-            staff,
-        ),
-        d(
-            "riktig_niva_andel",
-            "Riktig person til riktig oppgave",
-            "minutter der utførers nivå = oppgavens nivå / alle minutter",
-            "andel",
-            pilot,
-        ),
-        d(
-            "overkvalifisert_andel",
-            "Oppgaver løst over nødvendig nivå",
-            "minutter der utførers nivå > oppgavens nivå / alle minutter",
-            "andel",
-            pilot,
-        ),
-        d(
-            "underkvalifisert_andel",
-            "Oppgaver løst under nødvendig nivå",
-            "minutter der utførers nivå < oppgavens nivå / alle minutter",
-            "andel",
-            pilot,
-        ),
-        d(
-            "spesialisttid_delegerbar_andel",
-            "Spesialisttid på oppgaver andre kan gjøre",
-            "spesialistminutter på oppgaver under nivå 4 / alle spesialistminutter",
-            "andel",
-            pilot,
-        ),
-        d(
-            "frigjort_spesialisttid",
-            "Frigjort spesialisttid",
-            "(S før − S pilot) × 37,5 timer per uke per spesialistårsverk",
-            "timer_per_uke",
-            "pilot (endring)",
-        ),
-        d(
-            "ny_yrkesgruppe_andel",
-            "Andel av tiden utført av nye yrkesgrupper",
-            "minutter utført av nye yrkesgrupper / alle minutter",
-            "andel",
-            pilot,
-        ),
-        d(
-            "minutter_per_omrade",
-            "Tidsbruk per område",
-            "Σ minutter per oppgaveområde",
-            "minutter",
-            "pilot × område, pilot × område × kompetansenivå",
-        ),
-        d(
-            "kommunesamarbeid_andel",
-            "Pasienter med samarbeid med kommunen om bolig og økonomi",
-            "pasienter med minst én kommuneoppgave / pasienter",
-            "andel",
-            pilot,
-        ),
-        d(
-            "parorende_andel",
-            "Pasienter med pårørendeinvolvering",
-            "pasienter med minst én pårørendeoppgave / pasienter",
-            "andel",
-            pilot,
-        ),
-        d(
-            "frivillige_andel",
-            "Pasienter med involvering av frivillige",
-            "pasienter med minst én oppgave med frivillige / pasienter",
-            "andel",
-            pilot,
-        ),
-        d(
-            "utfordring_score",
-            "Utfordringsskår",
-            "gjennomsnittlig områdeskår (1–5) per respondent, så snitt over respondenter",
-            "skår",
-            "region, foretak, enhet, yrke (per område)",
-        ),
-        d(
-            "utfordring_andel",
-            "Andel som opplever området som en utfordring",
-            "andel respondenter med områdeskår ≥ 4",
-            "andel",
-            "region, foretak, enhet, yrke (per område)",
-        ),
-        d(
-            "tid_andre_kunne_gjort",
-            "Tid på oppgaver andre kunne gjort",
-            "gjennomsnitt av oppgitt andel",
-            "andel",
-            "region, yrke, foretak, foretak × yrke",
-        ),
-        d(
-            "vurderer_a_slutte_andel",
-            "Vurderer å slutte",
-            "andel som svarer ja",
-            "andel",
-            "region, foretak, enhet, yrke",
-        ),
-        d(
-            "svarprosent",
-            "Svarprosent",
-            "respondenter / ansatte",
-            "andel",
-            "region, foretak, enhet",
-        ),
-    ]
+/// Vedlegg A's definitions, from the one indicator registry (never written twice).
+pub fn registry_definitions() -> Vec<DefinitionView> {
+    crate::indicators::registry::registry()
+        .iter()
+        .filter(|d| d.eksporteres || d.id == "topp_utfordringer")
+        .map(|d| DefinitionView {
+            id: d.id.into(),
+            navn: d.navn.into(),
+            formel: d.formel.into(),
+            maleenhet: d.maleenhet.into(),
+            grupperinger: d
+                .grupperinger
+                .iter()
+                .map(|g| g.replace('_', " × "))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect()
 }
