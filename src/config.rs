@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::BuildArgs;
 
 /// The settings file, `tsb-report.toml`. Keys are ASCII (TOML bare keys).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Texts on the documents.
@@ -46,16 +46,6 @@ pub struct SuppressionSettings {
 pub struct ValidationSettings {
     /// A file with more quarantined rows than this share (and at least 3) is a file error.
     pub maks_karantene_andel: f64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            rapport: ReportSettings::default(),
-            prikking: SuppressionSettings::default(),
-            validering: ValidationSettings::default(),
-        }
-    }
 }
 
 impl Default for ReportSettings {

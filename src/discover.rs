@@ -121,7 +121,7 @@ pub fn classify(rel: &str) -> Option<FileKind> {
                 .to_lowercase();
             ["foretak", "enheter", "yrker", "oppgaver"]
                 .contains(&stem.as_str())
-                .then(|| FileKind::Reference(stem))
+                .then_some(FileKind::Reference(stem))
         }
         ["bemanning", _] if is_table => Some(FileKind::Staffing),
         ["undersokelser", _] if name.to_lowercase().ends_with(".kodebok.toml") => {

@@ -321,9 +321,7 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
         ));
         return finish(acc);
     };
-    for t in [&mut reference.foretak] {
-        t.sort_by(|a, b| a.id.cmp(&b.id));
-    }
+    reference.foretak.sort_by(|a, b| a.id.cmp(&b.id));
     reference.enheter.sort_by(|a, b| a.id.cmp(&b.id));
     reference.yrker.sort_by(|a, b| a.id.cmp(&b.id));
     reference.oppgaver.sort_by(|a, b| a.id.cmp(&b.id));

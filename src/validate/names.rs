@@ -44,7 +44,7 @@ pub fn check_unit_in_trust(
             column,
             format!("unit `{enhet_id}` belongs to `{}`, not to `{foretak_id}`", e.foretak_id),
         )
-        .with_hint(Some(format!("check the health trust of this row, or the unit's `foretak_id` in referanse/enheter.csv")))),
+        .with_hint(Some("check the health trust of this row, or the unit's `foretak_id` in referanse/enheter.csv".to_string()))),
         _ => Ok(()),
     }
 }

@@ -83,9 +83,7 @@ pub fn validate(
             .map_err(|p| problems.push(p))
             .ok();
         let mut num = |i: usize, required: bool| -> Option<f64> {
-            if cols.index[i].is_none() {
-                return None;
-            }
+            cols.index[i]?;
             match parse_number(cols.get(i, f)) {
                 Ok(Some(v)) if v < 0.0 => {
                     problems.push(Problem::new(
