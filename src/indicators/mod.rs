@@ -1,5 +1,5 @@
 //! Indicators: every formula of indicators.md, computed with Polars from the validated
-//! [`Dataset`](crate::model::Dataset), suppressed once, and returned as a plain
+//! [`Dataset`], suppressed once, and returned as a plain
 //! [`IndicatorTable`] that the documents and exports read.
 //!
 //! Polars stays inside this module (`frames`); everything leaving it is plain Rust.

@@ -10,7 +10,7 @@
 //! i.e. iff the reduced row echelon form of that matrix has a row that is a multiple of the
 //! unit vector.
 //!
-//! Guarantee after [`Family::protect`]: no suppressed cell (primary or secondary) and no
+//! Guarantee after `Family::protect`: no suppressed cell (primary or secondary) and no
 //! never-published cell with `n < k` (e.g. respondents without a profession) can be
 //! computed exactly from the published cells through the family's relations. Not covered:
 //! bounds (intervals from non-negativity or the 1–5 scale) and relations between

@@ -3,7 +3,7 @@
 //!
 //! [`view`] builds the template contract (formatted strings only), [`svg`] draws the charts,
 //! [`escape`] holds the one markup escape (the auto-escape of every `.typ` template) and
-//! [`format`] the Norwegian number and date presentation.
+//! [`format`](mod@format) the Norwegian number and date presentation.
 
 pub mod escape;
 pub mod format;

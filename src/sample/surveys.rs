@@ -11,7 +11,7 @@ use super::reference::{self, ENHETER, Enhet};
 use super::rng::{Rng, Weighted, hash};
 use super::staffing;
 
-/// The nine challenge areas, in the order of [`BASE`].
+/// The nine challenge areas, in the order of `BASE`.
 pub const AREAS: [&str; 9] = [
     "kapasitet",
     "rekruttering",
