@@ -5,6 +5,7 @@ mod support;
 mod cli;
 mod indicators;
 mod ingest;
+mod privacy;
 mod render;
 mod sample;
 mod typeset;

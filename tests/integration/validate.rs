@@ -220,3 +220,85 @@ fn fails_when_a_codebook_names_a_column_the_export_lacks() {
     assert!(d.line.is_some());
     assert!(d.hints.iter().any(|h| h.contains("`q12`")), "{:?}", d.hints);
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use tsb_report::config::ValidationSettings;
+    use tsb_report::discover::{FileKind, Inventory, SourceFile, sha256_hex};
+    use tsb_report::validate::validate;
+
+    use crate::support::fixture;
+
+    fn file(rel: &str, kind: FileKind, bytes: Vec<u8>) -> SourceFile {
+        SourceFile {
+            rel: rel.into(),
+            display: format!("data/{rel}"),
+            kind,
+            sha256: sha256_hex(&bytes),
+            bytes,
+        }
+    }
+
+    fn inventory(log: Vec<u8>) -> Inventory {
+        let mut files = Vec::new();
+        for t in ["enheter", "foretak", "oppgaver", "yrker"] {
+            let bytes = std::fs::read(fixture(&format!("validate/_referanse/{t}.csv"))).unwrap();
+            files.push(file(
+                &format!("referanse/{t}.csv"),
+                FileKind::Reference(t.into()),
+                bytes,
+            ));
+        }
+        let pilot = std::fs::read(fixture(
+            "validate/planted_errors/data/piloter/lar-sykepleier/pilot.toml",
+        ))
+        .unwrap();
+        files.push(file(
+            "piloter/lar-sykepleier/pilot.toml",
+            FileKind::PilotConfig("lar-sykepleier".into()),
+            pilot,
+        ));
+        files.push(file(
+            "piloter/lar-sykepleier/logg.csv",
+            FileKind::Log("lar-sykepleier".into()),
+            log,
+        ));
+        files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        Inventory {
+            files,
+            diagnostics: vec![],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Arbitrary byte edits of a real log never panic, and every row read is either used
+        /// or quarantined.
+        #[test]
+        fn byte_mutations_never_panic_and_keep_row_accounting_exact(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..12)
+        ) {
+            let mut log = std::fs::read(fixture("validate/planted_errors/data/piloter/lar-sykepleier/logg-2025.csv")).unwrap();
+            for (at, byte, op) in edits {
+                if log.is_empty() { break; }
+                let i = at.index(log.len());
+                match op {
+                    0 => log[i] = byte,
+                    1 => log.insert(i, byte),
+                    _ => { log.remove(i); }
+                }
+            }
+            let v = validate(&inventory(log), &ValidationSettings::default());
+            for input in &v.inputs {
+                prop_assert_eq!(input.rows_read, input.rows_used + input.rows_quarantined, "{}", input.path);
+            }
+            let log_input = v.inputs.iter().find(|i| i.path.ends_with("logg.csv")).unwrap();
+            prop_assert_eq!(log_input.rows_used as usize, v.dataset.logs.len());
+            let quarantined: usize = v.quarantine.iter().map(|q| q.rows.len()).sum();
+            if log_input.status == "brukt" {
+                prop_assert_eq!(log_input.rows_quarantined as usize, quarantined);
+            }
+        }
+    }
+}
