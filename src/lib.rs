@@ -19,6 +19,7 @@ pub mod indicators;
 pub mod ingest;
 pub mod manifest;
 pub mod model;
+pub mod par;
 pub mod pipeline;
 pub mod render;
 pub mod sample;

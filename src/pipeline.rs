@@ -338,6 +338,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         .and_then(|d| d.and_hms_opt(12, 0, 0))
         .map_or(0, |d| d.and_utc().timestamp());
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut jobs: Vec<(String, PathBuf, PathBuf, TypstJob)> = Vec::new();
     let mut documents = BTreeMap::new();
     let mut typst_warnings = Vec::new();
     for doc in &rendered.documents {
@@ -384,23 +385,33 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         if let Some(parent) = tmp.parent() {
             fsx::create_dir_all(parent)?;
         }
-        match typeset::compile(&typst, &job) {
+        jobs.push((doc.source.clone(), tmp, target, job));
+    }
+    // The documents are independent: compile them on every core.
+    let results = crate::par::map(&jobs, |(_, _, _, job)| typeset::compile(&typst, job));
+    let mut failure = None;
+    for ((source, tmp, target, _), result) in jobs.into_iter().zip(results) {
+        match result {
             Ok(w) => {
                 if !w.trim().is_empty() {
                     typst_warnings.push(Diagnostic::warning(
-                        format!("{}/{}", build_dir.display(), doc.source),
+                        format!("{}/{source}", build_dir.display()),
                         format!("typst: {}", w.trim()),
                     ));
                 }
                 staged.push((tmp, target));
             }
             Err(e) => {
-                for (t, _) in &staged {
-                    let _ = std::fs::remove_file(t);
-                }
-                return Err(e.into());
+                let _ = std::fs::remove_file(&tmp);
+                failure.get_or_insert(e);
             }
         }
+    }
+    if let Some(e) = failure {
+        for (t, _) in &staged {
+            let _ = std::fs::remove_file(t);
+        }
+        return Err(e.into());
     }
     timer.lap("typeset");
 

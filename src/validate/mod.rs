@@ -101,6 +101,17 @@ fn read(
     Ok(table)
 }
 
+/// Read table files a window at a time on every core, yielding them in order: at most one
+/// window of parsed tables is in memory at once.
+fn read_in_parallel<'a>(
+    files: &'a [&'a SourceFile],
+) -> impl Iterator<Item = Result<RawTable, Vec<Diagnostic>>> + 'a {
+    let window = std::thread::available_parallelism().map_or(1, usize::from);
+    files
+        .chunks(window)
+        .flat_map(|chunk| crate::par::map(chunk, |f| read(f, None, &[])))
+}
+
 fn quarantine_rel(rel: &str) -> String {
     match rel.rsplit_once('.') {
         Some((stem, _)) if !stem.contains('/') || stem.rsplit_once('/').is_some() => {
@@ -354,7 +365,16 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
     }
     let mut ids_per_pilot: BTreeMap<String, HashSet<String>> = BTreeMap::new();
     let mut missing_pilot: BTreeSet<String> = BTreeSet::new();
-    for f in files.iter().filter(|f| matches!(f.kind, FileKind::Log(_))) {
+    // Logs are most of the bytes: decode and parse a few files at a time on every core, then
+    // validate them in path order (repeated ids are checked across a pilot's files).
+    let log_files: Vec<&SourceFile> = files
+        .iter()
+        .filter(|f| matches!(f.kind, FileKind::Log(_)))
+        .copied()
+        .collect();
+    let mut read_ahead = read_in_parallel(&log_files);
+    for f in log_files.iter().copied() {
+        let table = read_ahead.next().expect("one table per file");
         let FileKind::Log(id) = &f.kind else {
             unreachable!()
         };
@@ -376,7 +396,7 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
             acc.rejected(f, 0, vec![d]);
             continue;
         };
-        match read(f, None, &[]) {
+        match table {
             Err(d) => acc.rejected(f, 0, d),
             Ok(t) => {
                 let mut sink = rows::RowSink::new(&f.display);
@@ -403,8 +423,14 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
     ds.pilots = pilots.into_values().collect();
 
     // Staffing exports.
-    for f in files.iter().filter(|f| f.kind == FileKind::Staffing) {
-        match read(f, None, &[]) {
+    let staffing_files: Vec<&SourceFile> = files
+        .iter()
+        .filter(|f| f.kind == FileKind::Staffing)
+        .copied()
+        .collect();
+    let mut read_ahead = read_in_parallel(&staffing_files);
+    for f in staffing_files.iter().copied() {
+        match read_ahead.next().expect("one table per file") {
             Err(d) => acc.rejected(f, 0, d),
             Ok(t) => {
                 let mut sink = rows::RowSink::new(&f.display);
