@@ -65,6 +65,8 @@ pub fn validate(
         NameCache::default(),
     );
     let mut parsers = Parsers::default();
+    let mut fase_cache: std::collections::HashMap<String, String> =
+        std::collections::HashMap::new();
     let mut out = Vec::with_capacity(table.rows.len());
     let mut outside_units: Vec<String> = Vec::new();
     for row in &table.rows {
@@ -151,7 +153,11 @@ pub fn validate(
         }
         let given = cols.get(FASE, f);
         if !is_missing(given) {
-            let g = match normalize(given).as_str() {
+            let g = match fase_cache
+                .entry(given.to_string())
+                .or_insert_with(|| normalize(given))
+                .as_str()
+            {
                 "før" | "for" => Some(Fase::For),
                 "pilot" => Some(Fase::Pilot),
                 _ => {
