@@ -6,9 +6,26 @@
 //! value parsers (`values`) and the identity-number check (`pii`) that `validate` uses.
 //! Never panics on any input: every problem is a [`Diagnostic`] naming the file and, where
 //! one exists, the line.
+//!
+//! How delimited files are read (decisions where the contract leaves room):
+//! - Encoding: a BOM decides (UTF-8, UTF-16 LE/BE); without one, valid UTF-8 is UTF-8 and
+//!   anything else Windows-1252. A file without a BOM whose first bytes are plainly UTF-16
+//!   (every second byte zero) is read as UTF-16. Bytes that break a BOM-declared UTF-8 or
+//!   UTF-16 file are a file error at their line, not replaced silently.
+//! - Line ends `\r\n` and lone `\r` count as one line break each, as editors show them.
+//! - The header is the first line that is not blank. An Excel `sep=;` line before it names
+//!   the delimiter and is skipped.
+//! - Delimiter: among `;`, TAB and `,` found in the header outside quotes, the one whose
+//!   count the most of the next 20 records repeat (so commas in question texts do not win),
+//!   then the most frequent in the header, then `;` before TAB before `,`.
+//! - Blank records (only whitespace and delimiters) are skipped, keeping every other
+//!   record's own line. Trailing empty header cells are dropped; an empty header cell
+//!   between named ones stays `""` (never a duplicate). Cells are trimmed.
+//! - A quoted cell that is never closed and runs over line ends is a file error at the line
+//!   where the quote opens: otherwise every later line would silently vanish into one cell.
 
 pub mod decode;
-pub mod delimited;
+mod delimited;
 pub mod headers;
 pub mod pii;
 pub mod table;
@@ -63,5 +80,26 @@ pub fn read_table_with_dialect(
     match format {
         Format::Delimited => delimited::read(display, bytes).map(|(t, d)| (t, Some(d))),
         Format::Xlsx => xlsx::read(display, bytes, sheet).map(|t| (t, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_from_extensions_in_any_case() {
+        assert_eq!(Format::from_extension("csv"), Some(Format::Delimited));
+        assert_eq!(Format::from_extension("TSV"), Some(Format::Delimited));
+        assert_eq!(Format::from_extension("Txt"), Some(Format::Delimited));
+        assert_eq!(Format::from_extension("XLSX"), Some(Format::Xlsx));
+        assert_eq!(Format::from_extension("xls"), None);
+        assert_eq!(Format::from_extension("toml"), None);
+    }
+
+    #[test]
+    fn a_sheet_name_is_ignored_for_delimited_files() {
+        let t = read_table("x.csv", b"a;b\n1;2\n", Format::Delimited, Some("Svar")).unwrap();
+        assert_eq!(t.rows.len(), 1);
     }
 }

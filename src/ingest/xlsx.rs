@@ -65,11 +65,7 @@ fn read_inner(display: &str, bytes: &[u8], sheet: Option<&str>) -> Result<RawTab
             .or_else(|| names.iter().find(|n| normalize(n) == normalize(wanted)))
             .cloned()
             .ok_or_else(|| {
-                let list = names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let list = sheet_list(&names);
                 Diagnostic::file_error(
                     display,
                     format!("failed to find sheet `{wanted}` (the workbook has {list})"),
@@ -95,13 +91,28 @@ fn read_inner(display: &str, bytes: &[u8], sheet: Option<&str>) -> Result<RawTab
         cells.extend(row.iter().map(cell_text));
         builder.push(first_row + i as u64 + 1, cells.len(), |j| &cells[j])?;
     }
-    builder.finish().map_err(|d| {
-        Diagnostic::file_error(
+    builder.finish().map_err(|_| {
+        let d = Diagnostic::file_error(
             display,
             format!("failed to read sheet `{name}` (it holds no header row, only empty cells)"),
-        )
-        .hint(d.hints.first().cloned().unwrap_or_default())
+        );
+        if names.len() > 1 {
+            d.hint(format!(
+                "if the data is on another sheet, set `ark` in the codebook to its name ({})",
+                sheet_list(&names)
+            ))
+        } else {
+            d.hint("export the data again with column names in the first row")
+        }
     })
+}
+
+fn sheet_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// calamine's messages start with a capital; ours are lowercase.

@@ -367,6 +367,48 @@ fn fails_listing_the_sheets_when_the_named_sheet_is_missing() {
     );
 }
 
+#[test]
+fn gives_sheet_row_numbers_when_the_table_starts_below_and_to_the_right() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(4, 2, "enhet").unwrap();
+    ws.write_string(4, 3, "minutter").unwrap();
+    ws.write_string(6, 2, "LAR Trondheim").unwrap();
+    ws.write_number(6, 3, 30.0).unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let t = read_table("data/a.xlsx", &bytes, Format::Xlsx, None).unwrap();
+    assert_eq!(t.header_line, 5);
+    assert_eq!(t.headers, ["enhet", "minutter"]);
+    assert_eq!(t.rows.len(), 1);
+    assert_eq!(t.rows[0].line, 7);
+    assert_eq!(t.rows[0].fields, ["LAR Trondheim", "30"]);
+}
+
+#[test]
+fn fails_when_the_first_sheet_is_empty() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet().set_name("Ark1").unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let d = read_table("data/a.xlsx", &bytes, Format::Xlsx, None).unwrap_err();
+    snapshot("empty_sheet", &diag::render(&[d], DiagnosticFormat::Human));
+}
+
+#[test]
+fn fails_when_a_workbook_header_repeats_a_column() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "Navn").unwrap();
+    ws.write_string(0, 1, "NAVN ").unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let d = read_table("data/a.xlsx", &bytes, Format::Xlsx, None).unwrap_err();
+    assert_eq!(d.line, Some(1));
+    assert!(
+        d.message.contains("`Navn`") && d.message.contains("`NAVN`"),
+        "{}",
+        d.message
+    );
+}
+
 // ---- personal data -------------------------------------------------------------------------
 
 /// Complete nine digits into a valid identity number, if control digits exist.
