@@ -169,11 +169,13 @@ fn parse(
         .buffer_capacity(1 << 16)
         .from_reader(text.as_bytes());
     let mut builder = TableBuilder::new(display);
-    let mut record = csv::StringRecord::new();
+    // Byte records parse about twice as fast as string records; each field is valid UTF-8
+    // anyway (the text is, and the parser splits and unquotes at ASCII bytes only).
+    let mut record = csv::ByteRecord::new();
     let mut last_start = 0usize;
     let mut last_line = first_line;
     loop {
-        let more = rdr.read_record(&mut record).map_err(|e| {
+        let more = rdr.read_byte_record(&mut record).map_err(|e| {
             let line = e
                 .position()
                 .map_or(first_line, |p| first_line + p.line() - 1);
@@ -192,7 +194,9 @@ fn parse(
             .count();
         last_start = byte + skipped;
         last_line = first_line + line - 1 + skipped as u64;
-        builder.push(last_line, record.len(), |i| record.get(i).unwrap_or(""))?;
+        builder.push(last_line, record.len(), |i| {
+            std::str::from_utf8(record.get(i).unwrap_or_default()).unwrap_or("\u{fffd}")
+        })?;
     }
     if let Some(open) = unclosed_quote(&text.as_bytes()[last_start.min(text.len())..], delimiter) {
         let line = last_line + count_newlines(&text.as_bytes()[last_start..last_start + open]);
