@@ -40,8 +40,8 @@ impl Moved {
 pub struct Changes {
     /// No previous successful run was found.
     pub first_run: bool,
-    /// The previous run's id.
-    pub previous_run_id: Option<String>,
+    /// The data version (short input hash) of the previous analysed data.
+    pub previous_data_version: Option<String>,
     /// Input files (paths under `data/`) new in this run.
     pub added: Vec<String>,
     /// Input files whose content changed.
@@ -83,7 +83,7 @@ pub fn compare(
         .map(|i| (i.path.as_str(), i.sha256.as_str()))
         .collect();
     let mut c = Changes {
-        previous_run_id: Some(prev_id.to_string()),
+        previous_data_version: Some(prev_id.to_string()),
         ..Changes::default()
     };
     for (p, h) in &new {

@@ -135,6 +135,9 @@ pub struct Analysis {
     pub dataset: crate::model::Dataset,
     /// The indicator table.
     pub table: IndicatorTable,
+    /// What changed since the previous analysed data (Vedlegg C); computed once per data
+    /// version, so reruns for prose or settings print the same appendix.
+    pub changes: crate::changes::Changes,
 }
 
 const CACHE_DIR: &str = ".cache";
@@ -255,7 +258,23 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             dataset.logs = Vec::new();
             dataset.staffing = Vec::new();
             dataset.respondents = Vec::new();
+            let changes = crate::changes::compare(
+                previous_analysis
+                    .as_ref()
+                    .map(|a| {
+                        (
+                            manifest::data_version(&a.inputs),
+                            a.inputs.as_slice(),
+                            &a.table,
+                        )
+                    })
+                    .as_ref()
+                    .map(|(v, i, t)| (v.as_str(), *i, *t)),
+                &validated.inputs,
+                &table,
+            );
             let a = Analysis {
+                changes,
                 data_key: data_key.clone(),
                 inputs: validated.inputs,
                 diagnostics: validated.diagnostics,
@@ -267,14 +286,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             (a, Some(validated.quarantine))
         }
     };
-    let changes = crate::changes::compare(
-        previous
-            .as_ref()
-            .zip(previous_analysis.as_ref())
-            .map(|(m, a)| (m.run_id.as_str(), a.inputs.as_slice(), &a.table)),
-        &analysis.inputs,
-        &analysis.table,
-    );
+    let changes = &analysis.changes;
 
     let data_version = manifest::data_version(&analysis.inputs);
     let meta = ReportMeta {
@@ -292,7 +304,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     };
     let definitions = render::view::registry_definitions();
     let changes_view = (!changes.first_run).then(|| render::ChangesView {
-        forrige_kjoring: changes.previous_run_id.clone().unwrap_or_default(),
+        forrige_kjoring: changes.previous_data_version.clone().unwrap_or_default(),
         indikatorer: changes
             .moved
             .iter()

@@ -150,6 +150,13 @@ fn on_path(name: &str) -> Option<PathBuf> {
 /// `say` receives progress messages meant for the user.
 pub fn resolve(explicit: Option<&Path>, say: &dyn Fn(&str)) -> Result<Typst, TypesetError> {
     if let Some(p) = explicit {
+        // A file named relative to the current folder, not a program to look up on PATH.
+        let abs = if p.is_file() {
+            std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+        } else {
+            p.to_path_buf()
+        };
+        let p = abs.as_path();
         let version = version_of(p)?;
         if version != TYPST_VERSION {
             say(&format!(

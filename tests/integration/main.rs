@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod incremental;
 mod indicators;
 mod ingest;
 mod privacy;
