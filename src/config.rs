@@ -484,3 +484,28 @@ impl BuildConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_settings_round_trip_through_toml() {
+        let text = toml::to_string(&Settings::default()).expect("defaults serialise");
+        assert_eq!(Settings::parse(&text, "x").unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn rule_text_placeholders_and_braces() {
+        assert_eq!(
+            parse_rule_text("a {x} {{b}}").unwrap(),
+            [
+                TextPart::Text("a ".into()),
+                TextPart::Placeholder("x".into()),
+                TextPart::Text(" {b}".into()),
+            ]
+        );
+        assert!(parse_rule_text("a {x").is_err());
+        assert!(parse_rule_text("a } b").is_err());
+    }
+}
