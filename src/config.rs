@@ -79,7 +79,8 @@ pub struct ConditionSettings {
     /// Challenge area or task area.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub omrade: Option<String>,
-    /// Survey key; when left out, the latest survey (the last key in sort order) is used.
+    /// Survey key (export file stem, `ansattundersokelse-2026`); required for survey
+    /// indicators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undersokelse: Option<String>,
     /// Holds when the value is greater than this (shares as fractions: `0.15` is 15 %).
@@ -183,7 +184,8 @@ fn allowed_keys(gruppering: &str, survey: bool) -> Vec<&'static str> {
     keys
 }
 
-/// The key fields a condition must set at a grouping (the cell is otherwise ambiguous).
+/// The key fields a condition must set at a grouping (the cell is otherwise ambiguous);
+/// survey indicators also need `undersokelse`, challenge areas `omrade`.
 fn required_keys(gruppering: &str) -> Vec<&'static str> {
     let mut keys = Vec::new();
     for part in gruppering.split('_') {
@@ -285,6 +287,12 @@ fn check_rule(rule: &RuleSettings) -> std::result::Result<(), String> {
         let mut required = required_keys(&c.gruppering);
         if c.indikator.starts_with("utfordring_") {
             required.push("omrade");
+        }
+        if survey && c.undersokelse.is_none() {
+            return Err(format!(
+                "{at}: `{}` comes from a survey and needs `undersokelse` (the export's file name without extension)",
+                c.indikator
+            ));
         }
         for key in required {
             if !set.iter().any(|(k, s)| *k == key && *s) {

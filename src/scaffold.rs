@@ -32,7 +32,8 @@ maks_karantene_andel = 0.05
 # value the way the report does (12,3 %, 8,3). Each condition names one indicator cell:
 #   indikator, gruppering   an indicator id and a grouping from Vedlegg A / the export
 #   foretak_id, enhet_id, yrke_id, kompetanseniva, pilot_id, fase (før, pilot, endring),
-#   omrade, undersokelse    the cell's keys (undersokelse left out: the latest survey)
+#   omrade, undersokelse    the cell's keys (survey indicators need undersokelse, the
+#                           export file's name without extension: ansattundersokelse-2026)
 #   over, under, minst, hoyst   thresholds; shares as fractions (0.15 is 15 %)
 
 [[anbefaling]]

@@ -66,12 +66,12 @@ fn keys_of(c: &ConditionSettings) -> Keys {
     }
 }
 
-/// The current row a condition names: every given key equal, no date; without
-/// `undersokelse`, the latest survey.
+/// The current row a condition names: every given key equal, no date; more than one match
+/// is reported as ambiguous.
 fn lookup<'a>(table: &'a IndicatorTable, c: &ConditionSettings) -> Result<&'a IndicatorRow, usize> {
     let want = keys_of(c);
     let eq = |a: &Option<String>, b: &Option<String>| a.is_none() || a == b;
-    let mut rows: Vec<&IndicatorRow> = table
+    let rows: Vec<&IndicatorRow> = table
         .rows
         .iter()
         .filter(|r| r.indikator == c.indikator && r.gruppering == c.gruppering)
@@ -88,13 +88,6 @@ fn lookup<'a>(table: &'a IndicatorTable, c: &ConditionSettings) -> Result<&'a In
                 && eq(&want.undersokelse, &k.undersokelse)
         })
         .collect();
-    if c.undersokelse.is_none() && rows.len() > 1 {
-        let latest = rows
-            .iter()
-            .filter_map(|r| r.keys.undersokelse.clone())
-            .max();
-        rows.retain(|r| r.keys.undersokelse == latest);
-    }
     match rows.as_slice() {
         [one] => Ok(*one),
         many => Err(many.len()),

@@ -1138,6 +1138,18 @@ fn a_rule_that_holds_is_raised_with_its_values_and_one_that_does_not_is_listed()
         view.ikke_utlost[1]
     );
 
+    // A survey indicator names its survey: 76,5 % in 2026, 60,0 % in 2025.
+    let survey = Settings::parse(
+        &format!(
+            "[[anbefaling]]\ntittel = \"S\"\ntekst = \"{{s}}\"\n[[anbefaling.vilkar]]\nnavn = \"s\"\nindikator = \"svarprosent\"\ngruppering = \"region\"\nundersokelse = \"{SURVEY}\"\nover = 0.7\n"
+        ),
+        "x.toml",
+    )
+    .unwrap()
+    .anbefaling;
+    let v = evaluate_rules(&survey, &table(), &dataset());
+    assert_eq!(v.kandidater[0].tekst, format!("76,5{NBSP}%"));
+
     let rapport = text(&render_with_rules(&hostile_rules(), None), "rapport.typ");
     assert!(rapport.contains("== Kandidater fra reglene i tsb-report.toml"));
     assert!(
@@ -1214,6 +1226,14 @@ fn rules_with_unknown_indicators_groupings_or_placeholders_are_settings_errors()
     ));
     assert!(
         e.contains("`yrke_id` does not apply at grouping `foretak`"),
+        "{e}"
+    );
+    let e = err(rule(
+        "indikator = \"svarprosent\"\ngruppering = \"region\"\nunder = 0.5",
+        "{v}",
+    ));
+    assert!(
+        e.contains("`svarprosent` comes from a survey and needs `undersokelse`"),
         "{e}"
     );
     let e = err(rule(
