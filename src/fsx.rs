@@ -43,8 +43,11 @@ pub fn write_atomic(path: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
     rename(&tmp, path)
 }
 
-/// Rename a file.
+/// Rename a file, creating the target's folder if needed (`output/foretak/`).
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
+    if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir_all(parent)?;
+    }
     std::fs::rename(from, to)
         .with_context(|| format!("failed to move `{}` to `{}`", from.display(), to.display()))
 }

@@ -332,6 +332,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         meta: &meta,
         definitions: &definitions,
         changes: changes_view.as_ref(),
+        anbefalinger: &cfg.settings.anbefaling,
     };
     let rendered = render::render(&input, &templates)?;
     timer.lap("render");

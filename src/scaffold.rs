@@ -26,6 +26,53 @@ k = 5
 [validering]
 # A file with more quarantined rows than this share (and at least 3) is refused.
 maks_karantene_andel = 0.05
+
+# Candidate recommendations (chapter 9 of the report). A rule is raised when every condition
+# holds on a published (not suppressed) value; `{navn}` in `tekst` prints that condition's
+# value the way the report does (12,3 %, 8,3). Each condition names one indicator cell:
+#   indikator, gruppering   an indicator id and a grouping from Vedlegg A / the export
+#   foretak_id, enhet_id, yrke_id, kompetanseniva, pilot_id, fase (før, pilot, endring),
+#   omrade, undersokelse    the cell's keys (survey indicators need undersokelse, the
+#                           export file's name without extension: ansattundersokelse-2026)
+#   over, under, minst, hoyst   thresholds; shares as fractions (0.15 is 15 %)
+
+[[anbefaling]]
+tittel = "Spre sykepleierkoordinert LAR-oppfølging"
+tekst = "Vakansgraden for legespesialister er {vakansgrad}, og LAR-piloten frigjorde {frigjort} timer spesialisttid per uke per spesialistårsverk. Modellen bør vurderes spredt til flere LAR-enheter."
+
+[[anbefaling.vilkar]]
+navn = "vakansgrad"
+indikator = "vakansgrad"
+gruppering = "yrke"
+yrke_id = "legespesialist"
+over = 0.15
+
+[[anbefaling.vilkar]]
+navn = "frigjort"
+indikator = "frigjort_spesialisttid"
+gruppering = "pilot"
+pilot_id = "lar-sykepleier"
+fase = "endring"
+over = 2.0
+
+[[anbefaling]]
+tittel = "Spre erfaringskonsulenter i poliklinikk"
+tekst = "Vakansgraden for psykologspesialister er {vakansgrad}, og piloten med erfaringskonsulenter frigjorde {frigjort} timer spesialisttid per uke per spesialistårsverk."
+
+[[anbefaling.vilkar]]
+navn = "vakansgrad"
+indikator = "vakansgrad"
+gruppering = "yrke"
+yrke_id = "psykologspesialist"
+over = 0.15
+
+[[anbefaling.vilkar]]
+navn = "frigjort"
+indikator = "frigjort_spesialisttid"
+gruppering = "pilot"
+pilot_id = "erfaringskonsulent-poliklinikk"
+fase = "endring"
+over = 2.0
 "#;
 
 const EXAMPLE_CODEBOOK: &str = r#"# Example codebook: copy it beside a survey export as <export name>.kodebok.toml
@@ -114,10 +161,20 @@ mod tests {
     use crate::config::Settings;
 
     #[test]
-    fn the_settings_template_parses_to_the_defaults() {
+    fn the_settings_template_parses_to_the_defaults_plus_two_example_rules() {
+        let mut parsed = Settings::parse(SETTINGS_TEMPLATE, "tsb-report.toml").unwrap();
+        let rules = std::mem::take(&mut parsed.anbefaling);
+        assert_eq!(parsed, Settings::default());
+        assert_eq!(rules.len(), 2);
+        assert!(rules.iter().all(|r| r.vilkar.len() == 2));
+    }
+
+    #[test]
+    fn the_repository_settings_file_is_the_template() {
         assert_eq!(
-            Settings::parse(SETTINGS_TEMPLATE, "tsb-report.toml").unwrap(),
-            Settings::default()
+            include_str!("../tsb-report.toml"),
+            SETTINGS_TEMPLATE,
+            "keep tsb-report.toml at the repository root equal to SETTINGS_TEMPLATE"
         );
     }
 

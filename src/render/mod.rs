@@ -3,11 +3,14 @@
 //!
 //! [`view`] builds the template contract (formatted strings only), [`svg`] draws the charts,
 //! [`escape`] holds the one markup escape (the auto-escape of every `.typ` template) and
-//! [`format`](mod@format) the Norwegian number and date presentation.
+//! [`format`](mod@format) the Norwegian number and date presentation, [`rules`] the
+//! candidate recommendations from `tsb-report.toml`, and [`trust`] the per-trust reports.
 
 pub mod escape;
 pub mod format;
+pub mod rules;
 pub mod svg;
+pub mod trust;
 pub mod view;
 
 use std::collections::BTreeMap;
@@ -64,6 +67,8 @@ pub struct RenderInput<'a> {
     pub definitions: &'a [DefinitionView],
     /// What changed since the previous run (Vedlegg C); `None` prints "første kjøring".
     pub changes: Option<&'a ChangesView>,
+    /// The `[[anbefaling]]` rules from `tsb-report.toml` (§9 candidates).
+    pub anbefalinger: &'a [crate::config::RuleSettings],
 }
 
 /// Templates by name (`rapport.typ.j2`, …), loaded once by the pipeline.
@@ -112,6 +117,10 @@ pub fn builtin_templates() -> Templates {
             "_anbefalinger.typ.j2",
             include_str!("../../report-templates/_anbefalinger.typ.j2"),
         ),
+        (
+            "foretak.typ.j2",
+            include_str!("../../report-templates/foretak.typ.j2"),
+        ),
     ]
     .into_iter()
     .map(|(n, s)| (n.to_string(), s.to_string()))
@@ -123,6 +132,9 @@ const DOCUMENTS: [(&str, &str, &str); 2] = [
     ("rapport.typ.j2", "rapport.typ", "rapport.pdf"),
     ("styrenotat.typ.j2", "styrenotat.typ", "styrenotat.pdf"),
 ];
+
+/// The per-trust template: rendered once per health trust into `foretak/<id>.typ`.
+const TRUST_TEMPLATE: &str = "foretak.typ.j2";
 
 /// The auto-escape name for `.typ` templates.
 const TYPST: &str = "typst";
@@ -202,7 +214,16 @@ fn plain_text(value: &Value) -> String {
 
 /// Render every document.
 pub fn render(input: &RenderInput<'_>, templates: &Templates) -> anyhow::Result<Rendered> {
-    let env = environment(templates)?;
+    // A project made before the per-trust report existed has no `foretak.typ.j2`: use the
+    // built-in one (with the project's own partials).
+    let mut templates = templates.clone();
+    if !templates.contains_key(TRUST_TEMPLATE) {
+        templates.insert(
+            TRUST_TEMPLATE.to_string(),
+            include_str!("../../report-templates/foretak.typ.j2").to_string(),
+        );
+    }
+    let env = environment(&templates)?;
     let (view, charts) = view::build(input);
     let ctx = Value::from(minijinja::value::Serde(&view));
     let mut rendered = Rendered::default();
@@ -217,6 +238,36 @@ pub fn render(input: &RenderInput<'_>, templates: &Templates) -> anyhow::Result<
         rendered.documents.push(Document {
             source: source.to_string(),
             pdf: pdf.to_string(),
+        });
+    }
+    // One short report per health trust, from the same environment and view: `ft` is the
+    // trust, `meta.tittel` names it (metadata and header).
+    let tmpl = env
+        .get_template(TRUST_TEMPLATE)
+        .map_err(|e| anyhow::anyhow!("failed to find template `{TRUST_TEMPLATE}` ({e})"))?;
+    let mut stems = std::collections::BTreeSet::new();
+    for ft in trust::build(&view::Ctx::new(input), &view) {
+        let mut stem = trust::file_stem(&ft.id);
+        let mut n = 2;
+        while !stems.insert(stem.clone()) {
+            stem = format!("{}-{n}", trust::file_stem(&ft.id));
+            n += 1;
+        }
+        let mut meta = view.meta.clone();
+        meta.tittel = format!("{}: {}", ft.navn, view.meta.tittel);
+        let local = minijinja::context! {
+            ft => Value::from(minijinja::value::Serde(&ft)),
+            meta => Value::from(minijinja::value::Serde(&meta)),
+            hovedtittel => view.meta.tittel.clone(),
+        };
+        let text = tmpl
+            .render(minijinja::value::merge_maps([ctx.clone(), local]))
+            .map_err(|e| anyhow::anyhow!("{} (for `{}`)", describe(&e), ft.id))?;
+        let source = format!("foretak/{stem}.typ");
+        rendered.files.insert(source.clone(), text.into_bytes());
+        rendered.documents.push(Document {
+            source,
+            pdf: format!("foretak/{stem}.pdf"),
         });
     }
     for (path, svg) in charts {

@@ -85,13 +85,13 @@ pub struct Celle {
 }
 
 impl Celle {
-    fn of(row: Option<&IndicatorRow>) -> Celle {
+    pub(super) fn of(row: Option<&IndicatorRow>) -> Celle {
         Celle {
             tekst: format::row_value(row),
             prikket: row.is_some_and(|r| r.prikket),
         }
     }
-    fn missing() -> Celle {
+    pub(super) fn missing() -> Celle {
         Celle {
             tekst: format::MANGLER.to_string(),
             prikket: false,
@@ -519,45 +519,97 @@ pub struct ReportView {
     pub definisjoner: Vec<DefinitionView>,
     /// Changes since the last run (Vedlegg C); `None` on the first run.
     pub endringer: Option<ChangesView>,
+    /// Vedlegg C in one line, for the board briefing: `Endringer siden forrige kjøring: 1 ny
+    /// fil, 3 indikatorverdier endret.` or `Første kjøring …`.
+    pub endringer_kort: String,
+    /// Candidate recommendations from the rules in `tsb-report.toml` (§9).
+    pub regler: super::rules::RulesView,
+}
+
+/// Vedlegg C in one line: what changed since the previous run, counted.
+pub fn changes_summary(changes: Option<&ChangesView>) -> String {
+    let Some(c) = changes else {
+        return "Første kjøring: det finnes ingen tidligere kjøring å sammenligne med.".into();
+    };
+    let n = |count: usize, one: &str, many: &str| {
+        (count > 0).then(|| format!("{count} {}", if count == 1 { one } else { many }))
+    };
+    let parts: Vec<String> = [
+        n(c.filer_lagt_til.len(), "ny fil", "nye filer"),
+        n(c.filer_endret.len(), "fil endret", "filer endret"),
+        n(c.filer_fjernet.len(), "fil fjernet", "filer fjernet"),
+        n(
+            c.indikatorer.len() + c.ikke_vist,
+            "indikatorverdi endret",
+            "indikatorverdier endret",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "Endringer siden forrige kjøring: ingen.".into()
+    } else {
+        format!(
+            "Endringer siden forrige kjøring: {} (se vedlegg C i prosjektrapporten).",
+            parts.join(", ")
+        )
+    }
 }
 
 /// A chart to write: path and SVG text.
 pub type Chart = (String, String);
 
-struct Ctx<'a> {
-    table: &'a IndicatorTable,
-    dataset: &'a Dataset,
-    names: BTreeMap<String, String>,
+/// What the view builders share: the table, the dataset and the indicator names.
+pub(super) struct Ctx<'a> {
+    pub(super) table: &'a IndicatorTable,
+    pub(super) dataset: &'a Dataset,
+    pub(super) names: BTreeMap<String, String>,
 }
 
 impl<'a> Ctx<'a> {
-    fn row(&self, id: &str, grouping: &str, keys: &Keys) -> Option<&'a IndicatorRow> {
+    /// The context for `input`: indicator names from its definitions, then the registry.
+    pub(super) fn new(input: &RenderInput<'a>) -> Ctx<'a> {
+        let names: BTreeMap<String, String> = input
+            .definitions
+            .iter()
+            .map(|d| (d.id.clone(), d.navn.clone()))
+            .chain(registry_definitions().into_iter().map(|d| (d.id, d.navn)))
+            .rev()
+            .collect();
+        Ctx {
+            table: input.table,
+            dataset: input.dataset,
+            names,
+        }
+    }
+    pub(super) fn row(&self, id: &str, grouping: &str, keys: &Keys) -> Option<&'a IndicatorRow> {
         self.table.get(id, grouping, keys)
     }
-    fn cell(&self, id: &str, grouping: &str, keys: &Keys) -> Celle {
+    pub(super) fn cell(&self, id: &str, grouping: &str, keys: &Keys) -> Celle {
         Celle::of(self.row(id, grouping, keys))
     }
-    fn name(&self, id: &str) -> String {
+    pub(super) fn name(&self, id: &str) -> String {
         self.names
             .get(id)
             .cloned()
             .unwrap_or_else(|| id.to_string())
     }
-    fn foretak_name(&self, id: &str) -> String {
+    pub(super) fn foretak_name(&self, id: &str) -> String {
         self.dataset
             .reference
             .foretak(id)
             .map(|f| f.navn.clone())
             .unwrap_or_else(|| id.to_string())
     }
-    fn enhet_name(&self, id: &str) -> String {
+    pub(super) fn enhet_name(&self, id: &str) -> String {
         self.dataset
             .reference
             .enhet(id)
             .map(|e| e.navn.clone())
             .unwrap_or_else(|| id.to_string())
     }
-    fn yrke_name(&self, id: &str) -> String {
+    pub(super) fn yrke_name(&self, id: &str) -> String {
         self.dataset
             .reference
             .yrke(id)
@@ -622,7 +674,7 @@ fn order_by<'s>(ids: impl IntoIterator<Item = &'s str>, order: &[&str]) -> Vec<S
     out
 }
 
-fn keys() -> Keys {
+pub(super) fn keys() -> Keys {
     Keys::default()
 }
 
@@ -661,18 +713,7 @@ fn num_tick(v: f64) -> String {
 
 /// Build the view and the charts.
 pub fn build(input: &RenderInput<'_>) -> (ReportView, Vec<Chart>) {
-    let names: BTreeMap<String, String> = input
-        .definitions
-        .iter()
-        .map(|d| (d.id.clone(), d.navn.clone()))
-        .chain(registry_definitions().into_iter().map(|d| (d.id, d.navn)))
-        .rev()
-        .collect();
-    let ctx = Ctx {
-        table: input.table,
-        dataset: input.dataset,
-        names,
-    };
+    let ctx = Ctx::new(input);
     let mut charts = Vec::new();
     let mut figurer = BTreeMap::new();
 
@@ -919,6 +960,8 @@ pub fn build(input: &RenderInput<'_>) -> (ReportView, Vec<Chart>) {
         kilder,
         filer,
         definisjoner,
+        endringer_kort: changes_summary(input.changes),
+        regler: super::rules::evaluate_rules(input.anbefalinger, input.table, input.dataset),
         endringer: input.changes.map(|c| {
             let mut c = c.clone();
             if c.indikatorer.len() > MAX_CHANGES {

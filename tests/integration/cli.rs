@@ -99,15 +99,185 @@ fn flat(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The sample's health trusts: (id, name).
+const TRUSTS: [(&str, &str); 5] = [
+    ("BKL", "Blå Kors Lade"),
+    ("HMR", "Helse Møre og Romsdal HF"),
+    ("HNT", "Helse Nord-Trøndelag HF"),
+    ("STO", "St. Olavs hospital HF"),
+    ("TYR", "Tyrilistiftelsen"),
+];
+
+/// One page's text, via `pdftotext -f N -l N`.
+fn page_text(pdf: &std::path::Path, page: u32) -> String {
+    let n = page.to_string();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-f", &n, "-l", &n])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("`pdftotext` is needed: install poppler-utils");
+    assert!(out.status.success(), "pdftotext failed on page {page}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Pages of `pdf` whose text lacks `needle`.
+fn pages_without(pdf: &std::path::Path, needle: &str) -> Vec<u32> {
+    (1..=pdf_pages(pdf))
+        .filter(|n| !flat(&page_text(pdf, *n)).contains(needle))
+        .collect()
+}
+
+/// One decimal, decimal comma, digits grouped by three with a space, no sign: how the
+/// documents print a value (after no-break spaces become spaces and signs are dropped).
+fn one_decimal(x: f64) -> String {
+    let s = format!("{:.1}", x.abs());
+    let (int, frac) = s.split_once('.').unwrap();
+    let mut grouped = String::new();
+    for (i, d) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(' ');
+        }
+        grouped.push(d);
+    }
+    format!("{grouped},{frac}")
+}
+
+/// Every value in the indicator export (`verdi`, `nedre`, `øvre`) as the documents may print
+/// it: shares as `12,3 %` and as points `12,3`, everything else with one decimal.
+fn export_forms(csv_bytes: &[u8]) -> std::collections::BTreeSet<String> {
+    let text = String::from_utf8(csv_bytes.to_vec()).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (verdi, nedre, ovre, unit) = (col("verdi"), col("nedre"), col("øvre"), col("måleenhet"));
+    let mut forms = std::collections::BTreeSet::new();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        for i in [verdi, nedre, ovre] {
+            let Ok(v) = rec[i].replace(',', ".").parse::<f64>() else {
+                continue;
+            };
+            if &rec[unit] == "andel" {
+                forms.insert(format!("{} %", one_decimal(v * 100.0)));
+                forms.insert(one_decimal(v * 100.0));
+            } else {
+                forms.insert(one_decimal(v));
+            }
+        }
+    }
+    forms
+}
+
+/// The number tokens of `text` with a decimal comma or a `%` (`1 234,5`, `12,3 %`, `95 %`),
+/// signs dropped, no-break spaces as spaces. Digits inside words (hashes) are skipped, and
+/// so is the confidence level `95 % KI`.
+fn number_tokens(text: &str) -> Vec<String> {
+    let text = text
+        .replace(['\u{a0}', '\u{202f}'], " ")
+        .replace("95 % KI", "");
+    let c: Vec<char> = text.chars().collect();
+    let digits = |mut i: usize| {
+        let s = i;
+        while i < c.len() && c[i].is_ascii_digit() {
+            i += 1;
+        }
+        (s, i)
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        if !c[i].is_ascii_digit() || (i > 0 && (c[i - 1].is_alphanumeric() || c[i - 1] == ',')) {
+            i += 1;
+            continue;
+        }
+        let (s, mut e) = digits(i);
+        let mut tok: String = c[s..e].iter().collect();
+        if e - s <= 3 {
+            // Thousands groups: ` ddd` not followed by another digit.
+            while e + 4 <= c.len()
+                && c[e] == ' '
+                && c[e + 1..e + 4].iter().all(char::is_ascii_digit)
+                && c.get(e + 4).is_none_or(|x| !x.is_ascii_digit())
+            {
+                tok.push(' ');
+                tok.extend(&c[e + 1..e + 4]);
+                e += 4;
+            }
+        }
+        let mut has_comma = false;
+        if e + 1 < c.len() && c[e] == ',' && c[e + 1].is_ascii_digit() {
+            let (s2, e2) = digits(e + 1);
+            tok.push(',');
+            tok.extend(&c[s2..e2]);
+            e = e2;
+            has_comma = true;
+        }
+        let pct = if c.get(e) == Some(&'%') {
+            Some(e + 1)
+        } else if c.get(e) == Some(&' ') && c.get(e + 1) == Some(&'%') {
+            Some(e + 2)
+        } else {
+            None
+        };
+        if let Some(end) = pct {
+            tok.push_str(" %");
+            e = end;
+        }
+        if (has_comma || pct.is_some()) && c.get(e).is_none_or(|x| !x.is_alphanumeric()) {
+            out.push(tok);
+        }
+        i = e.max(i + 1);
+    }
+    out
+}
+
+/// The number tokens of `text` not found among the export's values.
+fn numbers_not_in_export(
+    text: &str,
+    forms: &std::collections::BTreeSet<String>,
+) -> (usize, Vec<String>) {
+    let tokens = number_tokens(text);
+    let missing = tokens
+        .iter()
+        .filter(|t| !forms.contains(*t))
+        .cloned()
+        .collect();
+    (tokens.len(), missing)
+}
+
+#[test]
+fn number_tokens_read_norwegian_numbers() {
+    assert_eq!(
+        number_tokens(
+            "Vakansgrad 5,9\u{a0}% av 1\u{a0}402,5 årsverk (95 % KI +1,0 til −2,5), side 3 av 4, b8aa6,9 2026 12,0"
+        ),
+        ["5,9 %", "1 402,5", "1,0", "2,5", "12,0"]
+    );
+}
+
 #[test]
 fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
-    let p = Project::new("e2e").copy(&repo().join("data"), "data");
+    // With the repository's settings: its example rules, one of which fires on the sample.
+    let p = Project::new("e2e").copy(&repo().join("data"), "data").file(
+        "tsb-report.toml",
+        std::fs::read(repo().join("tsb-report.toml")).unwrap(),
+    );
     let r = p.run(&["build"]).code(0);
     assert!(
         r.stdout.contains("output/rapport.pdf") && r.stdout.contains("output/styrenotat.pdf"),
         "{}",
         r.stdout
     );
+    for (id, _) in TRUSTS {
+        assert!(
+            r.stdout.contains(&format!("output/foretak/{id}.pdf")),
+            "{}",
+            r.stdout
+        );
+    }
 
     let rapport = flat(&pdf_text(&p.path("output/rapport.pdf")));
     for title in [
@@ -123,11 +293,73 @@ fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
     for name in PROVIDERS {
         assert!(rapport.contains(name), "the report does not name `{name}`");
     }
+    // Section 9.1: the rule that fires on the sample, with its values; the one that does not.
+    for text in [
+        "Kandidater fra reglene i tsb-report.toml",
+        "Spre sykepleierkoordinert LAR-oppfølging.",
+        "Vakansgrad, Legespesialist: 20,5 % (vilkår: over 15,0 %)",
+        "Regler som ikke slo til",
+        "Spre erfaringskonsulenter i poliklinikk:",
+    ] {
+        assert!(rapport.contains(text), "the report lacks `{text}`");
+    }
     let notat = flat(&pdf_text(&p.path("output/styrenotat.pdf")));
     assert!(notat.contains("Forslag til vedtak"));
     assert!(notat.contains("EKSEMPELDATA"));
+    assert!(
+        notat.contains("Første kjøring"),
+        "the Vedlegg C summary line"
+    );
     assert!(pdf_pages(&p.path("output/styrenotat.pdf")) <= 3);
-    for pdf in ["output/rapport.pdf", "output/styrenotat.pdf"] {
+
+    // One short report per health trust, each naming its trust, 2–4 pages.
+    let trust_pdfs: Vec<String> = TRUSTS
+        .iter()
+        .map(|(id, _)| format!("output/foretak/{id}.pdf"))
+        .collect();
+    for ((_, name), pdf) in TRUSTS.iter().zip(&trust_pdfs) {
+        let path = p.path(pdf);
+        assert!(path.is_file(), "{pdf} missing");
+        let text = flat(&pdf_text(&path));
+        assert!(text.contains(name), "{pdf} does not name {name}");
+        assert!(
+            text.contains("EKSEMPELDATA") && text.contains("UTKAST"),
+            "{pdf}"
+        );
+        let pages = pdf_pages(&path);
+        assert!((2..=4).contains(&pages), "{pdf} has {pages} pages");
+    }
+    assert!(
+        flat(&pdf_text(&p.path("output/foretak/STO.pdf")))
+            .contains("Sykepleierkoordinert LAR-oppfølging")
+    );
+
+    // Every number in the board briefing (decimal comma or %) is a value of the export,
+    // formatted as the documents format it.
+    let forms = export_forms(&std::fs::read(p.path("output/indikatorer/indikatorer.csv")).unwrap());
+    let notat_text = pdf_text(&p.path("output/styrenotat.pdf"));
+    let (checked, missing) = numbers_not_in_export(&notat_text, &forms);
+    assert!(
+        checked >= 10,
+        "only {checked} numbers found in the board briefing"
+    );
+    assert!(missing.is_empty(), "not in the export: {missing:?}");
+    // The check can fail: a value the export does not hold is caught.
+    let (_, caught) = numbers_not_in_export(&format!("{notat_text} 987\u{a0}654,3\u{a0}%"), &forms);
+    assert_eq!(caught, ["987 654,3 %"]);
+
+    // The sample banner and UTKAST on every page of the report.
+    let rapport_pdf = p.path("output/rapport.pdf");
+    assert_eq!(
+        pages_without(&rapport_pdf, "EKSEMPELDATA – ikke reelle tall"),
+        Vec::<u32>::new()
+    );
+    assert_eq!(pages_without(&rapport_pdf, "UTKAST"), Vec::<u32>::new());
+
+    for pdf in ["output/rapport.pdf", "output/styrenotat.pdf"]
+        .into_iter()
+        .chain(trust_pdfs.iter().map(String::as_str))
+    {
         let info = pdf_info(&p.path(pdf));
         assert!(
             info.lines()
@@ -156,6 +388,74 @@ fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
         assert_eq!(read, used + q, "row accounting broken for {}", i["path"]);
         assert_eq!(i["sha256"].as_str().unwrap().len(), 64);
     }
+
+    // `--final` removes UTKAST from every page (the numbers come from the cached analysis).
+    p.run(&["build", "--final"]).code(0);
+    let pages = pdf_pages(&rapport_pdf);
+    assert_eq!(pages_without(&rapport_pdf, "UTKAST").len() as u32, pages);
+    assert_eq!(
+        pages_without(&rapport_pdf, "EKSEMPELDATA – ikke reelle tall"),
+        Vec::<u32>::new()
+    );
+    for pdf in ["output/styrenotat.pdf", "output/foretak/STO.pdf"] {
+        assert!(!pdf_text(&p.path(pdf)).contains("UTKAST"), "{pdf}");
+    }
+}
+
+const HOSTILE_UNIT: &str = "Seksjon #2 *avrusning* [Levanger] $y$ @x <b> _v_";
+const HOSTILE_PILOT: &str = "Tverrfaglig team: #set text(red) og _kursiv_";
+
+#[test]
+fn hostile_unit_and_pilot_names_print_exactly_in_the_pdfs() {
+    let p = case("planted_errors");
+    // Rename the LAR unit (its old name stays an alias, so the log rows still match) and the
+    // pilot.
+    let enheter = p.read("data/referanse/enheter.csv").replace(
+        "STO-LAR;STO;LAR St. Olavs;LAR;LAR Trondheim",
+        &format!("STO-LAR;STO;{HOSTILE_UNIT};LAR;LAR St. Olavs|LAR Trondheim"),
+    );
+    assert!(enheter.contains(HOSTILE_UNIT));
+    let pilot_rel = "data/piloter/lar-sykepleier/pilot.toml";
+    let pilot = p.read(pilot_rel).replace(
+        "navn = \"Sykepleierkoordinert LAR-oppfølging\"",
+        &format!("navn = \"{HOSTILE_PILOT}\""),
+    );
+    assert!(pilot.contains(HOSTILE_PILOT));
+    let p = p
+        .file("data/referanse/enheter.csv", enheter)
+        .file(pilot_rel, pilot);
+    p.run(&["build"]).code(0);
+    let rapport = flat(&pdf_text(&p.path("output/rapport.pdf")));
+    assert!(
+        rapport.contains(HOSTILE_UNIT),
+        "unit name not shown exactly"
+    );
+    assert!(
+        rapport.contains(HOSTILE_PILOT),
+        "pilot name not shown exactly"
+    );
+    let sto = flat(&pdf_text(&p.path("output/foretak/STO.pdf")));
+    assert!(sto.contains(HOSTILE_UNIT) && sto.contains(HOSTILE_PILOT));
+    let notat = flat(&pdf_text(&p.path("output/styrenotat.pdf")));
+    assert!(notat.contains(HOSTILE_PILOT));
+}
+
+#[test]
+fn a_rule_on_an_unknown_indicator_is_a_settings_error() {
+    let p = Project::new("bad-rule").file(
+        "tsb-report.toml",
+        "[[anbefaling]]\ntittel = \"T\"\ntekst = \"{v}\"\n[[anbefaling.vilkar]]\nnavn = \"v\"\nindikator = \"vakansgrd\"\ngruppering = \"region\"\nover = 0.1\n",
+    );
+    let r = p.run(&["build"]).code(2);
+    assert!(
+        r.stderr
+            .contains("failed to read settings `tsb-report.toml`")
+            && r.stderr
+                .contains("unknown indicator `vakansgrd`; did you mean `vakansgrad`?"),
+        "{}",
+        r.stderr
+    );
+    assert!(!p.path("output").exists());
 }
 
 #[test]

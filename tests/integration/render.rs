@@ -3,11 +3,13 @@
 //! formatting and that its numbers are the table's.
 
 use chrono::NaiveDate;
+use tsb_report::config::{RuleSettings, Settings};
 use tsb_report::indicators::{IndicatorRow, IndicatorTable, Keys};
 use tsb_report::model::{
     Arbeidsflyt, Dataset, Enhet, Fase, Foretak, InputFile, Oppgave, Ownership, Periode, Pilot,
     Reference, Yrke,
 };
+use tsb_report::render::rules::evaluate_rules;
 use tsb_report::render::view::changed_indicator;
 use tsb_report::render::{
     ChangedIndicator, ChangesView, RenderInput, Rendered, ReportMeta, builtin_templates, render,
@@ -525,6 +527,24 @@ fn render_with(meta: &ReportMeta, changes: Option<&ChangesView>) -> Rendered {
         meta,
         definitions: &[],
         changes,
+        anbefalinger: &[],
+    };
+    render(&input, &builtin_templates()).expect("render succeeds")
+}
+
+fn render_with_rules(rules: &[RuleSettings], changes: Option<&ChangesView>) -> Rendered {
+    let table = table();
+    let dataset = dataset();
+    let inputs = inputs();
+    let m = meta(true, false);
+    let input = RenderInput {
+        table: &table,
+        dataset: &dataset,
+        inputs: &inputs,
+        meta: &m,
+        definitions: &[],
+        changes,
+        anbefalinger: rules,
     };
     render(&input, &builtin_templates()).expect("render succeeds")
 }
@@ -545,6 +565,11 @@ fn renders_both_documents_and_every_chart() {
             "figurer/pilot-1.svg",
             "figurer/utfordringer.svg",
             "figurer/vakansgrad.svg",
+            "foretak/BKL.typ",
+            "foretak/HMR.typ",
+            "foretak/HNT.typ",
+            "foretak/STO.typ",
+            "foretak/TYR.typ",
             "rapport.typ",
             "styrenotat.typ"
         ]
@@ -558,7 +583,12 @@ fn renders_both_documents_and_every_chart() {
         docs,
         [
             ("rapport.typ", "rapport.pdf"),
-            ("styrenotat.typ", "styrenotat.pdf")
+            ("styrenotat.typ", "styrenotat.pdf"),
+            ("foretak/BKL.typ", "foretak/BKL.pdf"),
+            ("foretak/HMR.typ", "foretak/HMR.pdf"),
+            ("foretak/HNT.typ", "foretak/HNT.pdf"),
+            ("foretak/STO.typ", "foretak/STO.pdf"),
+            ("foretak/TYR.typ", "foretak/TYR.pdf"),
         ]
     );
 }
@@ -677,7 +707,7 @@ fn every_health_trust_is_named() {
 #[test]
 fn banner_and_draft_marks_follow_the_meta() {
     let sample_draft = render_with(&meta(true, false), None);
-    for doc in ["rapport.typ", "styrenotat.typ"] {
+    for doc in ["rapport.typ", "styrenotat.typ", "foretak/STO.typ"] {
         let t = text(&sample_draft, doc);
         assert!(
             t.contains("background: place("),
@@ -686,10 +716,11 @@ fn banner_and_draft_marks_follow_the_meta() {
         assert!(t.contains("EKSEMPELDATA – ikke reelle tall"));
         assert!(t.contains("UTKAST"));
         assert!(t.contains("#set text(lang: \"nb\""));
-        assert!(t.contains("#set document(title: \"Riktig person til riktig oppgave"));
+        assert!(t.contains("#set document(title: \""), "{doc}: title");
+        assert!(t.contains("Riktig person til riktig oppgave til riktig tid i TSB\", author:"));
     }
     let real_final = render_with(&meta(false, true), None);
-    for doc in ["rapport.typ", "styrenotat.typ"] {
+    for doc in ["rapport.typ", "styrenotat.typ", "foretak/STO.typ"] {
         let t = text(&real_final, doc);
         assert!(!t.contains("EKSEMPELDATA"), "{doc}");
         assert!(!t.contains("UTKAST"), "{doc}");
@@ -763,6 +794,7 @@ fn a_template_printing_an_undefined_value_fails() {
         meta: &m,
         definitions: &[],
         changes: None,
+        anbefalinger: &[],
     };
     let mut templates = builtin_templates();
     templates.insert(
@@ -789,24 +821,13 @@ fn snapshot_styrenotat_typ() {
     });
 }
 
-/// The typst binary: `TSB_REPORT_TYPST`, else the pinned per-user install.
-fn typst_binary() -> std::path::PathBuf {
-    if let Some(p) = std::env::var_os("TSB_REPORT_TYPST") {
-        return p.into();
-    }
-    let home = std::env::var_os("HOME").expect("HOME is set");
-    std::path::Path::new(&home).join(".cache/tsb-report/typst-0.15.1/bin/typst")
-}
-
-/// Compiles both documents (hostile names included) with the real typst, with the flags the
-/// build uses. Ignored until the typst adapter makes typst resolution official; it fails
-/// (never skips) when typst is missing.
+/// Compiles every document (hostile names and a raised rule included) with the real typst,
+/// found the way the build finds it, with the build's flags. Fails (never skips) when typst
+/// is missing.
 #[test]
-#[ignore = "needs the pinned typst; un-ignore when the typst adapter lands"]
 fn typst_compiles_the_documents_with_hostile_names() {
-    let typst = typst_binary();
-    assert!(typst.exists(), "typst not found at {}", typst.display());
-    let r = render_with(&meta(true, false), None);
+    let typst = tsb_report::typeset::resolve(None, &|_| {}).expect("typst resolves");
+    let r = render_with_rules(&hostile_rules(), None);
     // `TSB_RENDER_OUT=dir` keeps the build folder and PDFs for a look by hand.
     let keep = std::env::var_os("TSB_RENDER_OUT");
     let dir = match &keep {
@@ -818,27 +839,19 @@ fn typst_compiles_the_documents_with_hostile_names() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, bytes).unwrap();
     }
+    let root = std::fs::canonicalize(&dir).unwrap();
     for doc in &r.documents {
-        let out = std::process::Command::new(&typst)
-            .args(["compile", "--root"])
-            .arg(&dir)
-            .args([
-                "--ignore-system-fonts",
-                "--pdf-standard",
-                "a-2b,ua-1",
-                "--creation-timestamp",
-                "1795392000",
-                "--diagnostic-format",
-                "short",
-            ])
-            .arg(dir.join(&doc.source))
-            .arg(dir.join(&doc.pdf))
-            .output()
-            .expect("typst runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{}: {stderr}", doc.source);
+        let job = tsb_report::typeset::TypstJob {
+            root: root.clone(),
+            source: root.join(&doc.source),
+            output: root.join(&doc.pdf),
+            creation_timestamp: 1795392000,
+            font_paths: Vec::new(),
+        };
+        let stderr = tsb_report::typeset::compile(&typst, &job)
+            .unwrap_or_else(|e| panic!("{}: {e}", doc.source));
         assert!(!stderr.contains("warning"), "{}: {stderr}", doc.source);
-        let pdf = std::fs::read(dir.join(&doc.pdf)).unwrap();
+        let pdf = std::fs::read(root.join(&doc.pdf)).unwrap();
         assert!(pdf.starts_with(b"%PDF"));
     }
     if keep.is_none() {
@@ -858,6 +871,7 @@ fn renders_a_run_without_any_data() {
         meta: &m,
         definitions: &[],
         changes: None,
+        anbefalinger: &[],
     };
     let r = render(&input, &builtin_templates()).expect("render succeeds without data");
     let rapport = text(&r, "rapport.typ");
@@ -1024,6 +1038,7 @@ fn dump_large_fixture() {
         meta: &m,
         definitions: &[],
         changes: None,
+        anbefalinger: &[],
     };
     let r = render(&input, &builtin_templates()).unwrap();
     let Some(dir) = std::env::var_os("TSB_RENDER_OUT_LARGE") else {
@@ -1034,4 +1049,255 @@ fn dump_large_fixture() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, bytes).unwrap();
     }
+}
+
+/// Two rules on the hand-built table: one holds (region vacancy 43,2 % over 30 %, the pilot
+/// freed 3,2 hours, at least 2), one does not (STO 11,1 % is not over 15 %; HNT is
+/// suppressed). The raised sentence carries hostile text, which must come out escaped.
+fn hostile_rules() -> Vec<RuleSettings> {
+    Settings::parse(
+        r##"
+[[anbefaling]]
+tittel = "Spre #piloten *nå*"
+tekst = "Vakansgraden er {vakansgrad} og piloten frigjorde {frigjort} timer; se #read(\"x\") {{ikke}}."
+[[anbefaling.vilkar]]
+navn = "vakansgrad"
+indikator = "vakansgrad"
+gruppering = "region"
+over = 0.30
+[[anbefaling.vilkar]]
+navn = "frigjort"
+indikator = "frigjort_spesialisttid"
+gruppering = "pilot"
+pilot_id = "tverrfaglig"
+fase = "endring"
+minst = 2.0
+
+[[anbefaling]]
+tittel = "Rekruttere ved St. Olavs"
+tekst = "Vakansgraden ved St. Olavs er {sto}."
+[[anbefaling.vilkar]]
+navn = "sto"
+indikator = "vakansgrad"
+gruppering = "foretak"
+foretak_id = "STO"
+over = 0.15
+
+[[anbefaling]]
+tittel = "Rekruttere i Nord-Trøndelag"
+tekst = "Vakansgraden er {hnt}."
+[[anbefaling.vilkar]]
+navn = "hnt"
+indikator = "vakansgrad"
+gruppering = "foretak"
+foretak_id = "HNT"
+over = 0.0
+"##,
+        "regler.toml",
+    )
+    .expect("the rules parse")
+    .anbefaling
+}
+
+#[test]
+fn a_rule_that_holds_is_raised_with_its_values_and_one_that_does_not_is_listed() {
+    let view = evaluate_rules(&hostile_rules(), &table(), &dataset());
+    assert_eq!(view.antall, 3);
+    assert_eq!(view.kandidater.len(), 1);
+    let k = &view.kandidater[0];
+    assert_eq!(k.tittel, "Spre #piloten *nå*");
+    assert_eq!(
+        k.tekst,
+        format!(
+            "Vakansgraden er 43,2{NBSP}% og piloten frigjorde 3,2 timer; se #read(\"x\") {{ikke}}."
+        )
+    );
+    assert_eq!(
+        k.grunnlag,
+        [
+            format!("Vakansgrad, Helse Midt-Norge: 43,2{NBSP}% (vilkår: over 30,0{NBSP}%)"),
+            format!(
+                "Frigjort spesialisttid, {HOSTILE_PILOT}, endring: 3,2 timer per uke (vilkår: minst 2,0 timer per uke)"
+            ),
+        ]
+    );
+    let titles: Vec<&str> = view.ikke_utlost.iter().map(|r| r.tittel.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Rekruttere ved St. Olavs", "Rekruttere i Nord-Trøndelag"]
+    );
+    assert_eq!(
+        view.ikke_utlost[0].arsaker,
+        [format!(
+            "Vakansgrad, St. Olavs hospital HF: 11,1{NBSP}% (vilkår: over 15,0{NBSP}%)"
+        )]
+    );
+    assert!(
+        view.ikke_utlost[1].arsaker[0].contains("prikket"),
+        "{:?}",
+        view.ikke_utlost[1]
+    );
+
+    // A survey indicator names its survey: 76,5 % in 2026, 60,0 % in 2025.
+    let survey = Settings::parse(
+        &format!(
+            "[[anbefaling]]\ntittel = \"S\"\ntekst = \"{{s}}\"\n[[anbefaling.vilkar]]\nnavn = \"s\"\nindikator = \"svarprosent\"\ngruppering = \"region\"\nundersokelse = \"{SURVEY}\"\nover = 0.7\n"
+        ),
+        "x.toml",
+    )
+    .unwrap()
+    .anbefaling;
+    let v = evaluate_rules(&survey, &table(), &dataset());
+    assert_eq!(v.kandidater[0].tekst, format!("76,5{NBSP}%"));
+
+    let rapport = text(&render_with_rules(&hostile_rules(), None), "rapport.typ");
+    assert!(rapport.contains("== Kandidater fra reglene i tsb-report.toml"));
+    assert!(
+        rapport.contains("*Spre \\#piloten \\*nå\\*.*"),
+        "title escaped"
+    );
+    assert!(
+        rapport.contains("se \\#read(\\\"x\\\") \\{ikke\\}."),
+        "sentence escaped"
+    );
+    assert!(rapport.contains("*Regler som ikke slo til*"));
+    assert!(rapport.contains(&format!(
+        "- Rekruttere ved St. Olavs: Vakansgrad, St. Olavs hospital HF: 11,1{NBSP}% (vilkår: over 15,0{NBSP}%)."
+    )));
+    let none = text(&render_with(&meta(true, false), None), "rapport.typ");
+    assert!(none.contains("Ingen regler for kandidatanbefalinger er satt opp"));
+}
+
+#[test]
+fn rules_with_unknown_indicators_groupings_or_placeholders_are_settings_errors() {
+    let rule = |vilkar: &str, tekst: &str| {
+        format!(
+            "[[anbefaling]]\ntittel = \"T\"\ntekst = \"{tekst}\"\n[[anbefaling.vilkar]]\nnavn = \"v\"\n{vilkar}\n"
+        )
+    };
+    let err = |toml: String| {
+        format!(
+            "{:#}",
+            Settings::parse(&toml, "tsb-report.toml").unwrap_err()
+        )
+    };
+    let e = err(rule(
+        "indikator = \"vakansgrd\"\ngruppering = \"yrke\"\nyrke_id = \"lege\"\nover = 0.1",
+        "{v}",
+    ));
+    assert!(
+        e.contains("failed to read settings `tsb-report.toml`")
+            && e.contains("«T»")
+            && e.contains("unknown indicator `vakansgrd`; did you mean `vakansgrad`?"),
+        "{e}"
+    );
+    let e = err(rule(
+        "indikator = \"tull\"\ngruppering = \"yrke\"\nover = 0.1",
+        "{v}",
+    ));
+    assert!(
+        e.contains("unknown indicator `tull`; known: budsjetterte_arsverk"),
+        "{e}"
+    );
+    let e = err(rule(
+        "indikator = \"vakansgrad\"\ngruppering = \"pilot\"\nover = 0.1",
+        "{v}",
+    ));
+    assert!(
+        e.contains("indicator `vakansgrad` is not computed at grouping `pilot`"),
+        "{e}"
+    );
+    let e = err(rule(
+        "indikator = \"vakansgrad\"\ngruppering = \"yrke\"\nyrke_id = \"lege\"\nover = 0.1",
+        "{w}",
+    ));
+    assert!(
+        e.contains("`tekst` uses `{w}`, but no condition is named `w`"),
+        "{e}"
+    );
+    let e = err(rule(
+        "indikator = \"vakansgrad\"\ngruppering = \"yrke\"\nover = 0.1",
+        "{v}",
+    ));
+    assert!(e.contains("grouping `yrke` needs `yrke_id`"), "{e}");
+    let e = err(rule(
+        "indikator = \"vakansgrad\"\ngruppering = \"foretak\"\nforetak_id = \"STO\"\nyrke_id = \"lege\"\nover = 0.1",
+        "{v}",
+    ));
+    assert!(
+        e.contains("`yrke_id` does not apply at grouping `foretak`"),
+        "{e}"
+    );
+    let e = err(rule(
+        "indikator = \"svarprosent\"\ngruppering = \"region\"\nunder = 0.5",
+        "{v}",
+    ));
+    assert!(
+        e.contains("`svarprosent` comes from a survey and needs `undersokelse`"),
+        "{e}"
+    );
+    let e = err(rule(
+        "indikator = \"vakansgrad\"\ngruppering = \"region\"\nover = 15",
+        "{v}",
+    ));
+    assert!(e.contains("written as a fraction"), "{e}");
+    let e = err(rule(
+        "indikator = \"vakansgrad\"\ngruppering = \"region\"",
+        "{v}",
+    ));
+    assert!(e.contains("it needs a threshold"), "{e}");
+    let e = err(rule(
+        "indikator = \"vakansgrad\"\ngruppering = \"region\"\nover = 0.1\nstorre = 0.2",
+        "{v}",
+    ));
+    assert!(e.contains("unknown field `storre`"), "{e}");
+}
+
+#[test]
+fn the_board_briefing_sums_up_appendix_c_in_one_line() {
+    let first = text(&render_with(&meta(true, false), None), "styrenotat.typ");
+    assert!(first.contains("Første kjøring"), "{first}");
+    let changes = ChangesView {
+        forrige_kjoring: "abc".into(),
+        indikatorer: vec![ChangedIndicator::default(); 3],
+        filer_lagt_til: vec!["bemanning/ny.csv".into()],
+        filer_endret: vec!["a.csv".into(), "b.csv".into()],
+        ..ChangesView::default()
+    };
+    let later = text(
+        &render_with(&meta(true, false), Some(&changes)),
+        "styrenotat.typ",
+    );
+    assert!(
+        later.contains(
+            "Endringer siden forrige kjøring: 1 ny fil, 2 filer endret, 3 indikatorverdier endret (se vedlegg C i prosjektrapporten)."
+        ),
+        "{later}"
+    );
+    let none = text(
+        &render_with(&meta(true, false), Some(&ChangesView::default())),
+        "styrenotat.typ",
+    );
+    assert!(none.contains("Endringer siden forrige kjøring: ingen."));
+}
+
+#[test]
+fn each_health_trust_gets_its_own_short_report() {
+    let r = render_with(&meta(true, false), None);
+    let sto = text(&r, "foretak/STO.typ");
+    assert!(sto.contains(
+        "#set document(title: \"St. Olavs hospital HF: Riktig person til riktig oppgave til riktig tid i TSB\""
+    ));
+    assert!(sto.contains("#set text(lang: \"nb\""));
+    // The trust beside the region: STO's vacancy 11,1 % and the region's 43,2 %.
+    assert!(sto.contains(&format!(
+        "har en vakansgrad på 11,1{NBSP}%, mot 43,2{NBSP}% i regionen (nummer 3 av 4"
+    )));
+    assert!(sto.contains(&format!("[Budsjetterte årsverk], [512,3], [2{NBSP}857,1],")));
+    // Its unit (hostile name, escaped) with the top three, and its pilot.
+    assert!(sto.contains("[Seksjon \\#2 \\*avrusning\\* \\[Levanger\\] \\$y\\$ \\@x \\<b\\> \\_v\\_], [Rekruttering (3,6)]"));
+    assert!(sto.contains("== Tverrfaglig team: \\#set text(red) og \\_kursiv\\_"));
+    let bkl = text(&r, "foretak/BKL.typ");
+    assert!(bkl.contains("Blå Kors Lade har ingen piloter i prosjektet."));
+    assert!(!bkl.contains("Seksjon"), "another trust's unit");
 }
