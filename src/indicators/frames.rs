@@ -158,6 +158,28 @@ pub(crate) fn group_sum_coded(df: &DataFrame, keys: &[&str], sums: &[&str]) -> R
     read_coded(&res, keys, sums)
 }
 
+/// [`group_sum_coded`] and [`group_distinct_coded`] in one pass: the sums, and per group
+/// the distinct non-null values of `what`. Only for three keys or more, where Polars never
+/// runs a group-by partitioned, so the sums are those of [`group_sum_coded`].
+pub(crate) fn group_sum_distinct_coded(
+    df: &DataFrame,
+    keys: &[&str],
+    sums: &[&str],
+    what: &str,
+) -> Result<(Coded, Vec<u64>)> {
+    anyhow::ensure!(keys.len() >= 3, "one-pass sums and counts need three keys");
+    if df.height() == 0 {
+        return Ok((Coded::default(), Vec::new()));
+    }
+    let mut aggs: Vec<_> = sums.iter().map(|s| col(*s).sum().alias(*s)).collect();
+    aggs.push(len().alias("__n"));
+    aggs.push(col(what).drop_nulls().n_unique().alias("__d"));
+    let res = df.clone().lazy().group_by(by(keys)).agg(aggs).collect()?;
+    let distinct = res.column("__d")?.cast(&DataType::UInt64)?;
+    let distinct = distinct.u64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    Ok((read_coded(&res, keys, sums)?, distinct))
+}
+
 /// Group by integer code key columns, counting the distinct non-null values of `what` (at least one key).
 pub(crate) fn group_distinct_coded(df: &DataFrame, keys: &[&str], what: &str) -> Result<Coded> {
     if df.height() == 0 {

@@ -11,8 +11,8 @@ use polars::prelude::DataFrame;
 
 use super::bootstrap::{UnitDay, fnv1a, ratio_change, unit_share_change};
 use super::frames::{
-    Coded, FrameBuilder, Group, GroupKey, group_distinct_coded, group_sum_coded, group_units_coded,
-    unit_flags_coded,
+    Coded, FrameBuilder, Group, GroupKey, group_distinct_coded, group_sum_coded,
+    group_sum_distinct_coded, group_units_coded, unit_flags_coded,
 };
 use super::suppress::{Cell, Family};
 use super::{Draft, Keys, new_row};
@@ -178,6 +178,24 @@ impl Coding<'_> {
                 )
             })
             .collect()
+    }
+
+    /// Sums of `sums` and distinct performers per group, keyed by decoded string keys.
+    fn sums_and_performers(
+        &self,
+        df: &DataFrame,
+        names: &[&str],
+        sums: &[&str],
+    ) -> Result<(BTreeMap<GroupKey, Group>, BTreeMap<GroupKey, u64>)> {
+        if names.len() < 3 {
+            // Two keys may run partitioned: keep these queries as they are.
+            let perf = self.counts(&group_distinct_coded(df, names, "utfort")?, names);
+            return Ok((self.groups(&group_sum_coded(df, names, sums)?, names), perf));
+        }
+        let (mut c, distinct) = group_sum_distinct_coded(df, names, sums, "utfort")?;
+        let groups = self.groups(&c, names);
+        c.rows = distinct;
+        Ok((groups, self.counts(&c, names)))
     }
 
     /// Distinct counts keyed by their decoded string keys.
@@ -649,18 +667,45 @@ impl Boot {
                 )
             })
             .collect();
+        // Distinct inputs, each computed once, spread over the cores; results are placed by
+        // index, so the order of completion does not matter.
         let mut first: HashMap<&(&str, [Range<usize>; 2]), usize> = HashMap::new();
-        let mut out: Vec<Option<TargetIntervals>> = Vec::with_capacity(inputs.len());
-        for (i, input) in inputs.iter().enumerate() {
-            match first.get(input) {
-                Some(j) => out.push(out[*j].clone()),
-                None => {
-                    first.insert(input, i);
-                    out.push(Some(self.target(input.0, &input.1, pairs)));
+        let mut distinct: Vec<&(&str, [Range<usize>; 2])> = Vec::new();
+        let slot: Vec<usize> = inputs
+            .iter()
+            .map(|input| {
+                *first.entry(input).or_insert_with(|| {
+                    distinct.push(input);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(distinct.len())
+            .max(1);
+        let mut done: Vec<Option<TargetIntervals>> = vec![None; distinct.len()];
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let distinct = &distinct;
+                    scope.spawn(move || {
+                        (w..distinct.len())
+                            .step_by(workers)
+                            .map(|i| (i, self.target(distinct[i].0, &distinct[i].1, pairs)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (i, r) in h.join().expect("bootstrap worker") {
+                    done[i] = Some(r);
                 }
             }
-        }
-        out.into_iter().map(|o| o.expect("computed")).collect()
+        });
+        slot.into_iter()
+            .map(|i| done[i].clone().expect("computed"))
+            .collect()
     }
 }
 
@@ -689,8 +734,8 @@ pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()
         } else {
             &["pilot", "fase"]
         };
-        let perf = coding.counts(&group_distinct_coded(&df, names, "utfort")?, names);
-        for (key, g) in coding.groups(&group_sum_coded(&df, names, SUMS)?, names) {
+        let (sums, perf) = coding.sums_and_performers(&df, names, SUMS)?;
+        for (key, g) in sums {
             let (pilot, foretak, fase) = split(&key, with_foretak);
             let fase: &'static str = if fase == "før" { FASER[0] } else { FASER[1] };
             let performers = perf.get(&key).copied().unwrap_or(0);
@@ -805,8 +850,8 @@ pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()
             &["pilot", "fase", "omrade", "niva"][..],
         ),
     ] {
-        let perf = coding.counts(&group_distinct_coded(&df, names, "utfort")?, names);
-        for (key, g) in coding.groups(&group_sum_coded(&df, names, &["m"])?, names) {
+        let (sums, perf) = coding.sums_and_performers(&df, names, &["m"])?;
+        for (key, g) in sums {
             let pilot = key[0].clone().unwrap_or_default();
             let performers = perf.get(&key).copied().unwrap_or(0);
             let mut kk = keys(&pilot, None, key[1].as_deref().unwrap_or(""));
