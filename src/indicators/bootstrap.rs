@@ -99,6 +99,11 @@ pub type UnitDay = Vec<(usize, u32)>;
 
 /// Intervals for `pilot − før` of the share of units with each flag among units seen,
 /// resampling whole days within each phase; `n_units` bounds the unit ids, `n_flags ≤ 32`.
+///
+/// The statistic only depends on how many distinct units (and units with each flag) the
+/// drawn days cover, so the days are kept as bit sets over the units that occur when that is
+/// compact, and as unit lists otherwise; both consume the generator identically and count
+/// exactly the same, so the intervals never depend on the representation.
 pub fn unit_share_change(
     before: &[UnitDay],
     after: &[UnitDay],
@@ -109,6 +114,123 @@ pub fn unit_share_change(
     if before.is_empty() || after.is_empty() {
         return vec![None; n_flags];
     }
+    match DayBits::new(before, after, n_flags, n_units) {
+        Some(bits) => unit_share_change_bits(&bits, before.len(), after.len(), n_flags, seed),
+        None => unit_share_change_lists(before, after, n_flags, n_units, seed),
+    }
+}
+
+/// Per day, `1 + n_flags` bit sets over the dense ids of the units that occur: the units
+/// seen that day, then the units with each flag that day.
+struct DayBits {
+    /// 64-bit words per bit set.
+    words: usize,
+    /// All days of both phases (before first), `(1 + n_flags) * words` words each.
+    bits: Vec<u64>,
+}
+
+impl DayBits {
+    /// `None` when bit sets would be much larger than the unit lists.
+    fn new(before: &[UnitDay], after: &[UnitDay], n_flags: usize, n_units: usize) -> Option<Self> {
+        let mut dense = vec![u32::MAX; n_units];
+        let mut n = 0u32;
+        let mut entries = 0usize;
+        for day in before.iter().chain(after) {
+            entries += day.len();
+            for (u, _) in day {
+                if dense[*u] == u32::MAX {
+                    dense[*u] = n;
+                    n += 1;
+                }
+            }
+        }
+        let words = (n as usize).div_ceil(64).max(1);
+        let stride = (1 + n_flags) * words;
+        let n_days = before.len() + after.len();
+        // Each drawn day costs `stride` word operations instead of one update per entry.
+        if stride * n_days > 2 * entries + 64 * n_days {
+            return None;
+        }
+        let mut bits = vec![0u64; stride * n_days];
+        for (d, day) in before.iter().chain(after).enumerate() {
+            let set = &mut bits[d * stride..(d + 1) * stride];
+            for (u, m) in day {
+                let id = dense[*u] as usize;
+                let (w, b) = (id / 64, 1u64 << (id % 64));
+                set[w] |= b;
+                for f in 0..n_flags {
+                    if (m >> f) & 1 == 1 {
+                        set[(1 + f) * words + w] |= b;
+                    }
+                }
+            }
+        }
+        Some(DayBits { words, bits })
+    }
+}
+
+fn unit_share_change_bits(
+    days: &DayBits,
+    n_before: usize,
+    n_after: usize,
+    n_flags: usize,
+    seed: u64,
+) -> Vec<Option<(f64, f64)>> {
+    let words = days.words;
+    let stride = (1 + n_flags) * words;
+    let mut rng = SplitMix64::new(seed);
+    let mut reps: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); n_flags];
+    let mut acc = vec![0u64; stride];
+    let mut day_seen = vec![0u32; n_before.max(n_after)];
+    let mut stamp = 0u32;
+    let mut shares = [vec![0.0; n_flags], vec![0.0; n_flags]];
+    for _ in 0..RESAMPLES {
+        for (ph, (offset, len)) in [(0, n_before), (n_before, n_after)].into_iter().enumerate() {
+            stamp += 1;
+            acc.iter_mut().for_each(|w| *w = 0);
+            for _ in 0..len {
+                let d = rng.below(len);
+                if day_seen[d] == stamp {
+                    continue;
+                }
+                day_seen[d] = stamp;
+                let set = &days.bits[(offset + d) * stride..(offset + d + 1) * stride];
+                for (a, b) in acc.iter_mut().zip(set) {
+                    *a |= b;
+                }
+            }
+            let count = |i: usize| -> u64 {
+                acc[i * words..(i + 1) * words]
+                    .iter()
+                    .map(|w| u64::from(w.count_ones()))
+                    .sum()
+            };
+            let units = count(0);
+            for (f, share) in shares[ph].iter_mut().enumerate() {
+                *share = if units > 0 {
+                    count(1 + f) as f64 / units as f64
+                } else {
+                    f64::NAN
+                };
+            }
+        }
+        for f in 0..n_flags {
+            let d = shares[1][f] - shares[0][f];
+            if d.is_finite() {
+                reps[f].push(d);
+            }
+        }
+    }
+    reps.into_iter().map(interval).collect()
+}
+
+fn unit_share_change_lists(
+    before: &[UnitDay],
+    after: &[UnitDay],
+    n_flags: usize,
+    n_units: usize,
+    seed: u64,
+) -> Vec<Option<(f64, f64)>> {
     let mut rng = SplitMix64::new(seed);
     let mut reps: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); n_flags];
     // Stamps instead of clearing: a unit counts once per resample and phase, and a day
@@ -160,4 +282,37 @@ pub fn unit_share_change(
         }
     }
     reps.into_iter().map(interval).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Random patient days: `days` days over `units` units, `per_day` entries each.
+    fn days(rng: &mut SplitMix64, days: usize, units: usize, per_day: usize) -> Vec<UnitDay> {
+        (0..days)
+            .map(|_| {
+                let mut d: UnitDay = (0..per_day)
+                    .map(|_| (rng.below(units), (rng.next_u64() & 0b111) as u32))
+                    .collect();
+                d.sort_unstable();
+                d.dedup_by_key(|e| e.0);
+                d
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bit_sets_and_unit_lists_agree_exactly() {
+        let mut rng = SplitMix64::new(7);
+        for (nb, na, units, per_day) in [(5, 9, 40, 12), (30, 20, 300, 60), (3, 1, 2000, 5)] {
+            let b = days(&mut rng, nb, units, per_day);
+            let a = days(&mut rng, na, units, per_day);
+            let lists = unit_share_change_lists(&b, &a, 3, units, 11);
+            if let Some(bits) = DayBits::new(&b, &a, 3, units) {
+                assert_eq!(unit_share_change_bits(&bits, nb, na, 3, 11), lists);
+            }
+            assert_eq!(unit_share_change(&b, &a, 3, units, 11), lists);
+        }
+    }
 }

@@ -33,6 +33,18 @@ impl FrameBuilder {
         self.columns.push(Column::from(s));
         self
     }
+    /// Add a column of integer codes (no nulls).
+    pub(crate) fn codes(mut self, name: &str, values: Vec<u32>) -> Self {
+        let s = Series::new(PlSmallStr::from(name), values);
+        self.columns.push(Column::from(s));
+        self
+    }
+    /// Add a column of integer codes (nulls allowed).
+    pub(crate) fn opt_codes(mut self, name: &str, values: Vec<Option<u32>>) -> Self {
+        let s = Series::new(PlSmallStr::from(name), values);
+        self.columns.push(Column::from(s));
+        self
+    }
     /// The finished frame.
     pub(crate) fn finish(self) -> Result<DataFrame> {
         Ok(DataFrame::new_infer_height(self.columns)?)
@@ -100,39 +112,96 @@ pub(crate) fn group_sum(
     read_groups(&res, keys, sums)
 }
 
-/// Group by `keys`, counting the distinct non-null values of `what`.
-pub(crate) fn group_distinct(
-    df: &DataFrame,
-    keys: &[&str],
-    what: &str,
-) -> Result<BTreeMap<GroupKey, u64>> {
-    if df.height() == 0 {
-        return Ok(BTreeMap::new());
-    }
-    let agg = [col(what).drop_nulls().n_unique().alias("__n")];
-    let lf = df.clone().lazy();
-    let res = if keys.is_empty() {
-        lf.select(agg).collect()?
-    } else {
-        lf.group_by(by(keys)).agg(agg).collect()?
-    };
-    Ok(read_groups(&res, keys, &[])?
-        .into_iter()
-        .map(|(k, g)| (k, g.rows))
-        .collect())
+/// Groups keyed by integer code columns, column-wise in Polars' (arbitrary) group order:
+/// callers decode the codes and order the groups themselves.
+#[derive(Debug, Default)]
+pub(crate) struct Coded {
+    /// Per key column, the code of each group (`None` where the key is null).
+    pub(crate) keys: Vec<Vec<Option<u32>>>,
+    /// Per value column, the sum (or maximum) of each group; nulls read as 0.
+    pub(crate) sums: Vec<Vec<f64>>,
+    /// Per group, its row count (or distinct count).
+    pub(crate) rows: Vec<u64>,
 }
 
-/// Two-level aggregation: first per (`keys` + `unit`) take the maximum of each flag column
-/// (did this unit ever have the flag), then per `keys` sum those maxima and count units.
-/// Rows whose `unit` is null are left out.
-pub(crate) fn group_units(
+impl Coded {
+    /// Number of groups.
+    pub(crate) fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+fn read_coded(df: &DataFrame, keys: &[&str], sums: &[&str]) -> Result<Coded> {
+    let mut out = Coded::default();
+    for k in keys {
+        let c = df.column(k)?.cast(&DataType::UInt32)?;
+        out.keys.push(c.u32()?.iter().collect());
+    }
+    for s in sums {
+        let c = df.column(s)?.cast(&DataType::Float64)?;
+        out.sums
+            .push(c.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect());
+    }
+    let n = df.column("__n")?.cast(&DataType::UInt64)?;
+    out.rows = n.u64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    Ok(out)
+}
+
+/// [`group_sum`] over integer code key columns (at least one key).
+pub(crate) fn group_sum_coded(df: &DataFrame, keys: &[&str], sums: &[&str]) -> Result<Coded> {
+    if df.height() == 0 {
+        return Ok(Coded::default());
+    }
+    let mut aggs: Vec<_> = sums.iter().map(|s| col(*s).sum().alias(*s)).collect();
+    aggs.push(len().alias("__n"));
+    let res = df.clone().lazy().group_by(by(keys)).agg(aggs).collect()?;
+    read_coded(&res, keys, sums)
+}
+
+/// [`group_sum_coded`] and [`group_distinct_coded`] in one pass: the sums, and per group
+/// the distinct non-null values of `what`. Only for three keys or more, where Polars never
+/// runs a group-by partitioned, so the sums are those of [`group_sum_coded`].
+pub(crate) fn group_sum_distinct_coded(
+    df: &DataFrame,
+    keys: &[&str],
+    sums: &[&str],
+    what: &str,
+) -> Result<(Coded, Vec<u64>)> {
+    anyhow::ensure!(keys.len() >= 3, "one-pass sums and counts need three keys");
+    if df.height() == 0 {
+        return Ok((Coded::default(), Vec::new()));
+    }
+    let mut aggs: Vec<_> = sums.iter().map(|s| col(*s).sum().alias(*s)).collect();
+    aggs.push(len().alias("__n"));
+    aggs.push(col(what).drop_nulls().n_unique().alias("__d"));
+    let res = df.clone().lazy().group_by(by(keys)).agg(aggs).collect()?;
+    let distinct = res.column("__d")?.cast(&DataType::UInt64)?;
+    let distinct = distinct.u64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    Ok((read_coded(&res, keys, sums)?, distinct))
+}
+
+/// Group by integer code key columns, counting the distinct non-null values of `what` (at least one key).
+pub(crate) fn group_distinct_coded(df: &DataFrame, keys: &[&str], what: &str) -> Result<Coded> {
+    if df.height() == 0 {
+        return Ok(Coded::default());
+    }
+    let agg = [col(what).drop_nulls().n_unique().alias("__n")];
+    let res = df.clone().lazy().group_by(by(keys)).agg(agg).collect()?;
+    read_coded(&res, keys, &[])
+}
+
+/// Two-level aggregation over integer code key columns (at least one key): first per
+/// (`keys` + `unit`) take the maximum of each flag column (did this unit ever have the
+/// flag), then per `keys` sum those maxima and count units. Rows whose `unit` is null are
+/// left out.
+pub(crate) fn group_units_coded(
     df: &DataFrame,
     keys: &[&str],
     unit: &str,
     flags: &[&str],
-) -> Result<BTreeMap<GroupKey, Group>> {
+) -> Result<Coded> {
     if df.height() == 0 {
-        return Ok(BTreeMap::new());
+        return Ok(Coded::default());
     }
     let mut inner: Vec<&str> = keys.to_vec();
     inner.push(unit);
@@ -149,25 +218,21 @@ pub(crate) fn group_units(
         );
     let mut aggs: Vec<_> = flags.iter().map(|s| col(*s).sum().alias(*s)).collect();
     aggs.push(len().alias("__n"));
-    let res = if keys.is_empty() {
-        lf.select(aggs).collect()?
-    } else {
-        lf.group_by(by(keys)).agg(aggs).collect()?
-    };
-    let out = read_groups(&res, keys, flags)?;
-    // An empty selection gives one all-zero row with no keys: drop it.
-    Ok(out.into_iter().filter(|(_, g)| g.rows > 0).collect())
+    let res = lf.group_by(by(keys)).agg(aggs).collect()?;
+    read_coded(&res, keys, flags)
 }
 
-/// Per (`keys` + `unit`), the maximum of each flag; rows with a null `unit` are left out.
-pub(crate) fn unit_flags(
+/// Per (`keys` + `unit`) over integer code key columns, the maximum of each flag; rows
+/// with a null `unit` are left out. The unit is the last key column of the result; `rows`
+/// counts the unit's rows.
+pub(crate) fn unit_flags_coded(
     df: &DataFrame,
     keys: &[&str],
     unit: &str,
     flags: &[&str],
-) -> Result<BTreeMap<GroupKey, Vec<f64>>> {
+) -> Result<Coded> {
     if df.height() == 0 {
-        return Ok(BTreeMap::new());
+        return Ok(Coded::default());
     }
     let mut inner: Vec<&str> = keys.to_vec();
     inner.push(unit);
@@ -180,10 +245,7 @@ pub(crate) fn unit_flags(
         .group_by(by(&inner))
         .agg(aggs)
         .collect()?;
-    Ok(read_groups(&res, &inner, flags)?
-        .into_iter()
-        .map(|(k, g)| (k, g.sums))
-        .collect())
+    read_coded(&res, &inner, flags)
 }
 
 /// Build a `Vec<Option<String>>` column from owned strings.

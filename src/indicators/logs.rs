@@ -1,18 +1,22 @@
 //! §2 Task sharing and §3 coordination, from the pilot activity logs, with before/after
 //! changes and their cluster-bootstrap intervals.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
 use anyhow::Result;
+use chrono::Datelike;
 use polars::prelude::DataFrame;
 
 use super::bootstrap::{UnitDay, fnv1a, ratio_change, unit_share_change};
 use super::frames::{
-    FrameBuilder, GroupKey, group_distinct, group_sum, group_units, some, unit_flags,
+    Coded, FrameBuilder, Group, GroupKey, group_distinct_coded, group_sum_coded,
+    group_sum_distinct_coded, group_units_coded, unit_flags_coded,
 };
 use super::suppress::{Cell, Family};
 use super::{Draft, Keys, new_row};
-use crate::model::{Dataset, LogRow};
+use crate::model::{Dataset, Fase, Oppgave, Yrke};
 
 /// Hours per week of one specialist FTE.
 const HOURS_PER_FTE_WEEK: f64 = 37.5;
@@ -49,18 +53,302 @@ fn col_index(name: &str) -> usize {
     SUMS.iter().position(|c| *c == name).expect("sum column")
 }
 
-fn frame(rows: &[&LogRow], dataset: &Dataset) -> Result<DataFrame> {
+/// FxHash-style hasher for the short id strings of the logs (no HashDoS concern here).
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// Interns strings to dense codes; after [`Interner::rank`], code order is string order.
+#[derive(Default)]
+struct Interner<'a> {
+    index: FastMap<&'a str, u32>,
+    names: Vec<&'a str>,
+    last: Option<(&'a str, u32)>,
+}
+
+impl<'a> Interner<'a> {
+    fn code(&mut self, s: &'a str) -> u32 {
+        if let Some((l, c)) = self.last
+            && l == s
+        {
+            return c;
+        }
+        let c = match self.index.get(s) {
+            Some(c) => *c,
+            None => {
+                let c = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct keys");
+                self.index.insert(s, c);
+                self.names.push(s);
+                c
+            }
+        };
+        self.last = Some((s, c));
+        c
+    }
+
+    /// Renumber the codes in string order; returns the new code of each old code.
+    fn rank(&mut self) -> Vec<u32> {
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        order.sort_unstable_by_key(|c| self.names[*c]);
+        let mut remap = vec![0u32; order.len()];
+        for (r, c) in order.iter().enumerate() {
+            remap[*c] = u32::try_from(r).expect("fewer than 2^32 distinct keys");
+        }
+        self.names = order.iter().map(|c| self.names[*c]).collect();
+        self.index = self
+            .names
+            .iter()
+            .zip(0u32..)
+            .map(|(n, c)| (*n, c))
+            .collect();
+        self.last = None;
+        remap
+    }
+}
+
+/// The code dictionaries of a log frame's key columns.
+#[derive(Default)]
+struct Coding<'a> {
+    pilot: Interner<'a>,
+    foretak: Interner<'a>,
+    omrade: Interner<'a>,
+    /// Number of distinct patients (the `pasient` codes run below it).
+    n_pasient: usize,
+}
+
+impl Coding<'_> {
+    /// The string key of column `name` for `code`, exactly as a string column would hold it.
+    fn decode(&self, name: &str, code: Option<u32>) -> Option<String> {
+        let c = code? as usize;
+        Some(match name {
+            "pilot" => self.pilot.names[c].to_owned(),
+            "foretak" => self.foretak.names[c].to_owned(),
+            "omrade" => self.omrade.names[c].to_owned(),
+            "fase" => FASER[c].to_owned(),
+            "niva" => c.to_string(),
+            _ => unreachable!("no string key column {name}"),
+        })
+    }
+
+    /// Groups keyed by their decoded string keys.
+    fn groups(&self, c: &Coded, names: &[&str]) -> BTreeMap<GroupKey, Group> {
+        (0..c.len())
+            .filter(|i| c.rows[*i] > 0)
+            .map(|i| {
+                let key = names
+                    .iter()
+                    .zip(&c.keys)
+                    .map(|(n, k)| self.decode(n, k[i]))
+                    .collect();
+                let sums = c.sums.iter().map(|s| s[i]).collect();
+                (
+                    key,
+                    Group {
+                        sums,
+                        rows: c.rows[i],
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Sums of `sums` and distinct performers per group, keyed by decoded string keys.
+    fn sums_and_performers(
+        &self,
+        df: &DataFrame,
+        names: &[&str],
+        sums: &[&str],
+    ) -> Result<(BTreeMap<GroupKey, Group>, BTreeMap<GroupKey, u64>)> {
+        if names.len() < 3 {
+            // Two keys may run partitioned: keep these queries as they are.
+            let perf = self.counts(&group_distinct_coded(df, names, "utfort")?, names);
+            return Ok((self.groups(&group_sum_coded(df, names, sums)?, names), perf));
+        }
+        let (mut c, distinct) = group_sum_distinct_coded(df, names, sums, "utfort")?;
+        let groups = self.groups(&c, names);
+        c.rows = distinct;
+        Ok((groups, self.counts(&c, names)))
+    }
+
+    /// Distinct counts keyed by their decoded string keys.
+    fn counts(&self, c: &Coded, names: &[&str]) -> BTreeMap<GroupKey, u64> {
+        self.groups(c, names)
+            .into_iter()
+            .map(|(k, g)| (k, g.rows))
+            .collect()
+    }
+}
+
+/// One (pilot, fase, foretak, enhet, dato) day of the canonically sorted rows; day ids
+/// follow the canonical order, so within a pilot and phase they run in (foretak, enhet,
+/// dato) order.
+struct Day {
+    pilot: u32,
+    fase: u32,
+    foretak: u32,
+}
+
+/// The logs, prepared: the frame, its code dictionaries, its days, and the pilots that
+/// log `utført_av`.
+struct Prepared<'a> {
+    /// Integer-coded keys (`pilot`, `fase`, `foretak`, `day`, `niva`, `omrade`, `utfort`,
+    /// `pasient`) and the f64 value columns, rows in canonical order.
+    df: DataFrame,
+    coding: Coding<'a>,
+    days: Vec<Day>,
+    has_performer: BTreeSet<String>,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// `x` as an unsigned key ordered like [`f64::total_cmp`].
+fn total_order_key(x: f64) -> u64 {
+    let bits = x.to_bits() as i64;
+    (bits ^ ((((bits >> 63) as u64) >> 1) as i64)) as u64 ^ (1 << 63)
+}
+
+/// The inverse of [`total_order_key`].
+fn from_total_order_key(k: u64) -> f64 {
+    let t = (k ^ (1 << 63)) as i64;
+    f64::from_bits((t ^ ((((t >> 63) as u64) >> 1) as i64)) as u64)
+}
+
+/// Canonical order, then the frame. The order is that of sorting by (pilot, fase,
+/// foretak, enhet, dato, yrke, oppgave, minutter, pasient, utført_av) — every field, so
+/// rows that tie are identical — computed on rank codes instead of strings.
+fn prepare(dataset: &Dataset) -> Result<Prepared<'_>> {
+    let logs = &dataset.logs;
+    let mut coding = Coding::default();
+    let (mut enhet, mut yrke, mut oppgave, mut pasient, mut utfort) =
+        <(Interner, Interner, Interner, Interner, Interner)>::default();
+    let mut raw: Vec<[u32; 7]> = Vec::with_capacity(logs.len());
+    for row in logs {
+        raw.push([
+            coding.pilot.code(&row.pilot_id),
+            coding.foretak.code(&row.foretak_id),
+            enhet.code(&row.enhet_id),
+            yrke.code(&row.yrke_id),
+            oppgave.code(&row.oppgave_id),
+            row.pasient.as_deref().map_or(NONE, |p| pasient.code(p)),
+            row.utfort_av.as_deref().map_or(NONE, |u| utfort.code(u)),
+        ]);
+    }
+    let remaps = [
+        coding.pilot.rank(),
+        coding.foretak.rank(),
+        enhet.rank(),
+        yrke.rank(),
+        oppgave.rank(),
+        pasient.rank(),
+        utfort.rank(),
+    ];
+    for r in &mut raw {
+        for (c, remap) in r.iter_mut().zip(&remaps) {
+            if *c != NONE {
+                *c = remap[*c as usize];
+            }
+        }
+    }
+    let hi = |a: u32, b: u32| (u64::from(a) << 32) | u64::from(b);
+    let some1 = |c: u32| if c == NONE { 0 } else { c + 1 };
+    // Every field of a row, packed in canonical order; the loop below reads rows back from
+    // their keys alone, in sorted order.
+    let mut order: Vec<[u64; 5]> = logs
+        .iter()
+        .zip(&raw)
+        .map(|(row, c)| {
+            let dato = (Datelike::num_days_from_ce(&row.dato) as u32) ^ (1 << 31);
+            [
+                (u64::from(c[0]) << 33)
+                    | (u64::from(row.fase == Fase::Pilot) << 32)
+                    | u64::from(c[1]),
+                hi(c[2], dato),
+                hi(c[3], c[4]),
+                total_order_key(row.minutter),
+                hi(some1(c[5]), some1(c[6])),
+            ]
+        })
+        .collect();
+    drop(raw);
+    order.sort_unstable();
+
+    // Reference lookups once per distinct profession and task.
     let r = &dataset.reference;
-    let mut vals: Vec<Vec<Option<f64>>> = vec![Vec::new(); SUMS.len() + FLAGS.len()];
-    let mut niva = Vec::new();
-    let mut omrade = Vec::new();
-    for row in rows {
-        let p = r.yrke(&row.yrke_id).map(|y| y.niva);
-        let oppg = r.oppgave(&row.oppgave_id);
-        let req = oppg.map(|o| o.krever_niva);
-        let area = oppg.map(|o| o.omrade.clone());
-        let ny = r.yrke(&row.yrke_id).is_some_and(|y| y.ny_yrkesgruppe);
-        let m = row.minutter;
+    let yrke_info: Vec<Option<&Yrke>> = yrke
+        .names
+        .iter()
+        .map(|id| r.yrker.iter().find(|y| y.id == *id))
+        .collect();
+    let oppgave_info: Vec<Option<(&Oppgave, u32)>> = oppgave
+        .names
+        .iter()
+        .map(|id| {
+            r.oppgaver
+                .iter()
+                .find(|o| o.id == *id)
+                .map(|o| (o, coding.omrade.code(&o.omrade)))
+        })
+        .collect();
+
+    let n = logs.len();
+    let mut vals: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); SUMS.len() + FLAGS.len()];
+    let mut pilot = Vec::with_capacity(n);
+    let mut fase = Vec::with_capacity(n);
+    let mut foretak = Vec::with_capacity(n);
+    let mut day = Vec::with_capacity(n);
+    let mut niva = Vec::with_capacity(n);
+    let mut omrade = Vec::with_capacity(n);
+    let mut utf = Vec::with_capacity(n);
+    let mut pas = Vec::with_capacity(n);
+    let mut days: Vec<Day> = Vec::new();
+    let mut performer = vec![false; coding.pilot.names.len()];
+    let mut prev: Option<[u64; 2]> = None;
+    for key in &order {
+        let lo = |k: u64| k as u32;
+        let opt = |k: u32| k.checked_sub(1);
+        let c = [
+            lo(key[0] >> 33),
+            lo(key[0]),
+            lo(key[1] >> 32),
+            lo(key[2] >> 32),
+            lo(key[2]),
+        ];
+        let (pas_c, utf_c) = (opt(lo(key[4] >> 32)), opt(lo(key[4])));
+        let y = yrke_info[c[3] as usize];
+        let p = y.map(|y| y.niva);
+        let oppg = oppgave_info[c[4] as usize];
+        let req = oppg.map(|(o, _)| o.krever_niva);
+        let area = oppg.map(|(o, _)| o.omrade.as_str());
+        let ny = y.is_some_and(|y| y.ny_yrkesgruppe);
+        let m = from_total_order_key(key[3]);
         let when = |c: bool| Some(if c { m } else { 0.0 });
         let (p0, r0) = (p.unwrap_or(0), req.unwrap_or(0));
         let both = p.is_some() && req.is_some();
@@ -78,60 +366,57 @@ fn frame(rows: &[&LogRow], dataset: &Dataset) -> Result<DataFrame> {
             vals[i].push(x);
         }
         for (j, (_, a)) in COORD.iter().enumerate() {
-            vals[SUMS.len() + j].push(Some(if area.as_deref() == Some(*a) {
-                1.0
-            } else {
-                0.0
-            }));
+            vals[SUMS.len() + j].push(Some(if area == Some(*a) { 1.0 } else { 0.0 }));
         }
-        niva.push(p.map(|p| p.to_string()));
-        omrade.push(area);
+        let fc = lo(key[0] >> 32) & 1;
+        if prev != Some([key[0], key[1]]) {
+            days.push(Day {
+                pilot: c[0],
+                fase: fc,
+                foretak: c[1],
+            });
+            prev = Some([key[0], key[1]]);
+        }
+        pilot.push(c[0]);
+        fase.push(fc);
+        foretak.push(c[1]);
+        day.push(u32::try_from(days.len() - 1).expect("fewer than 2^32 days"));
+        niva.push(p.map(u32::from));
+        omrade.push(oppg.map(|(_, a)| a));
+        utf.push(utf_c);
+        pas.push(pas_c);
+        if utf_c.is_some() {
+            performer[c[0] as usize] = true;
+        }
     }
+    coding.n_pasient = pasient.names.len();
+    let has_performer = coding
+        .pilot
+        .names
+        .iter()
+        .zip(&performer)
+        .filter(|(_, p)| **p)
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
     let mut fb = FrameBuilder::default()
-        .str("pilot", some(rows.iter().map(|r| r.pilot_id.clone())))
-        .str(
-            "fase",
-            some(rows.iter().map(|r| r.fase.as_str().to_owned())),
-        )
-        .str("foretak", some(rows.iter().map(|r| r.foretak_id.clone())))
-        .str("enhet", some(rows.iter().map(|r| r.enhet_id.clone())))
-        .str(
-            "dato",
-            some(rows.iter().map(|r| r.dato.format("%Y-%m-%d").to_string())),
-        )
-        .str("niva", niva)
-        .str("omrade", omrade)
-        .str("utfort", rows.iter().map(|r| r.utfort_av.clone()).collect())
-        .str("pasient", rows.iter().map(|r| r.pasient.clone()).collect());
+        .codes("pilot", pilot)
+        .codes("fase", fase)
+        .codes("foretak", foretak)
+        .codes("day", day)
+        .opt_codes("niva", niva)
+        .opt_codes("omrade", omrade)
+        .opt_codes("utfort", utf)
+        .opt_codes("pasient", pas);
     for (name, v) in SUMS.iter().chain(FLAGS).zip(vals) {
         fb = fb.f64(name, v);
     }
-    fb.finish()
-}
-
-fn canonical(rows: &mut [&LogRow]) {
-    rows.sort_by(|a, b| {
-        (
-            &a.pilot_id,
-            a.fase,
-            &a.foretak_id,
-            &a.enhet_id,
-            a.dato,
-            &a.yrke_id,
-            &a.oppgave_id,
-        )
-            .cmp(&(
-                &b.pilot_id,
-                b.fase,
-                &b.foretak_id,
-                &b.enhet_id,
-                b.dato,
-                &b.yrke_id,
-                &b.oppgave_id,
-            ))
-            .then(a.minutter.total_cmp(&b.minutter))
-            .then((&a.pasient, &a.utfort_av).cmp(&(&b.pasient, &b.utfort_av)))
-    });
+    let df = fb.finish()?;
+    Ok(Prepared {
+        df,
+        coding,
+        days,
+        has_performer,
+    })
 }
 
 /// A phase cell's published row, its count and its distinct performers.
@@ -256,19 +541,185 @@ fn split(key: &GroupKey, with_foretak: bool) -> (String, Option<String>, String)
     }
 }
 
+/// Intervals of one bootstrap target: per share, then per coordination flag.
+type TargetIntervals = (Vec<Option<(f64, f64)>>, Vec<Option<(f64, f64)>>);
+
+/// The day-level inputs of the bootstrap, built once: day sums and patient days indexed by
+/// day id, and each (pilot, fase, foretak) block of day ids.
+struct Boot {
+    /// Per day id, the sums of [`SUMS`].
+    sums: Vec<Vec<f64>>,
+    /// Day ids that have patients, ascending.
+    unit_day_ids: Vec<usize>,
+    /// The patients of those days.
+    unit_days: Vec<UnitDay>,
+    /// Number of distinct patients (bounds the unit ids).
+    n_units: usize,
+    /// Day-id range per (pilot, fase, foretak or `None` for the whole pilot).
+    ranges: HashMap<(u32, u32, Option<u32>), Range<usize>>,
+}
+
+impl Boot {
+    fn new(df: &DataFrame, coding: &Coding, days: &[Day]) -> Result<Self> {
+        let day_of = |k: Option<u32>| k.expect("day is never null") as usize;
+        // Three keys or more: Polars never runs these partitioned, like the string keys
+        // (pilot, foretak, enhet, dato, fase) they stand for.
+        let keys = ["pilot", "fase", "day"];
+        let grouped = group_sum_coded(df, &keys, SUMS)?;
+        let mut sums = vec![Vec::new(); days.len()];
+        for i in 0..grouped.len() {
+            sums[day_of(grouped.keys[2][i])] = grouped.sums.iter().map(|s| s[i]).collect();
+        }
+        let flags = unit_flags_coded(df, &keys, "pasient", FLAGS)?;
+        let mut per_day: Vec<UnitDay> = vec![Vec::new(); days.len()];
+        for i in 0..flags.len() {
+            let unit = flags.keys[3][i].expect("null patients are filtered") as usize;
+            let mask = flags
+                .sums
+                .iter()
+                .enumerate()
+                .fold(0u32, |m, (f, v)| m | (u32::from(v[i] > 0.0) << f));
+            per_day[day_of(flags.keys[2][i])].push((unit, mask));
+        }
+        let (unit_day_ids, unit_days) = per_day
+            .into_iter()
+            .enumerate()
+            .filter(|(_, d)| !d.is_empty())
+            .unzip();
+        let mut ranges: HashMap<(u32, u32, Option<u32>), Range<usize>> = HashMap::new();
+        for (id, d) in days.iter().enumerate() {
+            for key in [(d.pilot, d.fase, None), (d.pilot, d.fase, Some(d.foretak))] {
+                ranges.entry(key).or_insert(id..id).end = id + 1;
+            }
+        }
+        Ok(Boot {
+            sums,
+            unit_day_ids,
+            unit_days,
+            n_units: coding.n_pasient,
+            ranges,
+        })
+    }
+
+    /// The day-id range of a target's phase (empty when it has no days).
+    fn range(
+        &self,
+        coding: &Coding,
+        pilot: &str,
+        foretak: Option<&str>,
+        fase: u32,
+    ) -> Range<usize> {
+        let Some(p) = coding.pilot.index.get(pilot) else {
+            return 0..0;
+        };
+        let f = match foretak {
+            None => None,
+            Some(f) => match coding.foretak.index.get(f) {
+                Some(c) => Some(*c),
+                None => return 0..0,
+            },
+        };
+        self.ranges.get(&(*p, fase, f)).cloned().unwrap_or(0..0)
+    }
+
+    /// The patient days within a range of day ids, in day order.
+    fn unit_days(&self, days: &Range<usize>) -> &[UnitDay] {
+        let lo = self.unit_day_ids.partition_point(|d| *d < days.start);
+        let hi = self.unit_day_ids.partition_point(|d| *d < days.end);
+        &self.unit_days[lo..hi]
+    }
+
+    /// One target's intervals: days resampled within the pilot's (or the pilot × foretak's)
+    /// phases, in (foretak, enhet, dato) order, seeded by the pilot.
+    fn target(
+        &self,
+        pilot: &str,
+        [b, a]: &[Range<usize>; 2],
+        pairs: &[(usize, usize)],
+    ) -> TargetIntervals {
+        let seed = fnv1a(pilot);
+        let cis = ratio_change(&self.sums[b.clone()], &self.sums[a.clone()], pairs, seed);
+        let coord = unit_share_change(
+            self.unit_days(b),
+            self.unit_days(a),
+            FLAGS.len(),
+            self.n_units,
+            seed,
+        );
+        (cis, coord)
+    }
+
+    /// Every target's intervals, in the order of `targets`. A pilot × foretak target with
+    /// exactly the pilot's days (a pilot in one foretak) has the pilot's intervals: same
+    /// days, same seed.
+    fn run(
+        &self,
+        targets: &[(String, Option<String>)],
+        pairs: &[(usize, usize)],
+        coding: &Coding,
+    ) -> Vec<TargetIntervals> {
+        let inputs: Vec<(&str, [Range<usize>; 2])> = targets
+            .iter()
+            .map(|(p, f)| {
+                (
+                    p.as_str(),
+                    [0, 1].map(|fase| self.range(coding, p, f.as_deref(), fase)),
+                )
+            })
+            .collect();
+        // Distinct inputs, each computed once, spread over the cores; results are placed by
+        // index, so the order of completion does not matter.
+        let mut first: HashMap<&(&str, [Range<usize>; 2]), usize> = HashMap::new();
+        let mut distinct: Vec<&(&str, [Range<usize>; 2])> = Vec::new();
+        let slot: Vec<usize> = inputs
+            .iter()
+            .map(|input| {
+                *first.entry(input).or_insert_with(|| {
+                    distinct.push(input);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(distinct.len())
+            .max(1);
+        let mut done: Vec<Option<TargetIntervals>> = vec![None; distinct.len()];
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let distinct = &distinct;
+                    scope.spawn(move || {
+                        (w..distinct.len())
+                            .step_by(workers)
+                            .map(|i| (i, self.target(distinct[i].0, &distinct[i].1, pairs)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (i, r) in h.join().expect("bootstrap worker") {
+                    done[i] = Some(r);
+                }
+            }
+        });
+        slot.into_iter()
+            .map(|i| done[i].clone().expect("computed"))
+            .collect()
+    }
+}
+
 /// Compute §2 and §3 with changes, intervals, families and links.
 pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()> {
-    let mut rows: Vec<&LogRow> = dataset.logs.iter().collect();
-    if rows.is_empty() {
+    if dataset.logs.is_empty() {
         return Ok(());
     }
-    canonical(&mut rows);
-    let df = frame(&rows, dataset)?;
-    let has_performer: BTreeSet<String> = rows
-        .iter()
-        .filter(|r| r.utfort_av.is_some())
-        .map(|r| r.pilot_id.clone())
-        .collect();
+    let Prepared {
+        df,
+        coding,
+        days,
+        has_performer,
+    } = prepare(dataset)?;
     let ctx = Ctx {
         k,
         has_performer: &has_performer,
@@ -283,8 +734,8 @@ pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()
         } else {
             &["pilot", "fase"]
         };
-        let perf = group_distinct(&df, names, "utfort")?;
-        for (key, g) in group_sum(&df, names, SUMS)? {
+        let (sums, perf) = coding.sums_and_performers(&df, names, SUMS)?;
+        for (key, g) in sums {
             let (pilot, foretak, fase) = split(&key, with_foretak);
             let fase: &'static str = if fase == "før" { FASER[0] } else { FASER[1] };
             let performers = perf.get(&key).copied().unwrap_or(0);
@@ -325,7 +776,8 @@ pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()
                     );
             }
         }
-        for (key, g) in group_units(&df, names, "pasient", FLAGS)? {
+        let units = group_units_coded(&df, names, "pasient", FLAGS)?;
+        for (key, g) in coding.groups(&units, names) {
             let (pilot, foretak, fase) = split(&key, with_foretak);
             let fase: &'static str = if fase == "før" { FASER[0] } else { FASER[1] };
             let performers = perf.get(&key).copied().unwrap_or(0);
@@ -360,60 +812,27 @@ pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()
     }
 
     // Bootstrap: per (enhet, dato) day totals from Polars, resampled in plain Rust.
-    let day_names = ["pilot", "foretak", "enhet", "dato", "fase"];
-    let day_sums = group_sum(&df, &day_names, SUMS)?;
-    let day_units = unit_flags(&df, &day_names, "pasient", FLAGS)?;
+    let boot = Boot::new(&df, &coding, &days)?;
     let pairs: Vec<(usize, usize)> = SHARES
         .iter()
         .map(|(_, num, den, _)| (col_index(num), col_index(den)))
         .collect();
-    let mut intervals: BTreeMap<CellId, Option<(f64, f64)>> = BTreeMap::new();
-    let mut coord_intervals: BTreeMap<CellId, Option<(f64, f64)>> = BTreeMap::new();
-    let targets: BTreeSet<(String, Option<String>)> = share_cells
+    let targets: Vec<(String, Option<String>)> = share_cells
         .keys()
         .chain(coord_cells.keys())
         .map(|(_, p, f)| (p.clone(), f.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
-    for (pilot, foretak) in &targets {
-        let seed = fnv1a(pilot);
-        let in_cell = |key: &GroupKey| {
-            key[0].as_deref() == Some(pilot.as_str())
-                && foretak
-                    .as_ref()
-                    .is_none_or(|f| key[1].as_deref() == Some(f.as_str()))
-        };
-        let phase_days = |fase: &str| -> Vec<Vec<f64>> {
-            day_sums
-                .iter()
-                .filter(|(key, _)| in_cell(key) && key[4].as_deref() == Some(fase))
-                .map(|(_, g)| g.sums.clone())
-                .collect()
-        };
-        let cis = ratio_change(&phase_days("før"), &phase_days("pilot"), &pairs, seed);
+    let mut intervals: BTreeMap<CellId, Option<(f64, f64)>> = BTreeMap::new();
+    let mut coord_intervals: BTreeMap<CellId, Option<(f64, f64)>> = BTreeMap::new();
+    for ((pilot, foretak), (cis, coord_cis)) in
+        targets.iter().zip(boot.run(&targets, &pairs, &coding))
+    {
         for ((id, ..), ci) in SHARES.iter().zip(cis) {
             intervals.insert((id, pilot.clone(), foretak.clone()), ci);
         }
-        // Patients: unit ids interned per pilot; one UnitDay per (enhet, dato).
-        let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut unit_days: [BTreeMap<(&str, &str, &str), UnitDay>; 2] = Default::default();
-        for (key, flags) in day_units.iter().filter(|(key, _)| in_cell(key)) {
-            let ph = usize::from(key[4].as_deref() == Some("pilot"));
-            let next = ids.len();
-            let u = *ids.entry(key[5].as_deref().unwrap_or("")).or_insert(next);
-            let day = (
-                key[1].as_deref().unwrap_or(""),
-                key[2].as_deref().unwrap_or(""),
-                key[3].as_deref().unwrap_or(""),
-            );
-            let mask = flags
-                .iter()
-                .enumerate()
-                .fold(0u32, |m, (f, v)| m | (u32::from(*v > 0.0) << f));
-            unit_days[ph].entry(day).or_default().push((u, mask));
-        }
-        let [b, a] = unit_days.map(|m| m.into_values().collect::<Vec<_>>());
-        let cis = unit_share_change(&b, &a, FLAGS.len(), ids.len(), seed);
-        for ((id, _), ci) in COORD.iter().zip(cis) {
+        for ((id, _), ci) in COORD.iter().zip(coord_cis) {
             coord_intervals.insert((id, pilot.clone(), foretak.clone()), ci);
         }
     }
@@ -431,8 +850,8 @@ pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()
             &["pilot", "fase", "omrade", "niva"][..],
         ),
     ] {
-        let perf = group_distinct(&df, names, "utfort")?;
-        for (key, g) in group_sum(&df, names, &["m"])? {
+        let (sums, perf) = coding.sums_and_performers(&df, names, &["m"])?;
+        for (key, g) in sums {
             let pilot = key[0].clone().unwrap_or_default();
             let performers = perf.get(&key).copied().unwrap_or(0);
             let mut kk = keys(&pilot, None, key[1].as_deref().unwrap_or(""));
@@ -470,4 +889,55 @@ pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()
             .push(Family::new(cells, &[("total", "niva")]));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_order_keys_sort_like_total_cmp_and_round_trip() {
+        let xs = [
+            -f64::INFINITY,
+            -720.0,
+            -1.5,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            0.5,
+            15.0,
+            720.0,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for a in xs {
+            assert_eq!(
+                from_total_order_key(total_order_key(a)).to_bits(),
+                a.to_bits()
+            );
+            for b in xs {
+                assert_eq!(
+                    total_order_key(a).cmp(&total_order_key(b)),
+                    a.total_cmp(&b),
+                    "{a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ranked_codes_follow_string_order() {
+        let mut i = Interner::default();
+        let words = ["pilot", "før", "b", "a", "b", "Å", "a"];
+        let first: Vec<u32> = words.iter().map(|w| i.code(w)).collect();
+        let remap = i.rank();
+        let ranked: Vec<u32> = first.iter().map(|c| remap[*c as usize]).collect();
+        for (x, cx) in words.iter().zip(&ranked) {
+            for (y, cy) in words.iter().zip(&ranked) {
+                assert_eq!(x.cmp(y), cx.cmp(cy));
+            }
+            assert_eq!(i.index[x], *cx);
+            assert_eq!(i.names[*cx as usize], *x);
+        }
+    }
 }
