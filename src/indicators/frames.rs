@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use polars::prelude::{
-    Column, DataFrame, DataType, IntoLazy, LazyFrame, NamedFrom, PlSmallStr, Series, col, len,
+    Column, DataFrame, DataType, IntoLazy, LazyFrame, NamedFrom, PlSmallStr, Series, col, len, lit,
 };
 
 /// The values of one group's key columns; `None` where the key is null.
@@ -87,8 +87,37 @@ fn read_groups(df: &DataFrame, keys: &[&str], sums: &[&str]) -> Result<BTreeMap<
     Ok(out)
 }
 
+/// Polars 0.55 may run a group-by with fewer than three keys on its "partitioned" path,
+/// which splits a group's rows across threads and adds the partial sums in whatever order
+/// the threads finish: float sums then differ in the last digit from run to run. With three
+/// or more keys it aggregates each group over its rows in order. So every group-by gets at
+/// least three keys, padded with constant columns that every row shares.
+const MIN_KEYS: usize = 3;
+
+fn pad_names(keys: &[&str]) -> Vec<String> {
+    (keys.len()..MIN_KEYS)
+        .map(|i| format!("__fast{i}"))
+        .collect()
+}
+
+/// Add the constant padding columns `by` groups on.
+fn padded(lf: LazyFrame, keys: &[&str]) -> LazyFrame {
+    let pads = pad_names(keys);
+    if pads.is_empty() {
+        return lf;
+    }
+    lf.with_columns(
+        pads.iter()
+            .map(|n| lit(0u8).alias(n.as_str()))
+            .collect::<Vec<_>>(),
+    )
+}
+
 fn by(keys: &[&str]) -> Vec<polars::prelude::Expr> {
-    keys.iter().map(|k| col(*k)).collect()
+    keys.iter()
+        .map(|k| col(*k))
+        .chain(pad_names(keys).into_iter().map(|n| col(n.as_str())))
+        .collect()
 }
 
 /// Group `df` by `keys` and sum `sums`; also counts rows. With no keys, one group (the
@@ -107,7 +136,7 @@ pub(crate) fn group_sum(
     let res = if keys.is_empty() {
         lf.select(aggs).collect()?
     } else {
-        lf.group_by(by(keys)).agg(aggs).collect()?
+        padded(lf, keys).group_by(by(keys)).agg(aggs).collect()?
     };
     read_groups(&res, keys, sums)
 }
@@ -154,7 +183,10 @@ pub(crate) fn group_sum_coded(df: &DataFrame, keys: &[&str], sums: &[&str]) -> R
     }
     let mut aggs: Vec<_> = sums.iter().map(|s| col(*s).sum().alias(*s)).collect();
     aggs.push(len().alias("__n"));
-    let res = df.clone().lazy().group_by(by(keys)).agg(aggs).collect()?;
+    let res = padded(df.clone().lazy(), keys)
+        .group_by(by(keys))
+        .agg(aggs)
+        .collect()?;
     read_coded(&res, keys, sums)
 }
 
@@ -174,7 +206,10 @@ pub(crate) fn group_sum_distinct_coded(
     let mut aggs: Vec<_> = sums.iter().map(|s| col(*s).sum().alias(*s)).collect();
     aggs.push(len().alias("__n"));
     aggs.push(col(what).drop_nulls().n_unique().alias("__d"));
-    let res = df.clone().lazy().group_by(by(keys)).agg(aggs).collect()?;
+    let res = padded(df.clone().lazy(), keys)
+        .group_by(by(keys))
+        .agg(aggs)
+        .collect()?;
     let distinct = res.column("__d")?.cast(&DataType::UInt64)?;
     let distinct = distinct.u64()?.iter().map(|v| v.unwrap_or(0)).collect();
     Ok((read_coded(&res, keys, sums)?, distinct))
@@ -186,7 +221,10 @@ pub(crate) fn group_distinct_coded(df: &DataFrame, keys: &[&str], what: &str) ->
         return Ok(Coded::default());
     }
     let agg = [col(what).drop_nulls().n_unique().alias("__n")];
-    let res = df.clone().lazy().group_by(by(keys)).agg(agg).collect()?;
+    let res = padded(df.clone().lazy(), keys)
+        .group_by(by(keys))
+        .agg(agg)
+        .collect()?;
     read_coded(&res, keys, &[])
 }
 
@@ -218,7 +256,7 @@ pub(crate) fn group_units_coded(
         );
     let mut aggs: Vec<_> = flags.iter().map(|s| col(*s).sum().alias(*s)).collect();
     aggs.push(len().alias("__n"));
-    let res = lf.group_by(by(keys)).agg(aggs).collect()?;
+    let res = padded(lf, keys).group_by(by(keys)).agg(aggs).collect()?;
     read_coded(&res, keys, flags)
 }
 

@@ -8,6 +8,7 @@ mod indicators;
 mod ingest;
 mod privacy;
 mod render;
+mod reproducible;
 mod sample;
 mod typeset;
 mod validate;
