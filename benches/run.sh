@@ -45,7 +45,7 @@ for w in "${workloads[@]}"; do
   rm -rf "$dir/report-templates" "$dir/output"
   cp -r "$ROOT/report-templates" "$dir/report-templates"
   # Undo an earlier run's new log file.
-  rm -f "$dir"/data/piloter/*/bench-ny-logg.csv
+  rm -f "$dir"/data/piloter/*/bench-ny-logg.csv "$dir"/data/piloter/*/*/bench-ny-logg.csv
   cd "$dir"
   echo
   echo "## $name (scale $scale): $(du -sh data | cut -f1) of data"
@@ -55,8 +55,15 @@ for w in "${workloads[@]}"; do
   measure "cold build" "$BIN" build --quiet
   measure "no-change rerun" "$BIN" build --quiet
   # One new pilot log of 5 000 rows: the header and 5 000 rows of a UTF-8 or Windows-1252 log.
-  src=$(for f in data/piloter/*/*.csv data/piloter/*/*/*.csv; do [ -f "$f" ] || continue; [ "$(head -c2 "$f" | od -An -tx1 | tr -d ' ')" = "fffe" ] && continue; echo "$f"; done | head -1)
-  head -n 5001 "$src" > "$(dirname "$src" | cut -d/ -f1-3)/bench-ny-logg.csv"
+  src=""
+  for f in data/piloter/*/*.csv data/piloter/*/*/*.csv; do
+    [ -f "$f" ] || continue
+    [ "$(head -c2 "$f" | od -An -tx1 | tr -d ' ')" = "fffe" ] && continue
+    src=$f
+    break
+  done
+  new_log="$(echo "$src" | cut -d/ -f1-3)/bench-ny-logg.csv"
+  head -n 5001 "$src" > "$new_log" || true
   measure "one new 5 000-row log file" "$BIN" build --quiet
   printf '\nEn setning endret for benchmark.\n' >> report-templates/rapport.typ.j2
   measure "prose-only template change" "$BIN" build --quiet

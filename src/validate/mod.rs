@@ -372,49 +372,81 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
         .filter(|f| matches!(f.kind, FileKind::Log(_)))
         .copied()
         .collect();
-    let mut read_ahead = read_in_parallel(&log_files);
-    for f in log_files.iter().copied() {
-        let table = read_ahead.next().expect("one table per file");
-        let FileKind::Log(id) = &f.kind else {
-            unreachable!()
-        };
-        let Some(pilot) = pilots.get(id) else {
-            let has_toml = files
-                .iter()
-                .any(|g| g.kind == FileKind::PilotConfig(id.clone()));
-            let msg = if has_toml {
-                format!("failed to use the log, because `piloter/{id}/pilot.toml` has errors")
-            } else {
-                format!("failed to use the log, because `piloter/{id}/pilot.toml` is missing")
+    // Each file is read and validated on its own core with its own set of `id`s; the merge
+    // below walks the files in path order and re-validates a file against the pilot's earlier
+    // ids only when it shares one with them, so "repeated id" stays a cross-file rule.
+    let window = std::thread::available_parallelism().map_or(1, usize::from);
+    for chunk in log_files.chunks(window) {
+        let outcomes = crate::par::map(chunk, |f| {
+            let FileKind::Log(id) = &f.kind else {
+                unreachable!()
             };
-            let mut d = Diagnostic::file_error(&f.display, msg);
-            if !has_toml && missing_pilot.insert(id.clone()) {
-                d = d.hint(
-                    "every pilot folder needs a pilot.toml with its periods (data-contract §4)",
-                );
-            }
-            acc.rejected(f, 0, vec![d]);
-            continue;
-        };
-        match table {
-            Err(d) => acc.rejected(f, 0, d),
-            Ok(t) => {
+            let pilot = pilots.get(id)?;
+            Some(read(f, None, &[]).map(|t| {
                 let mut sink = rows::RowSink::new(&f.display);
-                let ids = ids_per_pilot.entry(id.clone()).or_default();
-                match logs::validate(
+                let mut ids = HashSet::new();
+                let result = logs::validate(
                     &f.display,
                     &t,
                     pilot,
                     &ds.reference,
                     &resolvers,
-                    ids,
+                    &mut ids,
                     &mut sink,
-                ) {
-                    Err(d) => acc.rejected(f, t.rows.len() as u64, d),
-                    Ok((rows, warns)) => {
-                        if acc.close(f, &t, sink, warns) {
-                            ds.logs.extend(rows);
-                        }
+                );
+                (t, sink, ids, result)
+            }))
+        });
+        for (f, outcome) in chunk.iter().copied().zip(outcomes) {
+            let FileKind::Log(id) = &f.kind else {
+                unreachable!()
+            };
+            let Some(outcome) = outcome else {
+                let has_toml = files
+                    .iter()
+                    .any(|g| g.kind == FileKind::PilotConfig(id.clone()));
+                let msg = if has_toml {
+                    format!("failed to use the log, because `piloter/{id}/pilot.toml` has errors")
+                } else {
+                    format!("failed to use the log, because `piloter/{id}/pilot.toml` is missing")
+                };
+                let mut d = Diagnostic::file_error(&f.display, msg);
+                if !has_toml && missing_pilot.insert(id.clone()) {
+                    d = d.hint(
+                        "every pilot folder needs a pilot.toml with its periods (data-contract §4)",
+                    );
+                }
+                acc.rejected(f, 0, vec![d]);
+                continue;
+            };
+            let (t, mut sink, file_ids, mut result) = match outcome {
+                Err(d) => {
+                    acc.rejected(f, 0, d);
+                    continue;
+                }
+                Ok(o) => o,
+            };
+            let seen = ids_per_pilot.entry(id.clone()).or_default();
+            if file_ids.iter().any(|i| seen.contains(i)) {
+                let pilot = &pilots[id];
+                sink = rows::RowSink::new(&f.display);
+                result = logs::validate(
+                    &f.display,
+                    &t,
+                    pilot,
+                    &ds.reference,
+                    &resolvers,
+                    seen,
+                    &mut sink,
+                );
+            } else {
+                seen.extend(file_ids);
+            }
+            match result {
+                Err(d) => acc.rejected(f, t.rows.len() as u64, d),
+                Ok((rows, warns)) => {
+                    if acc.close(f, &t, sink, warns) {
+                        ds.logs.extend(rows);
                     }
                 }
             }

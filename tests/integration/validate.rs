@@ -302,3 +302,67 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_repeated_id_across_two_logs_of_a_pilot_is_a_row_error_in_the_later_file() {
+    let head = "id;dato;foretak;enhet;yrke;oppgave;minutter\n";
+    let rows = |ids: &[&str]| -> String {
+        head.to_string()
+            + &ids
+                .iter()
+                .map(|i| format!("{i};14.01.2025;STO;STO-LAR;sykepleier;lar;30\n"))
+                .collect::<String>()
+    };
+    let p = Project::new("repeated-id")
+        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .file(
+            "data/piloter/lar-sykepleier/pilot.toml",
+            std::fs::read(fixture(
+                "validate/planted_errors/data/piloter/lar-sykepleier/pilot.toml",
+            ))
+            .unwrap(),
+        )
+        .file(
+            "data/piloter/lar-sykepleier/logg-2025.csv",
+            rows(&[
+                "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "a10", "a11", "a12", "a13",
+                "a14", "a15", "a16", "a17", "a18", "a19", "a20", "a21", "a22",
+            ]),
+        )
+        .file(
+            "data/piloter/lar-sykepleier/uke2.csv",
+            rows(&[
+                "b1", "a2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10", "b11", "b12", "b13",
+                "b14", "b15", "b16", "b17", "b18", "b19", "b20", "b21", "b1",
+            ]),
+        );
+    let v = check(&p);
+    let errors: Vec<(String, u64, String)> = v
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::RowError)
+        .map(|d| {
+            (
+                d.file.rsplit('/').next().unwrap().to_string(),
+                d.line.unwrap(),
+                d.message.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            (
+                "uke2.csv".to_string(),
+                3,
+                "repeated id `a2` in pilot `lar-sykepleier`".to_string()
+            ),
+            (
+                "uke2.csv".to_string(),
+                23,
+                "repeated id `b1` in pilot `lar-sykepleier`".to_string()
+            ),
+        ]
+    );
+    assert_eq!(v.dataset.logs.len(), 22 + 20);
+}
