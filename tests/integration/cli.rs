@@ -344,6 +344,37 @@ fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
         "only {checked} numbers found in the board briefing"
     );
     assert!(missing.is_empty(), "not in the export: {missing:?}");
+    // The same holds for the report and the per-trust reports.
+    for pdf in ["output/rapport.pdf", "output/foretak/STO.pdf"] {
+        // Whole percentages without a decimal are constants, not data: chart axis ticks,
+        // "95 % konfidensintervall", rule thresholds from the settings.
+        let (checked, missing) = numbers_not_in_export(&pdf_text(&p.path(pdf)), &forms);
+        let missing: Vec<String> = missing.into_iter().filter(|t| t.contains(',')).collect();
+        assert!(checked >= 50, "only {checked} numbers found in {pdf}");
+        assert!(missing.is_empty(), "{pdf}: not in the export: {missing:?}");
+    }
+    // PDF/A-2b and PDF/UA-1 are declared in the documents' metadata.
+    for pdf in [
+        "output/rapport.pdf",
+        "output/styrenotat.pdf",
+        "output/foretak/STO.pdf",
+    ] {
+        let meta = std::process::Command::new("pdfinfo")
+            .arg("-meta")
+            .arg(p.path(pdf))
+            .output()
+            .unwrap();
+        let xmp = String::from_utf8_lossy(&meta.stdout);
+        assert!(
+            xmp.contains("<pdfaid:part>2</pdfaid:part>")
+                && xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
+            "{pdf} does not declare PDF/A-2b"
+        );
+        assert!(
+            xmp.contains("<pdfuaid:part>1</pdfuaid:part>"),
+            "{pdf} does not declare PDF/UA-1"
+        );
+    }
     // The check can fail: a value the export does not hold is caught.
     let (_, caught) = numbers_not_in_export(&format!("{notat_text} 987\u{a0}654,3\u{a0}%"), &forms);
     assert_eq!(caught, ["987 654,3 %"]);
@@ -556,4 +587,40 @@ fn a_broken_template_exits_2_and_keeps_the_last_good_pdfs() {
         p.path("output/build/styrenotat.typ").is_file(),
         "the generated Typst must stay for inspection"
     );
+}
+
+#[test]
+fn init_scaffolds_a_project_that_builds_out_of_the_box() {
+    let p = Project::new("init");
+    p.run(&["init", "rapport"]).code(0);
+    for f in [
+        "rapport/tsb-report.toml",
+        "rapport/data/referanse/foretak.csv",
+        "rapport/report-templates/rapport.typ.j2",
+        "rapport/eksempler/ansattundersokelse.kodebok.toml",
+    ] {
+        assert!(p.path(f).is_file(), "init did not write {f}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsb-report"))
+        .arg("build")
+        .current_dir(p.path("rapport"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = flat(&pdf_text(&p.path("rapport/output/rapport.pdf")));
+    assert!(text.contains("UTKAST"));
+    assert!(
+        !text.contains("EKSEMPELDATA"),
+        "a new project's data is not the sample"
+    );
+    for name in PROVIDERS {
+        assert!(text.contains(name), "the report does not name `{name}`");
+    }
+    // A second init into the same folder refuses to overwrite it.
+    let again = p.run(&["init", "rapport"]).code(2);
+    assert!(again.stderr.contains("not empty"), "{}", again.stderr);
 }
