@@ -366,3 +366,54 @@ fn a_repeated_id_across_two_logs_of_a_pilot_is_a_row_error_in_the_later_file() {
     );
     assert_eq!(v.dataset.logs.len(), 22 + 20);
 }
+
+#[test]
+fn a_form_for_one_unit_uses_fixed_values_drops_its_total_row_and_accepts_checkbox_columns() {
+    let codebook = r#"type = "ansatt"
+respondent = "NR"
+foretak = { fast = "STO" }
+enhet = { fast = "LAR Trondheim" }
+totalrad = true
+
+[svarskala]
+"Uenig" = 2
+"Enig" = 4
+
+[[sporsmal]]
+kolonne = "q1"
+omrade = "kapasitet"
+retning = "utfordring"
+
+[[sporsmal]]
+kolonne = "tiltak"
+maal = "vurderer_å_slutte"
+"#;
+    let export = "NR;q1;tiltak_1;tiltak_2\n1;Enig;1;\n2;Uenig;;1\n3;Enig;1;1\nSum;3;2;2\n";
+    let p = Project::new("fixed-values")
+        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .file("data/undersokelser/lar-skjema.kodebok.toml", codebook)
+        .file("data/undersokelser/lar-skjema.csv", export);
+    let v = check(&p);
+    assert!(!v.has_errors(), "{}", short(&v, &p));
+    assert_eq!(
+        v.dataset.respondents.len(),
+        3,
+        "the total row must be dropped, not read"
+    );
+    assert!(
+        v.dataset
+            .respondents
+            .iter()
+            .all(|r| r.foretak_id == "STO" && r.enhet_id == "STO-LAR")
+    );
+    let input = v
+        .inputs
+        .iter()
+        .find(|i| i.path.ends_with("lar-skjema.csv"))
+        .unwrap();
+    assert_eq!((input.rows_read, input.rows_used), (3, 3));
+    assert!(
+        !short(&v, &p).contains("unused columns"),
+        "checkbox columns `tiltak_N` are named by `tiltak`"
+    );
+}
