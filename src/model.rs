@@ -7,6 +7,33 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// Challenge areas of survey items (`omrade`, data-contract §6), in display order.
+pub const CHALLENGE_AREAS: [&str; 9] = [
+    "kapasitet",
+    "rekruttering",
+    "beholde",
+    "oppgavedeling",
+    "kompetansebruk",
+    "teknologi",
+    "kommune",
+    "pårørende",
+    "overganger",
+];
+
+/// Task areas of the task catalogue (`område`, data-contract §3), in display order.
+pub const TASK_AREAS: [&str; 10] = [
+    "behandling",
+    "utredning",
+    "medisinsk",
+    "miljøterapi",
+    "kommune",
+    "pårørende",
+    "frivillige",
+    "dokumentasjon",
+    "administrasjon",
+    "annet",
+];
+
 /// `eierskap` of a provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

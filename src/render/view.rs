@@ -48,31 +48,7 @@ pub const COORDINATION: [&str; 3] = [
     "parorende_andel",
     "frivillige_andel",
 ];
-/// Challenge areas in display order (data-contract §6).
-pub const CHALLENGE_AREAS: [&str; 9] = [
-    "kapasitet",
-    "rekruttering",
-    "beholde",
-    "oppgavedeling",
-    "kompetansebruk",
-    "teknologi",
-    "kommune",
-    "pårørende",
-    "overganger",
-];
-/// Task areas in display order (data-contract §3).
-pub const TASK_AREAS: [&str; 10] = [
-    "behandling",
-    "utredning",
-    "medisinsk",
-    "miljøterapi",
-    "kommune",
-    "pårørende",
-    "frivillige",
-    "dokumentasjon",
-    "administrasjon",
-    "annet",
-];
+pub use crate::model::{CHALLENGE_AREAS, TASK_AREAS};
 
 /// One printed value: its text and whether it is suppressed (the template adds the
 /// "Færre enn k svar" footnote).

@@ -12,17 +12,7 @@ use super::rng::{Rng, Weighted, hash};
 use super::staffing;
 
 /// The nine challenge areas, in the order of `BASE`.
-pub const AREAS: [&str; 9] = [
-    "kapasitet",
-    "rekruttering",
-    "beholde",
-    "oppgavedeling",
-    "kompetansebruk",
-    "teknologi",
-    "kommune",
-    "pårørende",
-    "overganger",
-];
+pub use crate::model::CHALLENGE_AREAS as AREAS;
 
 /// A Likert item: variable name, question text, area index, agreement means less challenge.
 struct Item {

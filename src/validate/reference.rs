@@ -200,18 +200,7 @@ fn yes_no(display: &str, line: u64, col: &str, s: &str) -> Result<bool, Diagnost
     }
 }
 
-const AREAS: [&str; 10] = [
-    "behandling",
-    "utredning",
-    "medisinsk",
-    "miljøterapi",
-    "kommune",
-    "pårørende",
-    "frivillige",
-    "dokumentasjon",
-    "administrasjon",
-    "annet",
-];
+use crate::model::TASK_AREAS as AREAS;
 
 /// Parse one reference table into `reference`. Problems in a reference table are file
 /// errors: every other file is resolved through it.

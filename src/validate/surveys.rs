@@ -16,18 +16,7 @@ use super::names::{NameCache, check_unit_in_trust};
 use super::reference::Resolvers;
 use super::rows::{Parsers, Problem, RowSink, shape_problem};
 
-/// The challenge areas of a survey item (`omrade`).
-pub const AREAS: [&str; 9] = [
-    "kapasitet",
-    "rekruttering",
-    "beholde",
-    "oppgavedeling",
-    "kompetansebruk",
-    "teknologi",
-    "kommune",
-    "pårørende",
-    "overganger",
-];
+pub use crate::model::CHALLENGE_AREAS as AREAS;
 
 /// A column name, or a fixed value for a form sent to one unit.
 #[derive(Debug, Clone, Deserialize)]
