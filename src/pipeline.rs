@@ -174,12 +174,13 @@ fn hash_templates(templates: &Templates) -> String {
 }
 
 /// Hash of the rendered build folder: a document is recompiled only when this changes.
-fn hash_rendered(files: &BTreeMap<String, Vec<u8>>) -> String {
+/// Hash of the named files, from their hashes: `name\0sha256\n` lines.
+fn hash_rendered<'a>(files: impl Iterator<Item = (&'a String, &'a String)>) -> String {
     let mut s = Vec::new();
-    for (k, v) in files {
+    for (k, h) in files {
         s.extend_from_slice(k.as_bytes());
         s.push(0);
-        s.extend_from_slice(crate::discover::sha256_hex(v).as_bytes());
+        s.extend_from_slice(h.as_bytes());
         s.push(b'\n');
     }
     crate::discover::sha256_hex(&s)
@@ -352,24 +353,24 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         .map_or(0, |d| d.and_utc().timestamp());
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let mut jobs: Vec<(String, PathBuf, PathBuf, TypstJob)> = Vec::new();
+    let file_hashes: BTreeMap<String, String> = rendered
+        .files
+        .iter()
+        .map(|(k, v)| (k.clone(), crate::discover::sha256_hex(v)))
+        .collect();
     let mut documents = BTreeMap::new();
     let mut typst_warnings = Vec::new();
     for doc in &rendered.documents {
         let target = cfg.out.join(&doc.pdf);
         // A document depends on its own main source and every shared file, not on the other
         // documents' main sources: a prose change in one template recompiles one PDF.
-        let own: BTreeMap<String, Vec<u8>> = rendered
-            .files
-            .iter()
-            .filter(|(name, _)| {
-                **name == doc.source || !rendered.documents.iter().any(|d| d.source == **name)
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let own = file_hashes.iter().filter(|(name, _)| {
+            **name == doc.source || !rendered.documents.iter().any(|d| d.source == **name)
+        });
         let sources_hash = crate::discover::sha256_hex(
             format!(
                 "{}\0{}\0{timestamp}\0{}",
-                hash_rendered(&own),
+                hash_rendered(own),
                 typst.version,
                 doc.source
             )
