@@ -216,25 +216,27 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         .ok()
         .and_then(|t| Manifest::parse(&t));
 
+    let previous_analysis = read_analysis(&cfg.out);
     // Nothing changed and every output is still there: nothing to do.
     if let Some(prev) = &previous
         && prev.run_id == run_id
         && prev.outputs.iter().all(|o| cfg.out.join(o).is_file())
     {
-        let cached = read_analysis(&cfg.out).filter(|a| a.data_key == data_key);
-        if let Some(a) = cached {
+        if let Some(a) = previous_analysis
+            .as_ref()
+            .filter(|a| a.data_key == data_key)
+        {
             timer.lap("up_to_date");
             let pdfs = prev.documents.keys().map(|d| cfg.out.join(d)).collect();
             return Ok(Outcome::Built(Box::new(BuildReport {
                 pdfs,
-                diagnostics: a.diagnostics,
+                diagnostics: a.diagnostics.clone(),
                 manifest: prev.clone(),
                 up_to_date: true,
             })));
         }
     }
 
-    let previous_analysis = read_analysis(&cfg.out);
     let (analysis, quarantine) = match previous_analysis
         .as_ref()
         .filter(|a| a.data_key == data_key)
