@@ -221,20 +221,18 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     if let Some(prev) = &previous
         && prev.run_id == run_id
         && prev.outputs.iter().all(|o| cfg.out.join(o).is_file())
-    {
-        if let Some(a) = previous_analysis
+        && let Some(a) = previous_analysis
             .as_ref()
             .filter(|a| a.data_key == data_key)
-        {
-            timer.lap("up_to_date");
-            let pdfs = prev.documents.keys().map(|d| cfg.out.join(d)).collect();
-            return Ok(Outcome::Built(Box::new(BuildReport {
-                pdfs,
-                diagnostics: a.diagnostics.clone(),
-                manifest: prev.clone(),
-                up_to_date: true,
-            })));
-        }
+    {
+        timer.lap("up_to_date");
+        let pdfs = prev.documents.keys().map(|d| cfg.out.join(d)).collect();
+        return Ok(Outcome::Built(Box::new(BuildReport {
+            pdfs,
+            diagnostics: a.diagnostics.clone(),
+            manifest: prev.clone(),
+            up_to_date: true,
+        })));
     }
 
     let (analysis, quarantine) = match previous_analysis
