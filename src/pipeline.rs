@@ -235,13 +235,16 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         })));
     }
 
+    let mut pending_logs: Option<PendingLogs> = None;
     let (analysis, quarantine) = match previous_analysis
         .as_ref()
         .filter(|a| a.data_key == data_key)
     {
         Some(a) => (a.clone(), None),
         None => {
-            let validated = validate::validate(&inventory, &cfg.settings.validering);
+            let log_cache = read_log_cache(&cfg.out, &inventory);
+            let validated =
+                validate::validate_with_cache(&inventory, &cfg.settings.validering, log_cache);
             timer.lap("validate");
             if validated.has_file_errors() {
                 return Ok(Outcome::InvalidData(validated.diagnostics));
@@ -256,6 +259,21 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             let date = data_date(&validated);
             let mut dataset = validated.dataset;
             // The documents take names and descriptions only; numbers come from the table.
+            // Encode this run's newly validated log files now (written only if the run succeeds).
+            let fresh: Vec<&validate::LogEntry> =
+                validated.log_entries.iter().filter(|e| e.fresh).collect();
+            let encoded = crate::par::map(&fresh, |e| {
+                let rows = crate::ingest::cache::logs_to_parquet(&dataset.logs[e.rows.clone()])?;
+                anyhow::Ok((e.key.clone(), rows, serde_json::to_vec(&e.meta)?))
+            });
+            pending_logs = Some((
+                encoded.into_iter().collect::<Result<Vec<_>>>()?,
+                validated
+                    .log_entries
+                    .iter()
+                    .map(|e| e.key.clone())
+                    .collect::<std::collections::BTreeSet<_>>(),
+            ));
             dataset.logs = Vec::new();
             dataset.staffing = Vec::new();
             dataset.respondents = Vec::new();
@@ -446,6 +464,9 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     outputs.push("indikatorer/indikatorer.parquet".to_string());
     if let Some(q) = &quarantine {
         write_quarantine(&cfg.out, q)?;
+        if let Some((entries, keep)) = &pending_logs {
+            write_log_cache(&cfg.out, entries, keep)?;
+        }
         fsx::write_atomic(
             &cfg.out.join(CACHE_DIR).join(ANALYSIS_CACHE),
             serde_json::to_vec(&analysis)?,
@@ -482,6 +503,60 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         manifest,
         up_to_date: false,
     })))
+}
+
+const LOG_CACHE: &str = "logger";
+
+/// Newly validated log files to cache (key, Parquet rows, JSON accounting) and every key
+/// this run uses.
+type PendingLogs = (
+    Vec<(String, Vec<u8>, Vec<u8>)>,
+    std::collections::BTreeSet<String>,
+);
+
+/// The validated log files of earlier runs that this inventory can reuse (see
+/// [`validate::log_cache_key`]). A missing or unreadable entry is simply validated again.
+fn read_log_cache(out: &Path, inventory: &discover::Inventory) -> validate::LogCache {
+    let dir = out.join(CACHE_DIR).join(LOG_CACHE);
+    let keys: Vec<String> = inventory
+        .files
+        .iter()
+        .filter_map(|f| validate::log_cache_key(inventory, f))
+        .filter(|k| dir.join(format!("{k}.json")).is_file())
+        .collect();
+    let loaded = crate::par::map(&keys, |k| {
+        let meta =
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{k}.json"))).ok()?).ok()?;
+        let rows = crate::ingest::cache::logs_from_parquet(
+            &std::fs::read(dir.join(format!("{k}.parquet"))).ok()?,
+        )
+        .ok()?;
+        Some((k.clone(), validate::CachedLog { meta, rows }))
+    });
+    loaded.into_iter().flatten().collect()
+}
+
+/// Write this run's newly validated log files and remove entries no input uses any more.
+fn write_log_cache(
+    out: &Path,
+    entries: &[(String, Vec<u8>, Vec<u8>)],
+    keep: &std::collections::BTreeSet<String>,
+) -> Result<()> {
+    let dir = out.join(CACHE_DIR).join(LOG_CACHE);
+    for (key, rows, meta) in entries {
+        fsx::write_atomic(&dir.join(format!("{key}.parquet")), rows)?;
+        fsx::write_atomic(&dir.join(format!("{key}.json")), meta)?;
+    }
+    if let Ok(listing) = std::fs::read_dir(&dir) {
+        for e in listing.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let key = name.split('.').next().unwrap_or("");
+            if !keep.contains(key) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn read_analysis(out: &Path) -> Option<Analysis> {

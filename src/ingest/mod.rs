@@ -24,6 +24,7 @@
 //! - A quoted cell that is never closed and runs over line ends is a file error at the line
 //!   where the quote opens: otherwise every later line would silently vanish into one cell.
 
+pub mod cache;
 pub mod decode;
 mod delimited;
 pub mod headers;

@@ -25,6 +25,69 @@ use crate::model::{Dataset, InputFile, Pilot, Reference, StaffingSource};
 
 pub use rows::{QuarantineFile, QuarantineRow};
 
+/// What validating one log file produced besides its rows: enough to account for the file
+/// again without reading it, while the file, its `pilot.toml`, the reference tables and the
+/// tool are unchanged (see [`log_cache_key`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CachedLogMeta {
+    /// The file's header (for the quarantine file).
+    pub headers: Vec<String>,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Quarantined rows.
+    pub quarantine: Vec<QuarantineRow>,
+    /// Row errors, one per problem.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Warnings about the file.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A log file's earlier validation: its accounting and its validated rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CachedLog {
+    /// Accounting, quarantine and diagnostics.
+    pub meta: CachedLogMeta,
+    /// The rows that passed.
+    pub rows: Vec<crate::model::LogRow>,
+}
+
+/// Earlier validations by [`log_cache_key`].
+pub type LogCache = BTreeMap<String, CachedLog>;
+
+/// A log file validated in this run that may be cached: where its rows are in
+/// `dataset.logs`, and whether it was validated now (not taken from the cache).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    /// The cache key.
+    pub key: String,
+    /// Accounting, quarantine and diagnostics.
+    pub meta: CachedLogMeta,
+    /// The file's rows: `dataset.logs[rows]`.
+    pub rows: std::ops::Range<usize>,
+    /// Validated in this run.
+    pub fresh: bool,
+}
+
+/// The key of a log file's validation: everything it depends on — the file, its pilot's
+/// `pilot.toml`, the four reference tables and the tool version.
+pub fn log_cache_key(inv: &Inventory, file: &SourceFile) -> Option<String> {
+    let FileKind::Log(pilot) = &file.kind else {
+        return None;
+    };
+    let mut text = format!("logs-v1\0{}\0{}\0", env!("CARGO_PKG_VERSION"), file.sha256);
+    for f in &inv.files {
+        let relevant = matches!(&f.kind, FileKind::Reference(_))
+            || f.kind == FileKind::PilotConfig(pilot.clone());
+        if relevant {
+            text.push_str(&f.rel);
+            text.push('\0');
+            text.push_str(&f.sha256);
+            text.push('\n');
+        }
+    }
+    Some(crate::discover::sha256_hex(text.as_bytes()))
+}
+
 /// The result of validation.
 #[derive(Debug, Clone, Default)]
 pub struct Validated {
@@ -38,6 +101,8 @@ pub struct Validated {
     pub diagnostics: Vec<Diagnostic>,
     /// The data is the synthetic sample (`EKSEMPELDATA.md`).
     pub is_sample: bool,
+    /// Cacheable log files of this run.
+    pub log_entries: Vec<LogEntry>,
 }
 
 impl Validated {
@@ -152,11 +217,11 @@ impl Accounting<'_> {
     fn close(
         &mut self,
         file: &SourceFile,
-        table: &RawTable,
+        headers: &[String],
+        read: u64,
         sink: rows::RowSink,
         warnings: Vec<Diagnostic>,
     ) -> bool {
-        let read = table.rows.len() as u64;
         let quarantined = sink.quarantine.len() as u64;
         let share = self.settings.maks_karantene_andel;
         let too_many = quarantined >= 3 && (quarantined as f64) > share * read as f64;
@@ -183,7 +248,7 @@ impl Accounting<'_> {
         } else if !sink.quarantine.is_empty() {
             self.out.quarantine.push(QuarantineFile {
                 rel: quarantine_rel(&file.rel),
-                headers: table.headers.clone(),
+                headers: headers.to_vec(),
                 rows: sink.quarantine,
             });
         }
@@ -211,6 +276,16 @@ fn reason_class(message: &str) -> String {
 
 /// Validate every file of the inventory.
 pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
+    validate_with_cache(inv, settings, LogCache::new())
+}
+
+/// Validate every file of the inventory, taking log files whose [`log_cache_key`] is in
+/// `cache` from there instead of reading them again.
+pub fn validate_with_cache(
+    inv: &Inventory,
+    settings: &ValidationSettings,
+    mut cache: LogCache,
+) -> Validated {
     let mut acc = Accounting {
         settings,
         out: Validated {
@@ -377,11 +452,22 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
     // ids only when it shares one with them, so "repeated id" stays a cross-file rule.
     let window = std::thread::available_parallelism().map_or(1, usize::from);
     for chunk in log_files.chunks(window) {
-        let outcomes = crate::par::map(chunk, |f| {
+        // Files validated before with the same inputs come from the cache, not from disk.
+        let keyed: Vec<(&SourceFile, Option<String>)> = chunk
+            .iter()
+            .map(|f| {
+                let key = log_cache_key(inv, f).filter(|k| cache.contains_key(k));
+                (*f, key)
+            })
+            .collect();
+        let outcomes = crate::par::map(&keyed, |(f, cached)| {
             let FileKind::Log(id) = &f.kind else {
                 unreachable!()
             };
             let pilot = pilots.get(id)?;
+            if cached.is_some() {
+                return Some(Ok(None));
+            }
             Some(read(f, None, &[]).map(|t| {
                 let mut sink = rows::RowSink::new(&f.display);
                 let mut ids = HashSet::new();
@@ -394,10 +480,10 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
                     &mut ids,
                     &mut sink,
                 );
-                (t, sink, ids, result)
+                Some((t, sink, ids, result))
             }))
         });
-        for (f, outcome) in chunk.iter().copied().zip(outcomes) {
+        for ((f, cached), outcome) in keyed.into_iter().zip(outcomes) {
             let FileKind::Log(id) = &f.kind else {
                 unreachable!()
             };
@@ -424,9 +510,38 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
                     acc.rejected(f, 0, d);
                     continue;
                 }
-                Ok(o) => o,
+                Ok(Some(o)) => o,
+                Ok(None) => {
+                    // Cached files held no `id`s, so they cannot clash with other files.
+                    let key = cached.expect("a cached outcome has a key");
+                    let c = cache.remove(&key).expect("the key is in the cache");
+                    let sink = rows::RowSink {
+                        display: f.display.clone(),
+                        quarantine: c.meta.quarantine.clone(),
+                        diagnostics: c.meta.diagnostics.clone(),
+                    };
+                    let start = ds.logs.len();
+                    if acc.close(
+                        f,
+                        &c.meta.headers,
+                        c.meta.rows_read,
+                        sink,
+                        c.meta.warnings.clone(),
+                    ) {
+                        ds.logs.extend(c.rows);
+                        let rows = start..ds.logs.len();
+                        acc.out.log_entries.push(LogEntry {
+                            key,
+                            meta: c.meta,
+                            rows,
+                            fresh: false,
+                        });
+                    }
+                    continue;
+                }
             };
             let seen = ids_per_pilot.entry(id.clone()).or_default();
+            let cacheable = file_ids.is_empty();
             if file_ids.iter().any(|i| seen.contains(i)) {
                 let pilot = &pilots[id];
                 sink = rows::RowSink::new(&f.display);
@@ -445,8 +560,25 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
             match result {
                 Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                 Ok((rows, warns)) => {
-                    if acc.close(f, &t, sink, warns) {
+                    let meta = CachedLogMeta {
+                        headers: t.headers.clone(),
+                        rows_read: t.rows.len() as u64,
+                        quarantine: sink.quarantine.clone(),
+                        diagnostics: sink.diagnostics.clone(),
+                        warnings: warns.clone(),
+                    };
+                    let start = ds.logs.len();
+                    if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
                         ds.logs.extend(rows);
+                        if let Some(key) = cacheable.then(|| log_cache_key(inv, f)).flatten() {
+                            let rows = start..ds.logs.len();
+                            acc.out.log_entries.push(LogEntry {
+                                key,
+                                meta,
+                                rows,
+                                fresh: true,
+                            });
+                        }
                     }
                 }
             }
@@ -469,7 +601,7 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
                 match staffing::validate(&f.display, &t, &ds.reference, &resolvers, &mut sink) {
                     Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                     Ok((rows, warns)) => {
-                        if acc.close(f, &t, sink, warns) {
+                        if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
                             ds.staffing.extend(rows);
                         }
                     }
@@ -547,7 +679,7 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
                 ) {
                     Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                     Ok(out) => {
-                        if acc.close(f, &t, sink, out.warnings) {
+                        if acc.close(f, &t.headers, t.rows.len() as u64, sink, out.warnings) {
                             ds.respondents.extend(out.respondents);
                             survey_staffing
                                 .extend(out.staffing.into_iter().map(|s| (f.display.clone(), s)));

@@ -36,7 +36,7 @@ impl Problem {
 }
 
 /// One quarantined row: where, why, and its original fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QuarantineRow {
     /// The file's line.
     pub line: u64,
