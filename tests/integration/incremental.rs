@@ -174,12 +174,21 @@ fn another_typst_version_recompiles_the_documents_but_not_the_analysis() {
 fn cached_logs_are_validated_again_when_a_reference_table_changes() {
     let p = project("cache-reference");
     p.run(&["build"]).code(0);
-    assert!(p.path("output/.cache/logger").read_dir().unwrap().count() > 0, "the log cache was not written");
+    assert!(
+        p.path("output/.cache/logger").read_dir().unwrap().count() > 0,
+        "the log cache was not written"
+    );
     // Rename the unit the log names: its rows must now be unknown, not taken from the cache.
-    let enheter = p.read("data/referanse/enheter.csv").replace("LAR St. Olavs", "LAR sentrum");
+    let enheter = p
+        .read("data/referanse/enheter.csv")
+        .replace("LAR St. Olavs", "LAR sentrum");
     std::fs::write(p.path("data/referanse/enheter.csv"), enheter).unwrap();
     let r = p.run(&["build"]).code(1);
-    assert!(r.stderr.contains("unknown unit `LAR St. Olavs`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown unit `LAR St. Olavs`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -187,13 +196,28 @@ fn cached_logs_are_validated_again_when_their_pilot_toml_changes() {
     let p = project("cache-pilot");
     p.run(&["build"]).code(0);
     let quarantined = |p: &Project| -> u64 {
-        manifest(p)["inputs"].as_array().unwrap().iter().map(|i| i["rows_quarantined"].as_u64().unwrap()).sum()
+        manifest(p)["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["rows_quarantined"].as_u64().unwrap())
+            .sum()
     };
     let before = quarantined(&p);
     // End the pilot period ten days earlier: rows of those days fall outside both periods.
-    let toml = p.read("data/piloter/lar-sykepleier/pilot.toml").replace("til = 2025-06-29", "til = 2025-06-19");
+    let toml = p
+        .read("data/piloter/lar-sykepleier/pilot.toml")
+        .replace("til = 2025-06-29", "til = 2025-06-19");
     std::fs::write(p.path("data/piloter/lar-sykepleier/pilot.toml"), toml).unwrap();
     let r = p.run(&["build"]);
-    let after = if r.code == 0 { quarantined(&p) } else { u64::MAX };
-    assert!(after > before, "the shorter period must quarantine more rows ({before} → {after})\n{}", r.stderr);
+    let after = if r.code == 0 {
+        quarantined(&p)
+    } else {
+        u64::MAX
+    };
+    assert!(
+        after > before,
+        "the shorter period must quarantine more rows ({before} → {after})\n{}",
+        r.stderr
+    );
 }
