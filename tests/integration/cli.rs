@@ -108,23 +108,13 @@ const TRUSTS: [(&str, &str); 5] = [
     ("TYR", "Tyrilistiftelsen"),
 ];
 
-/// One page's text, via `pdftotext -f N -l N`.
-fn page_text(pdf: &std::path::Path, page: u32) -> String {
-    let n = page.to_string();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-enc", "UTF-8", "-f", &n, "-l", &n])
-        .arg(pdf)
-        .arg("-")
-        .output()
-        .expect("`pdftotext` is needed: install poppler-utils");
-    assert!(out.status.success(), "pdftotext failed on page {page}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Pages of `pdf` whose text lacks `needle`.
 fn pages_without(pdf: &std::path::Path, needle: &str) -> Vec<u32> {
-    (1..=pdf_pages(pdf))
-        .filter(|n| !flat(&page_text(pdf, *n)).contains(needle))
+    crate::support::pdf_page_texts(pdf)
+        .iter()
+        .zip(1..)
+        .filter(|(text, _)| !flat(text).contains(needle))
+        .map(|(_, n)| n)
         .collect()
 }
 
@@ -359,12 +349,7 @@ fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
         "output/styrenotat.pdf",
         "output/foretak/STO.pdf",
     ] {
-        let meta = std::process::Command::new("pdfinfo")
-            .arg("-meta")
-            .arg(p.path(pdf))
-            .output()
-            .unwrap();
-        let xmp = String::from_utf8_lossy(&meta.stdout);
+        let xmp = crate::support::pdf_xmp(&p.path(pdf));
         assert!(
             xmp.contains("<pdfaid:part>2</pdfaid:part>")
                 && xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
@@ -376,7 +361,10 @@ fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
         );
     }
     // The check can fail: a value the export does not hold is caught.
-    let (_, caught) = numbers_not_in_export(&format!("{notat_text} 987\u{a0}654,3\u{a0}%"), &forms);
+    let (_, caught) = numbers_not_in_export(
+        &format!("{notat_text}\nTall: 987\u{a0}654,3\u{a0}%"),
+        &forms,
+    );
     assert_eq!(caught, ["987 654,3 %"]);
 
     // The sample banner and UTKAST on every page of the report.

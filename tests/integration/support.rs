@@ -141,40 +141,61 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The text of a PDF, via poppler's `pdftotext` (installed by `.ci/run`; a missing tool fails
-/// the test rather than skipping it).
+/// The text of a PDF (pdf-extract: pure Rust, so `cargo test` needs no outside program).
 pub fn pdf_text(pdf: &Path) -> String {
-    let out = Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(pdf)
-        .arg("-")
-        .output()
-        .expect("`pdftotext` is needed to read PDFs back: install poppler-utils (`.ci/run` does)");
-    assert!(
-        out.status.success(),
-        "pdftotext failed on {}",
-        pdf.display()
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    pdf_page_texts(pdf).concat()
 }
 
-/// The page count of a PDF, via poppler's `pdfinfo`.
+/// The text of each page of a PDF, in order.
+pub fn pdf_page_texts(pdf: &Path) -> Vec<String> {
+    let bytes =
+        std::fs::read(pdf).unwrap_or_else(|e| panic!("failed to read {}: {e}", pdf.display()));
+    let pages = pdf_extract::extract_text_from_mem_by_pages(&bytes)
+        .unwrap_or_else(|e| panic!("failed to read the text of {}: {e}", pdf.display()));
+    // pdf-extract reads typst's hyphen glyph as a soft hyphen set apart by spaces.
+    pages
+        .into_iter()
+        .map(|p| p.replace(" \u{ad} ", "-").replace('\u{ad}', "-"))
+        .collect()
+}
+
+/// The page count of a PDF.
 pub fn pdf_pages(pdf: &Path) -> u32 {
-    let out = Command::new("pdfinfo")
-        .arg(pdf)
-        .output()
-        .expect("`pdfinfo` is needed: install poppler-utils");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse().unwrap()))
-        .expect("pdfinfo printed no page count")
+    pdf_page_texts(pdf).len() as u32
 }
 
-/// The metadata lines of a PDF, via `pdfinfo`.
+/// The XMP metadata packet of a PDF (typst writes it uncompressed, as PDF/A wants).
+pub fn pdf_xmp(pdf: &Path) -> String {
+    let bytes = std::fs::read(pdf).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let start = text
+        .find("<?xpacket begin")
+        .expect("the PDF has no XMP metadata");
+    let end = text[start..]
+        .find("<?xpacket end")
+        .map_or(text.len(), |e| start + e);
+    text[start..end].to_string()
+}
+
+/// `pdfinfo`-like lines for the facts the tests check: `Title:` (from the XMP `dc:title`)
+/// and `Tagged:` (a structure tree and `/Marked true`).
 pub fn pdf_info(pdf: &Path) -> String {
-    let out = Command::new("pdfinfo")
-        .arg(pdf)
-        .output()
-        .expect("`pdfinfo` is needed: install poppler-utils");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let xmp = pdf_xmp(pdf);
+    let title = xmp
+        .split("<dc:title>")
+        .nth(1)
+        .and_then(|t| t.split("</rdf:li>").next())
+        .and_then(|t| t.rsplit('>').next())
+        .unwrap_or("");
+    let bytes = std::fs::read(pdf).unwrap();
+    let raw = String::from_utf8_lossy(&bytes);
+    let tagged = raw.contains("/StructTreeRoot") && raw.contains("/Marked true");
+    format!(
+        "Title:           {}\nTagged:          {}\n",
+        title
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">"),
+        if tagged { "yes" } else { "no" }
+    )
 }

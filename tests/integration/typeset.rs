@@ -77,12 +77,7 @@ fn the_same_source_gives_byte_identical_pdfs_declaring_pdfa_and_pdfua() {
         std::fs::read(p.path("a.pdf")).unwrap(),
         std::fs::read(p.path("first.pdf")).unwrap()
     );
-    let meta = std::process::Command::new("pdfinfo")
-        .arg("-meta")
-        .arg(p.path("a.pdf"))
-        .output()
-        .unwrap();
-    let xmp = String::from_utf8_lossy(&meta.stdout);
+    let xmp = crate::support::pdf_xmp(&p.path("a.pdf"));
     assert!(
         xmp.contains("pdfaid:part>2") || xmp.contains("pdfaid:part=\"2\""),
         "no PDF/A-2 id: {xmp}"
