@@ -33,6 +33,13 @@ pub const fn opt(name: &'static str, aliases: &'static [&'static str]) -> Column
     }
 }
 
+/// The health trust column of logs and staffing exports.
+pub const FORETAK: ColumnSpec = req("foretak", &["helseforetak", "hf"]);
+/// The unit column.
+pub const ENHET: ColumnSpec = req("enhet", &["avdeling"]);
+/// The profession column.
+pub const YRKE: ColumnSpec = req("yrke", &["yrkesgruppe", "profesjon"]);
+
 /// Where each expected column is in a file.
 #[derive(Debug, Clone)]
 pub struct Columns {

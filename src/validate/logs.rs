@@ -6,10 +6,11 @@ use crate::diag::Diagnostic;
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
 use crate::ingest::values::{is_missing, parse_number};
-use crate::model::{Fase, LogRow, Pilot, Reference};
+use crate::model::{Fase, LogRow, Pilot};
 
+use super::columns;
 use super::columns::{map_columns, opt, req};
-use super::names::{NameCache, check_unit_in_trust};
+use super::names::{NameCache, Places};
 use super::reference::Resolvers;
 use super::rows::{Parsers, Problem, RowSink, shape_problem};
 
@@ -29,17 +30,16 @@ pub fn validate(
     display: &str,
     table: &RawTable,
     pilot: &Pilot,
-    reference: &Reference,
     resolvers: &Resolvers,
     ids: &mut HashSet<String>,
     sink: &mut RowSink,
 ) -> Result<(Vec<LogRow>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let specs = [
         req("dato", &["date"]),
-        req("foretak", &["helseforetak", "hf"]),
-        req("enhet", &["avdeling"]),
+        columns::FORETAK,
+        columns::ENHET,
         opt("fase", &["periode"]),
-        req("yrke", &["yrkesgruppe", "profesjon"]),
+        columns::YRKE,
         req("oppgave", &["aktivitet"]),
         req("minutter", &["min", "tid_min"]),
         opt("pasient", &["pasient_ref"]),
@@ -58,9 +58,8 @@ pub fn validate(
             .at_line(table.header_line),
         );
     }
-    let (mut f_cache, mut e_cache, mut y_cache, mut o_cache) = (
-        NameCache::default(),
-        NameCache::default(),
+    let (mut places, mut y_cache, mut o_cache) = (
+        Places::default(),
         NameCache::default(),
         NameCache::default(),
     );
@@ -72,30 +71,13 @@ pub fn validate(
     for row in &table.rows {
         let f = &row.fields;
         let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
-        let dato = match parsers.date(cols.get(DATO, f)) {
-            Ok(Some(d)) => Some(d),
-            Ok(None) => {
-                problems.push(Problem::new(&h(DATO), "missing date"));
-                None
-            }
-            Err(e) => {
-                problems.push(Problem::new(&h(DATO), e));
-                None
-            }
-        };
-        let foretak = f_cache
-            .resolve(&resolvers.foretak, &h(FORETAK), cols.get(FORETAK, f))
-            .map_err(|p| problems.push(p))
-            .ok();
-        let enhet = e_cache
-            .resolve(&resolvers.enhet, &h(ENHET), cols.get(ENHET, f))
-            .map_err(|p| problems.push(p))
-            .ok();
-        if let (Some(fo), Some(en)) = (&foretak, &enhet)
-            && let Err(p) = check_unit_in_trust(reference, en, fo, &h(ENHET))
-        {
-            problems.push(p);
-        }
+        let dato = parsers.required_date(&h(DATO), cols.get(DATO, f), &mut problems);
+        let (foretak, enhet) = places.resolve(
+            resolvers,
+            (&h(FORETAK), cols.get(FORETAK, f)),
+            (&h(ENHET), cols.get(ENHET, f)),
+            &mut problems,
+        );
         let yrke = y_cache
             .resolve(&resolvers.yrke, &h(YRKE), cols.get(YRKE, f))
             .map_err(|p| problems.push(p))

@@ -471,15 +471,7 @@ pub fn validate_with_cache(
             Some(read(f, None, &[]).map(|t| {
                 let mut sink = rows::RowSink::new(&f.display);
                 let mut ids = HashSet::new();
-                let result = logs::validate(
-                    &f.display,
-                    &t,
-                    pilot,
-                    &ds.reference,
-                    &resolvers,
-                    &mut ids,
-                    &mut sink,
-                );
+                let result = logs::validate(&f.display, &t, pilot, &resolvers, &mut ids, &mut sink);
                 Some((t, sink, ids, result))
             }))
         });
@@ -545,15 +537,7 @@ pub fn validate_with_cache(
             if file_ids.iter().any(|i| seen.contains(i)) {
                 let pilot = &pilots[id];
                 sink = rows::RowSink::new(&f.display);
-                result = logs::validate(
-                    &f.display,
-                    &t,
-                    pilot,
-                    &ds.reference,
-                    &resolvers,
-                    seen,
-                    &mut sink,
-                );
+                result = logs::validate(&f.display, &t, pilot, &resolvers, seen, &mut sink);
             } else {
                 seen.extend(file_ids);
             }
@@ -598,7 +582,7 @@ pub fn validate_with_cache(
             Err(d) => acc.rejected(f, 0, d),
             Ok(t) => {
                 let mut sink = rows::RowSink::new(&f.display);
-                match staffing::validate(&f.display, &t, &ds.reference, &resolvers, &mut sink) {
+                match staffing::validate(&f.display, &t, &resolvers, &mut sink) {
                     Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                     Ok((rows, warns)) => {
                         if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
@@ -673,7 +657,6 @@ pub fn validate_with_cache(
                     &stem,
                     cb,
                     &t,
-                    &ds.reference,
                     &resolvers,
                     &mut sink,
                 ) {

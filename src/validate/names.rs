@@ -2,9 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::reference::{Resolver, Unresolved};
+use super::reference::{Resolver, Resolvers, Unresolved};
 use super::rows::Problem;
-use crate::model::Reference;
 
 /// A memo of one column's resolutions: exports repeat the same few names many times.
 #[derive(Debug, Default)]
@@ -32,19 +31,44 @@ impl NameCache {
     }
 }
 
-/// Check that a unit belongs to the health trust it was given under.
-pub fn check_unit_in_trust(
-    reference: &Reference,
-    enhet_id: &str,
-    foretak_id: &str,
-    column: &str,
-) -> Result<(), Problem> {
-    match reference.enhet(enhet_id) {
-        Some(e) if e.foretak_id != foretak_id => Err(Problem::new(
-            column,
-            format!("unit `{enhet_id}` belongs to `{}`, not to `{foretak_id}`", e.foretak_id),
-        )
-        .with_hint(Some("check the health trust of this row, or the unit's `foretak_id` in referanse/enheter.csv".to_string()))),
-        _ => Ok(()),
+/// Resolves a row's health trust and unit (memoised) and checks that the unit belongs to
+/// the trust it was given under: one place for what every file kind with a unit does.
+#[derive(Debug, Default)]
+pub struct Places {
+    foretak: NameCache,
+    enhet: NameCache,
+}
+
+impl Places {
+    /// Resolve `(column, value)` of the health trust and of the unit; problems go to
+    /// `problems`, each naming its column.
+    pub fn resolve(
+        &mut self,
+        resolvers: &Resolvers,
+        foretak: (&str, &str),
+        enhet: (&str, &str),
+        problems: &mut Vec<Problem>,
+    ) -> (Option<String>, Option<String>) {
+        let fo = self
+            .foretak
+            .resolve(&resolvers.foretak, foretak.0, foretak.1)
+            .map_err(|p| problems.push(p))
+            .ok();
+        let en = self
+            .enhet
+            .resolve(&resolvers.enhet, enhet.0, enhet.1)
+            .map_err(|p| problems.push(p))
+            .ok();
+        if let (Some(fo), Some(en)) = (&fo, &en)
+            && let Some(owner) = resolvers.unit_trust.get(en)
+            && owner != fo
+        {
+            problems.push(
+                Problem::new(enhet.0, format!("unit `{en}` belongs to `{owner}`, not to `{fo}`")).with_hint(Some(
+                    "check the health trust of this row, or the unit's `foretak_id` in referanse/enheter.csv".to_string(),
+                )),
+            );
+        }
+        (fo, en)
     }
 }

@@ -125,6 +125,8 @@ pub struct Resolvers {
     pub yrke: Resolver,
     /// Tasks.
     pub oppgave: Resolver,
+    /// Each unit's health trust, by unit id.
+    pub unit_trust: HashMap<String, String>,
 }
 
 impl Resolvers {
@@ -163,6 +165,11 @@ impl Resolvers {
             enhet: e,
             yrke: y,
             oppgave: o,
+            unit_trust: r
+                .enheter
+                .iter()
+                .map(|e| (e.id.clone(), e.foretak_id.clone()))
+                .collect(),
         })
     }
 }

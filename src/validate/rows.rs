@@ -143,6 +143,26 @@ pub struct Parsers {
 }
 
 impl Parsers {
+    /// Parse a required date; a missing or bad one is a problem in `column`.
+    pub fn required_date(
+        &mut self,
+        column: &str,
+        raw: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<NaiveDate> {
+        match self.date(raw) {
+            Ok(Some(d)) => Some(d),
+            Ok(None) => {
+                problems.push(Problem::new(column, "missing date"));
+                None
+            }
+            Err(e) => {
+                problems.push(Problem::new(column, e));
+                None
+            }
+        }
+    }
+
     /// Parse a date through the cache.
     pub fn date(&mut self, s: &str) -> Result<Option<NaiveDate>, String> {
         if let Some(r) = self.dates.get(s) {

@@ -3,10 +3,11 @@
 use crate::diag::Diagnostic;
 use crate::ingest::RawTable;
 use crate::ingest::values::parse_number;
-use crate::model::{Reference, StaffingRow, StaffingSource};
+use crate::model::{StaffingRow, StaffingSource};
 
+use super::columns;
 use super::columns::{map_columns, opt, req};
-use super::names::{NameCache, check_unit_in_trust};
+use super::names::{NameCache, Places};
 use super::reference::Resolvers;
 use super::rows::{Parsers, Problem, RowSink, shape_problem};
 
@@ -14,15 +15,14 @@ use super::rows::{Parsers, Problem, RowSink, shape_problem};
 pub fn validate(
     display: &str,
     table: &RawTable,
-    reference: &Reference,
     resolvers: &Resolvers,
     sink: &mut RowSink,
 ) -> Result<(Vec<StaffingRow>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let specs = [
         req("dato", &["per_dato"]),
-        req("foretak", &["helseforetak", "hf"]),
-        req("enhet", &["avdeling"]),
-        req("yrke", &["yrkesgruppe", "profesjon"]),
+        columns::FORETAK,
+        columns::ENHET,
+        columns::YRKE,
         req("budsjetterte_årsverk", &["budsjett_årsverk"]),
         req("besatte_årsverk", &["avtalte_årsverk"]),
         opt("innleide_årsverk", &["innleie"]),
@@ -44,40 +44,19 @@ pub fn validate(
             .at_line(table.header_line),
         );
     }
-    let (mut fc, mut ec, mut yc) = (
-        NameCache::default(),
-        NameCache::default(),
-        NameCache::default(),
-    );
+    let (mut places, mut yc) = (Places::default(), NameCache::default());
     let mut parsers = Parsers::default();
     let mut out = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let f = &row.fields;
         let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
-        let dato = match parsers.date(cols.get(0, f)) {
-            Ok(Some(d)) => Some(d),
-            Ok(None) => {
-                problems.push(Problem::new(&h(0), "missing date"));
-                None
-            }
-            Err(e) => {
-                problems.push(Problem::new(&h(0), e));
-                None
-            }
-        };
-        let foretak = fc
-            .resolve(&resolvers.foretak, &h(1), cols.get(1, f))
-            .map_err(|p| problems.push(p))
-            .ok();
-        let enhet = ec
-            .resolve(&resolvers.enhet, &h(2), cols.get(2, f))
-            .map_err(|p| problems.push(p))
-            .ok();
-        if let (Some(fo), Some(en)) = (&foretak, &enhet)
-            && let Err(p) = check_unit_in_trust(reference, en, fo, &h(2))
-        {
-            problems.push(p);
-        }
+        let dato = parsers.required_date(&h(0), cols.get(0, f), &mut problems);
+        let (foretak, enhet) = places.resolve(
+            resolvers,
+            (&h(1), cols.get(1, f)),
+            (&h(2), cols.get(2, f)),
+            &mut problems,
+        );
         let yrke = yc
             .resolve(&resolvers.yrke, &h(3), cols.get(3, f))
             .map_err(|p| problems.push(p))

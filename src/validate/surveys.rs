@@ -10,9 +10,9 @@ use crate::diag::Diagnostic;
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
 use crate::ingest::values::{is_missing, parse_number};
-use crate::model::{ItemScore, Reference, Respondent, StaffingRow, StaffingSource, SurveyType};
+use crate::model::{ItemScore, Respondent, StaffingRow, StaffingSource, SurveyType};
 
-use super::names::{NameCache, check_unit_in_trust};
+use super::names::{NameCache, Places};
 use super::reference::Resolvers;
 use super::rows::{Parsers, Problem, RowSink, shape_problem};
 
@@ -265,7 +265,6 @@ pub fn validate(
     survey: &str,
     cb: &Codebook,
     table: &RawTable,
-    reference: &Reference,
     resolvers: &Resolvers,
     sink: &mut RowSink,
 ) -> Result<SurveyOutput, Vec<Diagnostic>> {
@@ -389,11 +388,7 @@ pub fn validate(
     };
     let scales: Vec<BTreeMap<String, Option<f64>>> =
         items.iter().map(|(_, q)| scale_of(q)).collect();
-    let (mut fc, mut ec, mut yc) = (
-        NameCache::default(),
-        NameCache::default(),
-        NameCache::default(),
-    );
+    let (mut places, mut yc) = (Places::default(), NameCache::default());
     let mut parsers = Parsers::default();
     let mut seen_ids: HashSet<String> = HashSet::new();
     for row in &table.rows {
@@ -415,22 +410,13 @@ pub fn validate(
                 .map_err(|p| problems.push(p))
                 .ok()
         };
-        let fo = name(&foretak, &resolvers.foretak, &mut fc, &mut problems);
-        let en = name(&enhet, &resolvers.enhet, &mut ec, &mut problems);
+        let (fo, en) = places.resolve(
+            resolvers,
+            place(&foretak, f),
+            place(&enhet, f),
+            &mut problems,
+        );
         let yr = name(&yrke, &resolvers.yrke, &mut yc, &mut problems);
-        if let (Some(fo), Some(en)) = (&fo, &en)
-            && let Err(p) = check_unit_in_trust(
-                reference,
-                en,
-                fo,
-                match &enhet {
-                    Source::Col(_, h) => h,
-                    _ => "(fast)",
-                },
-            )
-        {
-            problems.push(p);
-        }
         let rid = match &respondent {
             Source::Col(i, h) => {
                 let v = cell(*i);
@@ -578,6 +564,15 @@ pub fn validate(
         });
     }
     Ok(out)
+}
+
+/// The column header and cell of a row for a codebook source (`(fast)` for fixed values).
+fn place<'a>(src: &'a Source, fields: &'a [String]) -> (&'a str, &'a str) {
+    match src {
+        Source::Col(i, h) => (h.as_str(), fields.get(*i).map_or("", |s| s.trim())),
+        Source::Fixed(v) => ("(fast)", v.as_str()),
+        Source::Absent => ("", ""),
+    }
 }
 
 fn closest_header(headers: &[String], name: &str) -> String {

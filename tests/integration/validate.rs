@@ -417,3 +417,36 @@ maal = "vurderer_å_slutte"
         "checkbox columns `tiltak_N` are named by `tiltak`"
     );
 }
+
+#[test]
+fn a_unit_given_under_another_health_trust_is_a_row_error() {
+    let log = "dato;foretak;enhet;yrke;oppgave;minutter\n".to_string()
+        + &(0..30)
+            .map(|i| format!("1{}.01.2025;STO;STO-LAR;sykepleier;lar;30\n", i % 9))
+            .collect::<String>()
+        + "14.01.2025;Helse Møre og Romsdal HF;STO-LAR;sykepleier;lar;30\n";
+    let p = Project::new("wrong-trust")
+        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .file(
+            "data/piloter/lar-sykepleier/pilot.toml",
+            std::fs::read(fixture(
+                "validate/planted_errors/data/piloter/lar-sykepleier/pilot.toml",
+            ))
+            .unwrap(),
+        )
+        .file("data/piloter/lar-sykepleier/uke2.csv", log);
+    let v = check(&p);
+    let errors: Vec<_> = v
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::RowError)
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", short(&v, &p));
+    assert_eq!(errors[0].line, Some(32));
+    assert_eq!(errors[0].column.as_deref(), Some("enhet"));
+    assert_eq!(
+        errors[0].message,
+        "unit `STO-LAR` belongs to `STO`, not to `HMR`"
+    );
+    assert_eq!(v.dataset.logs.len(), 30);
+}
