@@ -80,11 +80,10 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
             };
             match pipeline::build(&cfg, &say)? {
                 Outcome::InvalidData(diags) => {
-                    let shown: Vec<_> = diags.into_iter().collect();
-                    pipeline::print_diagnostics(&shown, cli.diagnostic_format, limit);
+                    pipeline::print_diagnostics(&diags, cli.diagnostic_format, limit);
                     eprintln!(
                         "error: the data has file errors ({}); nothing was written, and the last good report is kept",
-                        summary(&shown)
+                        summary(&diags)
                     );
                     Ok(EXIT_DATA)
                 }

@@ -177,13 +177,12 @@ fn read_in_parallel<'a>(
         .flat_map(|chunk| crate::par::map(chunk, |f| read(f, None, &[])))
 }
 
+/// The quarantine file of an input: its path under `data/` with the extension `.csv`.
 fn quarantine_rel(rel: &str) -> String {
-    match rel.rsplit_once('.') {
-        Some((stem, _)) if !stem.contains('/') || stem.rsplit_once('/').is_some() => {
-            format!("{stem}.csv")
-        }
-        _ => format!("{rel}.csv"),
-    }
+    std::path::Path::new(rel)
+        .with_extension("csv")
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 struct Accounting<'a> {
