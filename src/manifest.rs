@@ -30,8 +30,25 @@ pub struct Manifest {
     /// Per PDF: the hash of the sources and typst version it was compiled from.
     #[serde(default)]
     pub documents: BTreeMap<String, String>,
+    /// What this run took from the caches under `.cache/` instead of computing it again.
+    #[serde(default)]
+    pub reused: Reused,
     /// Milliseconds per stage.
     pub timings_ms: BTreeMap<String, u64>,
+}
+
+/// What a run took from earlier runs instead of computing it again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reused {
+    /// The whole analysis (validation, indicators, changes): no input or setting that
+    /// changes numbers moved.
+    pub analysis: bool,
+    /// Log files whose validation came from the cache.
+    pub log_files: usize,
+    /// Pilots whose log indicators came from the cache (their rows were not read).
+    pub pilots: Vec<String>,
+    /// PDFs left as they were: their sources and typst did not change.
+    pub documents: Vec<String>,
 }
 
 impl Manifest {

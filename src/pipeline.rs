@@ -236,27 +236,65 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     }
 
     let mut pending_logs: Option<PendingLogs> = None;
+    let mut pending_pilots: Vec<(String, CachedPilot)> = Vec::new();
+    let mut pilot_keep = std::collections::BTreeSet::new();
+    let mut reused = manifest::Reused::default();
     let (analysis, quarantine) = match previous_analysis
         .as_ref()
         .filter(|a| a.data_key == data_key)
     {
-        Some(a) => (a.clone(), None),
+        Some(a) => {
+            reused.analysis = true;
+            (a.clone(), None)
+        }
         None => {
-            let log_cache = read_log_cache(&cfg.out, &inventory);
-            let validated =
-                validate::validate_with_cache(&inventory, &cfg.settings.validering, log_cache);
+            // Pilots whose logs are unchanged keep their indicators from the cache, and
+            // their rows stay on disk.
+            let pilot_keys = pilot_keys(&inventory, cfg);
+            let earlier = read_pilot_cache(&cfg.out, &pilot_keys);
+            let skip: std::collections::BTreeSet<String> = earlier.keys().cloned().collect();
+            let log_cache = read_log_cache(&cfg.out, &inventory, &skip);
+            reused.log_files = log_cache.len();
+            reused.pilots = skip.iter().cloned().collect();
+            let validated = validate::validate_with_cache(
+                &inventory,
+                &cfg.settings.validering,
+                log_cache,
+                &skip,
+            );
             timer.lap("validate");
             if validated.has_file_errors() {
                 return Ok(Outcome::InvalidData(validated.diagnostics));
             }
-            let table = indicators::compute(
+            let drafts: BTreeMap<String, indicators::PilotDraft> = earlier
+                .iter()
+                .map(|(p, c)| (p.clone(), c.draft.clone()))
+                .collect();
+            let (table, fresh_drafts) = indicators::compute_incremental(
                 &validated.dataset,
                 &IndicatorSettings {
                     k: cfg.settings.prikking.k,
                 },
+                &drafts,
             )?;
             timer.lap("indicators");
-            let date = data_date(&validated);
+            let date =
+                data_date(&validated).max(earlier.values().filter_map(|c| c.last_date).max());
+            pending_pilots = fresh_drafts
+                .into_iter()
+                .filter_map(|(pilot, draft)| {
+                    let key = pilot_keys.get(&pilot)?.clone();
+                    let last_date = validated
+                        .dataset
+                        .logs
+                        .iter()
+                        .filter(|r| r.pilot_id == pilot)
+                        .map(|r| r.dato)
+                        .max();
+                    Some((key, CachedPilot { last_date, draft }))
+                })
+                .collect();
+            pilot_keep = pilot_keys.into_values().collect();
             let mut dataset = validated.dataset;
             // The documents take names and descriptions only; numbers come from the table.
             // Encode this run's newly validated log files now (written only if the run succeeds).
@@ -399,6 +437,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             == Some(&sources_hash)
             && target.is_file();
         if unchanged {
+            reused.documents.push(doc.pdf.clone());
             continue;
         }
         // typst infers the output format from the extension: keep `.pdf` last.
@@ -467,6 +506,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         if let Some((entries, keep)) = &pending_logs {
             write_log_cache(&cfg.out, entries, keep)?;
         }
+        write_pilot_cache(&cfg.out, &pending_pilots, &pilot_keep)?;
         fsx::write_atomic(
             &cfg.out.join(CACHE_DIR).join(ANALYSIS_CACHE),
             serde_json::to_vec(&analysis)?,
@@ -492,6 +532,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         inputs: analysis.inputs.clone(),
         outputs,
         documents,
+        reused,
         timings_ms: timer.times,
     };
     fsx::write_atomic(&manifest_path, manifest.to_json())?;
@@ -515,25 +556,115 @@ type PendingLogs = (
 );
 
 /// The validated log files of earlier runs that this inventory can reuse (see
-/// [`validate::log_cache_key`]). A missing or unreadable entry is simply validated again.
-fn read_log_cache(out: &Path, inventory: &discover::Inventory) -> validate::LogCache {
+/// [`validate::log_cache_key`]), without their rows for the pilots in `skip_rows`. A missing
+/// or unreadable entry is simply validated again.
+fn read_log_cache(
+    out: &Path,
+    inventory: &discover::Inventory,
+    skip_rows: &std::collections::BTreeSet<String>,
+) -> validate::LogCache {
     let dir = out.join(CACHE_DIR).join(LOG_CACHE);
-    let keys: Vec<String> = inventory
+    let keys: Vec<(String, bool)> = inventory
         .files
         .iter()
-        .filter_map(|f| validate::log_cache_key(inventory, f))
-        .filter(|k| dir.join(format!("{k}.json")).is_file())
+        .filter_map(|f| {
+            let key = validate::log_cache_key(inventory, f)?;
+            let discover::FileKind::Log(pilot) = &f.kind else {
+                return None;
+            };
+            Some((key, !skip_rows.contains(pilot)))
+        })
+        .filter(|(k, _)| dir.join(format!("{k}.json")).is_file())
         .collect();
-    let loaded = crate::par::map(&keys, |k| {
+    let loaded = crate::par::map(&keys, |(k, want_rows)| {
         let meta =
             serde_json::from_slice(&std::fs::read(dir.join(format!("{k}.json"))).ok()?).ok()?;
-        let rows = crate::ingest::cache::logs_from_parquet(
-            &std::fs::read(dir.join(format!("{k}.parquet"))).ok()?,
-        )
-        .ok()?;
+        let rows = if *want_rows {
+            crate::ingest::cache::logs_from_parquet(
+                &std::fs::read(dir.join(format!("{k}.parquet"))).ok()?,
+            )
+            .ok()?
+        } else {
+            Vec::new()
+        };
         Some((k.clone(), validate::CachedLog { meta, rows }))
     });
     loaded.into_iter().flatten().collect()
+}
+
+const PILOT_CACHE: &str = "piloter";
+
+/// One pilot's log indicators before disclosure control, and the newest date of its rows.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct CachedPilot {
+    last_date: Option<chrono::NaiveDate>,
+    draft: indicators::PilotDraft,
+}
+
+/// Every pilot of the inventory (a log folder or a `pilot.toml`) with its
+/// [`validate::pilot_cache_key`].
+fn pilot_keys(inventory: &discover::Inventory, cfg: &BuildConfig) -> BTreeMap<String, String> {
+    inventory
+        .files
+        .iter()
+        .filter_map(|f| match &f.kind {
+            discover::FileKind::Log(p) | discover::FileKind::PilotConfig(p) => Some(p),
+            _ => None,
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|p| {
+            let key = validate::pilot_cache_key(
+                inventory,
+                p,
+                &cfg.settings.validering,
+                cfg.settings.prikking.k,
+            );
+            (p.clone(), key)
+        })
+        .collect()
+}
+
+/// The cached pilots whose key is unchanged; a missing or unreadable entry is computed again.
+fn read_pilot_cache(out: &Path, keys: &BTreeMap<String, String>) -> BTreeMap<String, CachedPilot> {
+    let dir = out.join(CACHE_DIR).join(PILOT_CACHE);
+    keys.iter()
+        .filter_map(|(pilot, key)| {
+            let bytes = std::fs::read(dir.join(format!("{key}.json"))).ok()?;
+            let cached: CachedPilot = serde_json::from_slice(&bytes).ok()?;
+            Some((pilot.clone(), cached))
+        })
+        .collect()
+}
+
+/// Write this run's newly computed pilots and remove entries no pilot uses any more.
+fn write_pilot_cache(
+    out: &Path,
+    entries: &[(String, CachedPilot)],
+    keep: &std::collections::BTreeSet<String>,
+) -> Result<()> {
+    let dir = out.join(CACHE_DIR).join(PILOT_CACHE);
+    for (key, cached) in entries {
+        fsx::write_atomic(
+            &dir.join(format!("{key}.json")),
+            serde_json::to_vec(cached)?,
+        )?;
+    }
+    prune(&dir, keep);
+    Ok(())
+}
+
+/// Remove the files of `dir` whose stem is not in `keep`.
+fn prune(dir: &Path, keep: &std::collections::BTreeSet<String>) {
+    if let Ok(listing) = std::fs::read_dir(dir) {
+        for e in listing.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let key = name.split('.').next().unwrap_or("");
+            if !keep.contains(key) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 /// Write this run's newly validated log files and remove entries no input uses any more.
@@ -547,15 +678,7 @@ fn write_log_cache(
         fsx::write_atomic(&dir.join(format!("{key}.parquet")), rows)?;
         fsx::write_atomic(&dir.join(format!("{key}.json")), meta)?;
     }
-    if let Ok(listing) = std::fs::read_dir(&dir) {
-        for e in listing.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let key = name.split('.').next().unwrap_or("");
-            if !keep.contains(key) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
+    prune(&dir, keep);
     Ok(())
 }
 

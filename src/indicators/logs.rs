@@ -16,7 +16,7 @@ use super::frames::{
 };
 use super::suppress::{Cell, Family};
 use super::{Draft, Keys, new_row};
-use crate::model::{Dataset, Fase, Oppgave, Yrke};
+use crate::model::{Fase, LogRow, Oppgave, Reference, Yrke};
 
 /// Hours per week of one specialist FTE.
 const HOURS_PER_FTE_WEEK: f64 = 37.5;
@@ -244,8 +244,7 @@ fn from_total_order_key(k: u64) -> f64 {
 /// Canonical order, then the frame. The order is that of sorting by (pilot, fase,
 /// foretak, enhet, dato, yrke, oppgave, minutter, pasient, utført_av) — every field, so
 /// rows that tie are identical — computed on rank codes instead of strings.
-fn prepare(dataset: &Dataset) -> Result<Prepared<'_>> {
-    let logs = &dataset.logs;
+fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
     let mut coding = Coding::default();
     let (mut enhet, mut yrke, mut oppgave, mut pasient, mut utfort) =
         <(Interner, Interner, Interner, Interner, Interner)>::default();
@@ -301,7 +300,6 @@ fn prepare(dataset: &Dataset) -> Result<Prepared<'_>> {
     order.sort_unstable();
 
     // Reference lookups once per distinct profession and task.
-    let r = &dataset.reference;
     let yrke_info: Vec<Option<&Yrke>> = yrke
         .names
         .iter()
@@ -710,8 +708,16 @@ impl Boot {
 }
 
 /// Compute §2 and §3 with changes, intervals, families and links.
-pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()> {
-    if dataset.logs.is_empty() {
+///
+/// Every log indicator is keyed by one pilot, so each pilot's rows may come alone: the
+/// rows of several pilots give the same draft rows as the pilots one at a time.
+pub(crate) fn compute(
+    logs: &[&LogRow],
+    reference: &Reference,
+    k: u64,
+    draft: &mut Draft,
+) -> Result<()> {
+    if logs.is_empty() {
         return Ok(());
     }
     let Prepared {
@@ -719,7 +725,7 @@ pub(crate) fn compute(dataset: &Dataset, k: u64, draft: &mut Draft) -> Result<()
         coding,
         days,
         has_performer,
-    } = prepare(dataset)?;
+    } = prepare(logs, reference)?;
     let ctx = Ctx {
         k,
         has_performer: &has_performer,

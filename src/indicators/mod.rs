@@ -19,6 +19,8 @@ pub mod table;
 pub use registry::{IndicatorDef, def, registry};
 pub use table::{IndicatorRow, IndicatorTable, Keys};
 
+use std::collections::BTreeMap;
+
 use crate::model::Dataset;
 
 /// Settings that change indicator values.
@@ -35,7 +37,7 @@ impl Default for IndicatorSettings {
 }
 
 /// Rows before disclosure control, with what the control needs to know about them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Draft {
     /// The rows, unsuppressed.
     pub(crate) rows: Vec<IndicatorRow>,
@@ -54,7 +56,33 @@ impl Draft {
         self.primary.push(primary);
         self.rows.len() - 1
     }
+
+    /// Append another draft, renumbering its rows after ours.
+    fn append(&mut self, other: Draft) {
+        let off = self.rows.len();
+        self.rows.extend(other.rows);
+        self.primary.extend(other.primary);
+        self.families
+            .extend(other.families.into_iter().map(|mut f| {
+                for c in &mut f.cells {
+                    c.row = c.row.map(|r| r + off);
+                }
+                f
+            }));
+        self.links.extend(
+            other
+                .links
+                .into_iter()
+                .map(|(r, s)| (r + off, s.into_iter().map(|x| x + off).collect())),
+        );
+    }
 }
+
+/// One pilot's log indicators before disclosure control: what [`compute_incremental`]
+/// takes back from an earlier run instead of that pilot's log rows. Opaque; serialisable
+/// for the cache under `output/.cache/`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PilotDraft(Draft);
 
 /// A row with no interval, not suppressed.
 pub(crate) fn new_row(
@@ -80,6 +108,19 @@ pub(crate) fn new_row(
 
 /// Compute every indicator, then apply disclosure control.
 pub fn compute(dataset: &Dataset, settings: &IndicatorSettings) -> anyhow::Result<IndicatorTable> {
+    Ok(compute_incremental(dataset, settings, &BTreeMap::new())?.0)
+}
+
+/// [`compute`], taking the log indicators of the pilots in `earlier` from there: their
+/// rows must not be in `dataset.logs`. No log indicator spans pilots, so each pilot's
+/// draft depends on its own rows alone (and on the reference tables and `k`, which the
+/// caller's cache key must cover). Returns the table and the drafts of the pilots
+/// computed now.
+pub fn compute_incremental(
+    dataset: &Dataset,
+    settings: &IndicatorSettings,
+    earlier: &BTreeMap<String, PilotDraft>,
+) -> anyhow::Result<(IndicatorTable, BTreeMap<String, PilotDraft>)> {
     anyhow::ensure!(
         settings.k >= 3,
         "prikkegrensen k = {} er for lav: den kan ikke settes under 3",
@@ -88,9 +129,33 @@ pub fn compute(dataset: &Dataset, settings: &IndicatorSettings) -> anyhow::Resul
     let k = u64::from(settings.k);
     let mut draft = Draft::default();
     let head = staffing::compute(dataset, &mut draft)?;
-    logs::compute(dataset, k, &mut draft)?;
+
+    // The rows of each pilot, in their order within the data set.
+    let mut per_pilot: BTreeMap<&str, Vec<&crate::model::LogRow>> = BTreeMap::new();
+    for row in &dataset.logs {
+        anyhow::ensure!(
+            !earlier.contains_key(&row.pilot_id),
+            "pilot `{}` has both log rows and an earlier draft",
+            row.pilot_id
+        );
+        per_pilot
+            .entry(row.pilot_id.as_str())
+            .or_default()
+            .push(row);
+    }
+    let mut fresh = BTreeMap::new();
+    for (pilot, rows) in &per_pilot {
+        let mut d = Draft::default();
+        logs::compute(rows, &dataset.reference, k, &mut d)?;
+        fresh.insert((*pilot).to_owned(), PilotDraft(d));
+    }
+    let mut pilots: Vec<(&String, &PilotDraft)> = earlier.iter().chain(&fresh).collect();
+    pilots.sort_by_key(|(p, _)| *p);
+    for (_, d) in pilots {
+        draft.append(d.0.clone());
+    }
     surveys::compute(dataset, k, &head, &mut draft)?;
-    Ok(disclose(draft, k))
+    Ok((disclose(draft, k), fresh))
 }
 
 /// Disclosure control, the one place: primary, secondary per family, then links; blank

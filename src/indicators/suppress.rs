@@ -87,12 +87,14 @@ pub fn derivable(n_cells: usize, relations: &[Relation], hidden: &[bool]) -> Vec
     out
 }
 
-/// One cell of a family.
-#[derive(Debug, Clone)]
+/// One cell of a family. Only `row` and `n` outlive [`Family::new`] (and a cache).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cell {
     /// The grouping the cell belongs to.
+    #[serde(skip)]
     pub(crate) grp: &'static str,
     /// The cell's coordinates within the family: (dimension, value); `None` = missing.
+    #[serde(skip)]
     pub(crate) dims: Vec<(&'static str, Option<String>)>,
     /// The published row, or `None` for a cell that is never published (e.g. the
     /// respondents without a profession): such a cell is always hidden.
@@ -102,7 +104,7 @@ pub(crate) struct Cell {
 }
 
 /// Cells tied together by additive relations.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Family {
     /// The cells.
     pub(crate) cells: Vec<Cell>,

@@ -47,7 +47,8 @@ pub struct CachedLogMeta {
 pub struct CachedLog {
     /// Accounting, quarantine and diagnostics.
     pub meta: CachedLogMeta,
-    /// The rows that passed.
+    /// The rows that passed (empty when the file's pilot is among the pilots whose rows
+    /// are not wanted, see [`validate_with_cache`]).
     pub rows: Vec<crate::model::LogRow>,
 }
 
@@ -86,6 +87,34 @@ pub fn log_cache_key(inv: &Inventory, file: &SourceFile) -> Option<String> {
         }
     }
     Some(crate::discover::sha256_hex(text.as_bytes()))
+}
+
+/// The key of a pilot's log indicators: everything the rows validation keeps of the
+/// pilot's logs depend on — its log files (and whether each repeats an earlier file's
+/// bytes, which skips it), its `pilot.toml`, the reference tables, the quarantine
+/// threshold, the tool version — and `k`.
+pub fn pilot_cache_key(
+    inv: &Inventory,
+    pilot: &str,
+    settings: &ValidationSettings,
+    k: u32,
+) -> String {
+    let mut text = format!(
+        "pilot-v1\0{}\0{pilot}\0k={k}\0maks={}\0",
+        env!("CARGO_PKG_VERSION"),
+        settings.maks_karantene_andel
+    );
+    let mut seen: HashSet<&str> = HashSet::new();
+    for f in &inv.files {
+        let first = f.kind == FileKind::SampleMarker || seen.insert(f.sha256.as_str());
+        let relevant = matches!(&f.kind, FileKind::Reference(_))
+            || f.kind == FileKind::PilotConfig(pilot.to_owned())
+            || f.kind == FileKind::Log(pilot.to_owned());
+        if relevant {
+            text.push_str(&format!("{}\0{}\0{first}\n", f.rel, f.sha256));
+        }
+    }
+    crate::discover::sha256_hex(text.as_bytes())
 }
 
 /// The result of validation.
@@ -275,15 +304,18 @@ fn reason_class(message: &str) -> String {
 
 /// Validate every file of the inventory.
 pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
-    validate_with_cache(inv, settings, LogCache::new())
+    validate_with_cache(inv, settings, LogCache::new(), &BTreeSet::new())
 }
 
 /// Validate every file of the inventory, taking log files whose [`log_cache_key`] is in
-/// `cache` from there instead of reading them again.
+/// `cache` from there instead of reading them again. The log rows of the pilots in
+/// `skip_rows` are validated and accounted for but left out of the data set (their
+/// indicators come from a cache; their cached files need no rows).
 pub fn validate_with_cache(
     inv: &Inventory,
     settings: &ValidationSettings,
     mut cache: LogCache,
+    skip_rows: &BTreeSet<String>,
 ) -> Validated {
     let mut acc = Accounting {
         settings,
@@ -519,7 +551,9 @@ pub fn validate_with_cache(
                         sink,
                         c.meta.warnings.clone(),
                     ) {
-                        ds.logs.extend(c.rows);
+                        if !skip_rows.contains(id) {
+                            ds.logs.extend(c.rows);
+                        }
                         let rows = start..ds.logs.len();
                         acc.out.log_entries.push(LogEntry {
                             key,
@@ -551,7 +585,9 @@ pub fn validate_with_cache(
                         warnings: warns.clone(),
                     };
                     let start = ds.logs.len();
-                    if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
+                    if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns)
+                        && !skip_rows.contains(id)
+                    {
                         ds.logs.extend(rows);
                         if let Some(key) = cacheable.then(|| log_cache_key(inv, f)).flatten() {
                             let rows = start..ds.logs.len();

@@ -220,3 +220,95 @@ fn cached_logs_are_validated_again_when_their_pilot_toml_changes() {
         r.stderr
     );
 }
+
+/// The project with a second pilot, `lar-kopi`: the first one's log under another id, one
+/// value changed so that it is not a duplicate file.
+fn two_pilots(name: &str) -> Project {
+    let p = project(name);
+    let from = p.path("data/piloter/lar-sykepleier");
+    let to = p.path("data/piloter/lar-kopi");
+    crate::support::copy_dir(&from, &to);
+    let toml = p
+        .read("data/piloter/lar-kopi/pilot.toml")
+        .replace("id = \"lar-sykepleier\"", "id = \"lar-kopi\"");
+    std::fs::write(to.join("pilot.toml"), toml).unwrap();
+    let log = std::fs::read(to.join("logg-2025.csv")).unwrap();
+    let at = log.windows(4).position(|w| w == b";15;").unwrap();
+    let mut changed = log.clone();
+    changed[at + 2] = b'6';
+    std::fs::write(to.join("logg-2025.csv"), changed).unwrap();
+    p
+}
+
+fn reused_pilots(p: &Project) -> Vec<String> {
+    manifest(p)["reused"]["pilots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The indicator export of a build from scratch (no caches) of the same project.
+fn export_from_scratch(p: &Project) -> String {
+    std::fs::remove_dir_all(p.path("output")).unwrap();
+    p.run(&["build"]).code(0);
+    assert!(reused_pilots(p).is_empty());
+    p.read("output/indikatorer/indikatorer.csv")
+}
+
+#[test]
+fn a_new_log_file_recomputes_only_its_own_pilot_and_gives_the_numbers_of_a_cold_build() {
+    let p = two_pilots("perpilot");
+    p.run(&["build"]).code(0);
+    assert!(reused_pilots(&p).is_empty(), "nothing cached yet");
+    let log = "dato;foretak;enhet;yrke;oppgave;minutter;pasient\n".to_string()
+        + &(0..30)
+            .map(|i| {
+                format!(
+                    "1{}.04.2025;STO;STO-LAR;sykepleier;lar;30;P8{i:03}\n",
+                    i % 9
+                )
+            })
+            .collect::<String>();
+    std::fs::write(p.path("data/piloter/lar-sykepleier/ny-logg.csv"), log).unwrap();
+    p.run(&["build"]).code(0);
+    assert_eq!(reused_pilots(&p), ["lar-kopi"]);
+    assert_eq!(
+        manifest(&p)["reused"]["log_files"],
+        2,
+        "both earlier logs come from the log cache"
+    );
+    let incremental = p.read("output/indikatorer/indikatorer.csv");
+    assert!(incremental.contains("lar-kopi") && incremental.contains("lar-sykepleier"));
+    assert_eq!(incremental, export_from_scratch(&p));
+}
+
+#[test]
+fn cached_pilots_are_computed_again_when_what_they_depend_on_changes() {
+    let p = two_pilots("perpilot-deps");
+    p.run(&["build"]).code(0);
+    // One pilot's pilot.toml: that pilot only.
+    let toml = p
+        .read("data/piloter/lar-sykepleier/pilot.toml")
+        .replace("til = 2025-06-29", "til = 2025-06-22");
+    std::fs::write(p.path("data/piloter/lar-sykepleier/pilot.toml"), toml).unwrap();
+    p.run(&["build"]).code(0);
+    assert_eq!(reused_pilots(&p), ["lar-kopi"]);
+    // The suppression threshold: every pilot.
+    std::fs::write(p.path("tsb-report.toml"), "[prikking]\nk = 6\n").unwrap();
+    p.run(&["build"]).code(0);
+    assert!(reused_pilots(&p).is_empty());
+    // A reference table: every pilot.
+    let yrker = p.read("data/referanse/yrker.csv") + "\n";
+    std::fs::write(p.path("data/referanse/yrker.csv"), yrker).unwrap();
+    p.run(&["build"]).code(0);
+    assert!(reused_pilots(&p).is_empty());
+    // A removed log file: its pilot.
+    std::fs::remove_file(p.path("data/piloter/lar-kopi/logg-2025.csv")).unwrap();
+    p.run(&["build"]).code(0);
+    assert_eq!(reused_pilots(&p), ["lar-sykepleier"]);
+    let incremental = p.read("output/indikatorer/indikatorer.csv");
+    assert!(!incremental.contains("lar-kopi"));
+    assert_eq!(incremental, export_from_scratch(&p));
+}
