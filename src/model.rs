@@ -5,6 +5,7 @@
 //! e-mail address or free text.
 
 use chrono::NaiveDate;
+pub use compact_str::CompactString as Text;
 use serde::{Deserialize, Serialize};
 
 /// Challenge areas of survey items (`omrade`, data-contract §6), in display order.
@@ -256,25 +257,25 @@ impl Pilot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogRow {
     /// Pilot id.
-    pub pilot_id: String,
+    pub pilot_id: Text,
     /// Day of the activity.
     pub dato: NaiveDate,
     /// Phase, derived or checked.
     pub fase: Fase,
     /// Health trust id.
-    pub foretak_id: String,
+    pub foretak_id: Text,
     /// Unit id.
-    pub enhet_id: String,
+    pub enhet_id: Text,
     /// Performer's profession id.
-    pub yrke_id: String,
+    pub yrke_id: Text,
     /// Task id.
-    pub oppgave_id: String,
+    pub oppgave_id: Text,
     /// Minutes, in (0, 720].
     pub minutter: f64,
     /// Pseudonymous patient reference.
-    pub pasient: Option<String>,
+    pub pasient: Option<Text>,
     /// Pseudonymous staff reference.
-    pub utfort_av: Option<String>,
+    pub utfort_av: Option<Text>,
 }
 
 /// `type` of a survey.

@@ -110,7 +110,7 @@ fn quarantine_csv(q: &QuarantineFile) -> Vec<u8> {
     let _ = w.write_record(&header);
     for r in &q.rows {
         let mut rec = vec![r.line.to_string(), r.columns.clone(), r.reasons.clone()];
-        rec.extend(r.fields.iter().cloned());
+        rec.extend(r.fields.iter().map(|f| f.to_string()));
         let _ = w.write_record(&rec);
     }
     w.into_inner().unwrap_or_default()

@@ -134,7 +134,7 @@ pub fn compute_incremental(
     let mut per_pilot: BTreeMap<&str, Vec<&crate::model::LogRow>> = BTreeMap::new();
     for row in &dataset.logs {
         anyhow::ensure!(
-            !earlier.contains_key(&row.pilot_id),
+            !earlier.contains_key(row.pilot_id.as_str()),
             "pilot `{}` has both log rows and an earlier draft",
             row.pilot_id
         );

@@ -35,7 +35,7 @@ mod xlsx;
 
 pub use decode::Encoding;
 pub use delimited::Dialect;
-pub use table::{RawRow, RawTable};
+pub use table::{RawRow, RawTable, Text};
 
 use crate::diag::Diagnostic;
 

@@ -144,7 +144,7 @@ mod tests {
                 },
                 RawRow {
                     line: 5,
-                    fields: vec!["2".into(), format!("ring {fnr}")],
+                    fields: vec!["2".into(), format!("ring {fnr}").into()],
                 },
             ],
         };
@@ -154,7 +154,7 @@ mod tests {
         t.headers[0] = fnr.clone();
         assert_eq!(find_identity_number(&t), Some((1, "#1".to_string())));
         t.headers[0] = "NR".into();
-        t.rows[1].fields = vec!["2".into(), "".into(), fnr];
+        t.rows[1].fields = vec!["2".into(), "".into(), fnr.into()];
         assert_eq!(find_identity_number(&t), Some((5, "#3".to_string())));
         t.rows.pop();
         assert_eq!(find_identity_number(&t), None);

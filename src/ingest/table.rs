@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+pub use crate::model::Text;
+
 use super::headers::normalize;
 use crate::diag::Diagnostic;
 
@@ -13,7 +15,7 @@ pub struct RawRow {
     /// The cells, trimmed, as text; XLSX dates as `yyyy-mm-dd[THH:MM:SS]`, numbers in
     /// shortest form. At least as many as there are headers (padded with ""); more when the
     /// record carries non-empty cells beyond the header (validate quarantines such rows).
-    pub fields: Vec<String>,
+    pub fields: Vec<Text>,
 }
 
 /// A file read as a table of text: the header and the records, trailing empty columns and
@@ -72,9 +74,9 @@ impl<'d> TableBuilder<'d> {
         let mut fields = Vec::with_capacity(n);
         for i in 0..n {
             fields.push(if i < len {
-                cell(i).trim().to_owned()
+                Text::new(cell(i).trim())
             } else {
-                String::new()
+                Text::default()
             });
         }
         self.table.rows.push(RawRow { line, fields });

@@ -51,10 +51,10 @@ pub struct Columns {
 
 impl Columns {
     /// The cell of spec `i` in `fields`, or "" when the column is absent.
-    pub fn get<'a>(&self, i: usize, fields: &'a [String]) -> &'a str {
+    pub fn get<'a>(&self, i: usize, fields: &'a [crate::model::Text]) -> &'a str {
         self.index[i]
             .and_then(|c| fields.get(c))
-            .map_or("", String::as_str)
+            .map_or("", |t| t.as_str())
     }
     /// The header of spec `i` as it stands in the file.
     pub fn header<'a>(&self, i: usize, table: &'a RawTable) -> &'a str {

@@ -6,7 +6,7 @@ use crate::diag::Diagnostic;
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
 use crate::ingest::values::{is_missing, parse_number};
-use crate::model::{Fase, LogRow, Pilot};
+use crate::model::{Fase, LogRow, Pilot, Text};
 
 use super::columns;
 use super::columns::{map_columns, opt, req};
@@ -47,7 +47,7 @@ pub fn validate(
         opt("id", &[]),
     ];
     let cols = map_columns(display, table, &specs)?;
-    let h = |i: usize| cols.header(i, table).to_string();
+    let h = |i: usize| cols.header(i, table);
     let mut warnings = Vec::new();
     if !cols.unused.is_empty() {
         warnings.push(
@@ -71,36 +71,36 @@ pub fn validate(
     for row in &table.rows {
         let f = &row.fields;
         let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
-        let dato = parsers.required_date(&h(DATO), cols.get(DATO, f), &mut problems);
+        let dato = parsers.required_date(h(DATO), cols.get(DATO, f), &mut problems);
         let (foretak, enhet) = places.resolve(
             resolvers,
-            (&h(FORETAK), cols.get(FORETAK, f)),
-            (&h(ENHET), cols.get(ENHET, f)),
+            (h(FORETAK), cols.get(FORETAK, f)),
+            (h(ENHET), cols.get(ENHET, f)),
             &mut problems,
         );
         let yrke = y_cache
-            .resolve(&resolvers.yrke, &h(YRKE), cols.get(YRKE, f))
+            .resolve(&resolvers.yrke, h(YRKE), cols.get(YRKE, f))
             .map_err(|p| problems.push(p))
             .ok();
         let oppgave = o_cache
-            .resolve(&resolvers.oppgave, &h(OPPGAVE), cols.get(OPPGAVE, f))
+            .resolve(&resolvers.oppgave, h(OPPGAVE), cols.get(OPPGAVE, f))
             .map_err(|p| problems.push(p))
             .ok();
         let minutter = match parse_number(cols.get(MINUTTER, f)) {
             Ok(Some(m)) if m > 0.0 && m <= 720.0 => Some(m),
             Ok(Some(m)) => {
                 problems.push(Problem::new(
-                    &h(MINUTTER),
+                    h(MINUTTER),
                     format!("minutes must be above 0 and at most 720 (a 12-hour day), found {m}"),
                 ));
                 None
             }
             Ok(None) => {
-                problems.push(Problem::new(&h(MINUTTER), "missing minutes"));
+                problems.push(Problem::new(h(MINUTTER), "missing minutes"));
                 None
             }
             Err(e) => {
-                problems.push(Problem::new(&h(MINUTTER), e));
+                problems.push(Problem::new(h(MINUTTER), e));
                 None
             }
         };
@@ -123,7 +123,7 @@ pub fn validate(
                     .join(", ");
                 problems.push(
                     Problem::new(
-                        &h(DATO),
+                        h(DATO),
                         format!(
                             "date {} is outside the pilot's periods",
                             d.format("%d.%m.%Y")
@@ -144,7 +144,7 @@ pub fn validate(
                 "pilot" => Some(Fase::Pilot),
                 _ => {
                     problems.push(
-                        Problem::new(&h(FASE), format!("unknown phase `{given}`"))
+                        Problem::new(h(FASE), format!("unknown phase `{given}`"))
                             .with_hint(Some("expected `før` or `pilot`".into())),
                     );
                     None
@@ -154,7 +154,7 @@ pub fn validate(
                 && g != d
             {
                 problems.push(Problem::new(
-                    &h(FASE),
+                    h(FASE),
                     format!(
                         "phase `{}` disagrees with the date, which falls in `{}`",
                         g.as_str(),
@@ -166,7 +166,7 @@ pub fn validate(
         let id = cols.get(ID, f).trim();
         if !id.is_empty() && !ids.insert(id.to_string()) {
             problems.push(Problem::new(
-                &h(ID),
+                h(ID),
                 format!("repeated id `{id}` in pilot `{}`", pilot.id),
             ));
         }
@@ -186,18 +186,18 @@ pub fn validate(
             unreachable!("a row without problems has every required value");
         };
         if !pilot.enheter.is_empty()
-            && !pilot.enheter.contains(&enhet_id)
-            && !outside_units.contains(&enhet_id)
+            && !pilot.enheter.iter().any(|e| *e == enhet_id)
+            && !outside_units.iter().any(|e| *e == enhet_id)
         {
-            outside_units.push(enhet_id.clone());
+            outside_units.push(enhet_id.to_string());
         }
         let opt_text = |i: usize| {
             Some(cols.get(i, f).trim())
                 .filter(|s| !is_missing(s))
-                .map(String::from)
+                .map(Text::from)
         };
         out.push(LogRow {
-            pilot_id: pilot.id.clone(),
+            pilot_id: Text::from(pilot.id.as_str()),
             dato,
             fase,
             foretak_id,

@@ -178,17 +178,17 @@ fn read(
             .map(|h| !drop.contains(&normalize(h)))
             .collect();
         if keep.iter().any(|k| !k) {
-            let filter = |v: &mut Vec<String>| {
+            fn filter<T>(v: &mut Vec<T>, keep: &[bool]) {
                 let mut i = 0;
                 v.retain(|_| {
                     let k = keep.get(i).copied().unwrap_or(true);
                     i += 1;
                     k
                 });
-            };
-            filter(&mut table.headers);
+            }
+            filter(&mut table.headers, &keep);
             for row in &mut table.rows {
-                filter(&mut row.fields);
+                filter(&mut row.fields, &keep);
             }
         }
     }

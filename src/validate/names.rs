@@ -4,11 +4,12 @@ use std::collections::HashMap;
 
 use super::reference::{Resolver, Resolvers, Unresolved};
 use super::rows::Problem;
+use crate::model::Text;
 
 /// A memo of one column's resolutions: exports repeat the same few names many times.
 #[derive(Debug, Default)]
 pub struct NameCache {
-    memo: HashMap<String, Result<String, Unresolved>>,
+    memo: HashMap<String, Result<Text, Unresolved>>,
 }
 
 impl NameCache {
@@ -18,11 +19,11 @@ impl NameCache {
         resolver: &Resolver,
         column: &str,
         raw: &str,
-    ) -> Result<String, Problem> {
+    ) -> Result<Text, Problem> {
         let r = match self.memo.get(raw) {
             Some(r) => r.clone(),
             None => {
-                let r = resolver.resolve(raw).map(str::to_string);
+                let r = resolver.resolve(raw).map(Text::from);
                 self.memo.insert(raw.to_string(), r.clone());
                 r
             }
@@ -48,7 +49,7 @@ impl Places {
         foretak: (&str, &str),
         enhet: (&str, &str),
         problems: &mut Vec<Problem>,
-    ) -> (Option<String>, Option<String>) {
+    ) -> (Option<Text>, Option<Text>) {
         let fo = self
             .foretak
             .resolve(&resolvers.foretak, foretak.0, foretak.1)
@@ -60,7 +61,7 @@ impl Places {
             .map_err(|p| problems.push(p))
             .ok();
         if let (Some(fo), Some(en)) = (&fo, &en)
-            && let Some(owner) = resolvers.unit_trust.get(en)
+            && let Some(owner) = resolvers.unit_trust.get(en.as_str())
             && owner != fo
         {
             problems.push(

@@ -45,7 +45,7 @@ pub struct QuarantineRow {
     /// Reasons, `; `-joined.
     pub reasons: String,
     /// The original fields (person columns already dropped).
-    pub fields: Vec<String>,
+    pub fields: Vec<crate::model::Text>,
 }
 
 /// The quarantine of one input file.

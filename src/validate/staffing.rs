@@ -109,9 +109,9 @@ pub fn validate(
         };
         out.push(StaffingRow {
             dato,
-            foretak_id,
-            enhet_id,
-            yrke_id,
+            foretak_id: foretak_id.to_string(),
+            enhet_id: enhet_id.to_string(),
+            yrke_id: yrke_id.to_string(),
             budsjetterte_arsverk: b,
             besatte_arsverk: fi,
             innleide_arsverk: inn.unwrap_or(0.0),

@@ -393,7 +393,7 @@ pub fn validate(
     let mut seen_ids: HashSet<String> = HashSet::new();
     for row in &table.rows {
         let f = &row.fields;
-        let cell = |i: usize| f.get(i).map_or("", String::as_str).trim();
+        let cell = |i: usize| f.get(i).map_or("", |t| t.as_str()).trim();
         let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
         let name = |src: &Source,
                     r: &super::reference::Resolver,
@@ -409,6 +409,7 @@ pub fn validate(
                 .resolve(r, col, raw)
                 .map_err(|p| problems.push(p))
                 .ok()
+                .map(String::from)
         };
         let (fo, en) = places.resolve(
             resolvers,
@@ -537,8 +538,8 @@ pub fn validate(
             };
             out.staffing.push(StaffingRow {
                 dato,
-                foretak_id: foretak_id.clone(),
-                enhet_id: enhet_id.clone(),
+                foretak_id: foretak_id.to_string(),
+                enhet_id: enhet_id.to_string(),
                 yrke_id,
                 budsjetterte_arsverk: *b,
                 besatte_arsverk: *fi,
@@ -555,8 +556,8 @@ pub fn validate(
             undersokelse: survey.to_string(),
             survey_type: cb.survey_type,
             respondent: rid,
-            foretak_id,
-            enhet_id,
+            foretak_id: foretak_id.to_string(),
+            enhet_id: enhet_id.to_string(),
             yrke_id: yr,
             scores,
             tid_andre_kunne_gjort: tid,
@@ -567,7 +568,7 @@ pub fn validate(
 }
 
 /// The column header and cell of a row for a codebook source (`(fast)` for fixed values).
-fn place<'a>(src: &'a Source, fields: &'a [String]) -> (&'a str, &'a str) {
+fn place<'a>(src: &'a Source, fields: &'a [crate::model::Text]) -> (&'a str, &'a str) {
     match src {
         Source::Col(i, h) => (h.as_str(), fields.get(*i).map_or("", |s| s.trim())),
         Source::Fixed(v) => ("(fast)", v.as_str()),

@@ -803,7 +803,7 @@ fn bootstrap_logs(pilot_share: f64) -> Dataset {
                 Some("x"),
                 None,
             );
-            r.pasient = Some(format!("pas{day}"));
+            r.pasient = Some(format!("pas{day}").into());
             logs.push(r);
             let mut r2 = log(
                 fase,
