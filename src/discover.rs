@@ -1,10 +1,16 @@
 //! Discover: walk the data folder and say what every file is (data-contract §1).
 //!
 //! Consumes the data folder; produces an [`Inventory`] of files sorted by their path under the
-//! folder (Unicode code-point order), each read into memory with its SHA-256, and the
-//! warnings about files that fit no rule. Lock and hidden files are passed over silently.
+//! folder (Unicode code-point order), each with its SHA-256, and the warnings about files
+//! that fit no rule. Lock and hidden files are passed over silently. Small files are held in
+//! memory; activity logs (most of the bytes) are read again when validated, and their hashes
+//! may come from a [`HashIndex`] of an earlier run while their size and modification time
+//! are unchanged, so an unchanged data folder is not read at all.
 
-use std::path::Path;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -54,13 +60,72 @@ pub struct SourceFile {
     pub display: String,
     /// What it is.
     pub kind: FileKind,
-    /// Its bytes.
+    /// Its bytes; empty for a file left on disk (see [`SourceFile::contents`]).
     pub bytes: Vec<u8>,
     /// SHA-256, lower-case hex.
     pub sha256: String,
+    /// Where a file left on disk is, and how it looked when it was hashed.
+    pub on_disk: Option<Stamp>,
+}
+
+/// A file on disk as it was when hashed: reading it later checks that it is still the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    /// The file.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its modification time, nanoseconds since 1970.
+    pub mtime_ns: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path, meta: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            mtime_ns: nanos(meta.modified().ok()),
+        }
+    }
+}
+
+fn nanos(t: Option<SystemTime>) -> u64 {
+    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 impl SourceFile {
+    /// The file's bytes: held since discovery, or read again now for a file left on disk,
+    /// refused when its size or modification time moved since it was hashed (the hash in
+    /// the manifest must describe the bytes used).
+    pub fn contents(&self) -> std::result::Result<Cow<'_, [u8]>, Diagnostic> {
+        let Some(stamp) = &self.on_disk else {
+            return Ok(Cow::Borrowed(&self.bytes));
+        };
+        let changed = || {
+            Diagnostic::file_error(
+                &self.display,
+                "the file changed while tsb-report was running",
+            )
+            .hint("run again when the file is complete")
+        };
+        let bytes = std::fs::read(&stamp.path).map_err(|e| {
+            Diagnostic::file_error(&self.display, format!("failed to read the file ({e})"))
+        })?;
+        let now = std::fs::metadata(&stamp.path).map_err(|_| changed())?;
+        if bytes.len() as u64 != stamp.size || Stamp::of(&stamp.path, &now) != *stamp {
+            return Err(changed());
+        }
+        Ok(Cow::Owned(bytes))
+    }
+
+    /// Its size in bytes.
+    pub fn size(&self) -> u64 {
+        self.on_disk
+            .as_ref()
+            .map_or(self.bytes.len() as u64, |s| s.size)
+    }
+
     /// The extension, lower-case.
     pub fn extension(&self) -> String {
         Path::new(&self.rel)
@@ -138,8 +203,47 @@ fn is_hidden(name: &str) -> bool {
     name.starts_with('.') || name.starts_with("~$")
 }
 
+/// Earlier hashes of files left on disk, by path under the data folder: reused while a
+/// file's size and modification time are unchanged. Kept in `output/.cache/`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HashIndex {
+    /// Path → what was hashed.
+    pub files: BTreeMap<String, IndexEntry>,
+}
+
+/// One file's hash and the stamp it was taken at.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IndexEntry {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since 1970.
+    pub mtime_ns: u64,
+    /// When the hash was taken, nanoseconds since 1970.
+    pub hashed_ns: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+}
+
+/// A modification this close to the moment of hashing could hide a later write with the
+/// same time stamp (coarse file-system clocks): such an entry is hashed again.
+const RACY_NS: u64 = 2_000_000_000;
+
+impl IndexEntry {
+    fn matches(&self, stamp: &Stamp) -> bool {
+        self.size == stamp.size
+            && self.mtime_ns == stamp.mtime_ns
+            && stamp.mtime_ns.saturating_add(RACY_NS) < self.hashed_ns
+    }
+}
+
 /// Walk `data_dir` and read every file that fits a rule.
 pub fn discover(data_dir: &Path) -> Result<Inventory> {
+    Ok(discover_with(data_dir, &HashIndex::default())?.0)
+}
+
+/// [`discover`], leaving activity logs on disk and taking their hashes from `known` where
+/// size and modification time are unchanged; returns the index of this inventory's logs.
+pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, HashIndex)> {
     let display_root = data_dir.display().to_string();
     let display_root = display_root.trim_end_matches('/');
     let mut inv = Inventory::default();
@@ -147,6 +251,7 @@ pub fn discover(data_dir: &Path) -> Result<Inventory> {
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(&e.file_name().to_string_lossy()));
+    let mut found: Vec<(String, String, FileKind, Stamp)> = Vec::new();
     for entry in walker {
         let entry = entry.with_context(|| format!("failed to walk `{}`", data_dir.display()))?;
         if !entry.file_type().is_file() {
@@ -161,15 +266,10 @@ pub fn discover(data_dir: &Path) -> Result<Inventory> {
         let display = format!("{display_root}/{rel}");
         match classify(&rel) {
             Some(kind) => {
-                let bytes = crate::fsx::read(entry.path())?;
-                let sha256 = sha256_hex(&bytes);
-                inv.files.push(SourceFile {
-                    rel,
-                    display,
-                    kind,
-                    bytes,
-                    sha256,
-                });
+                let meta = entry
+                    .metadata()
+                    .with_context(|| format!("failed to read `{display}`"))?;
+                found.push((rel, display, kind, Stamp::of(entry.path(), &meta)));
             }
             None => inv.diagnostics.push(
                 Diagnostic::warning(
@@ -182,8 +282,49 @@ pub fn discover(data_dir: &Path) -> Result<Inventory> {
             ),
         }
     }
+    let now = nanos(Some(SystemTime::now()));
+    // Read and hash on every core; a log's bytes are dropped once hashed.
+    let files = crate::par::map(&found, |(rel, display, kind, stamp)| {
+        let lazy = matches!(kind, FileKind::Log(_));
+        let earlier = known.files.get(rel).filter(|e| lazy && e.matches(stamp));
+        let (bytes, sha256, hashed_ns) = match earlier {
+            Some(e) => (Vec::new(), e.sha256.clone(), e.hashed_ns),
+            None => {
+                let bytes = crate::fsx::read(&stamp.path)?;
+                let sha = sha256_hex(&bytes);
+                (if lazy { Vec::new() } else { bytes }, sha, now)
+            }
+        };
+        anyhow::Ok((
+            SourceFile {
+                rel: rel.clone(),
+                display: display.clone(),
+                kind: kind.clone(),
+                bytes,
+                sha256,
+                on_disk: lazy.then(|| stamp.clone()),
+            },
+            hashed_ns,
+        ))
+    });
+    let mut index = HashIndex::default();
+    for result in files {
+        let (file, hashed_ns) = result?;
+        if let Some(stamp) = &file.on_disk {
+            index.files.insert(
+                file.rel.clone(),
+                IndexEntry {
+                    size: stamp.size,
+                    mtime_ns: stamp.mtime_ns,
+                    hashed_ns,
+                    sha256: file.sha256.clone(),
+                },
+            );
+        }
+        inv.files.push(file);
+    }
     inv.files.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok(inv)
+    Ok((inv, index))
 }
 
 #[cfg(test)]
@@ -224,7 +365,81 @@ mod tests {
             kind: FileKind::Codebook,
             bytes: vec![],
             sha256: String::new(),
+            on_disk: None,
         };
         assert_eq!(f.stem(), "ansatt-2025");
+    }
+
+    /// A data folder with one log under a fresh temporary directory.
+    fn folder(name: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("tsb-discover-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("piloter/p")).unwrap();
+        let log = dir.join("piloter/p/logg.csv");
+        std::fs::write(&log, "dato;minutter\n01.02.2025;15\n").unwrap();
+        (dir, log)
+    }
+
+    fn age(path: &Path) {
+        let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+
+    #[test]
+    fn an_unchanged_log_takes_its_hash_from_the_index_without_being_read() {
+        let (dir, log) = folder("index");
+        age(&log);
+        let (inv, index) = discover_with(&dir, &HashIndex::default()).unwrap();
+        let real = inv.files[0].sha256.clone();
+        assert_eq!(real, sha256_hex(&std::fs::read(&log).unwrap()));
+        assert!(inv.files[0].bytes.is_empty(), "a log stays on disk");
+        // A planted hash shows that the file was not read while its stamp is unchanged.
+        let mut planted = index.clone();
+        planted.files.get_mut("piloter/p/logg.csv").unwrap().sha256 = "planted".into();
+        let (again, _) = discover_with(&dir, &planted).unwrap();
+        assert_eq!(again.files[0].sha256, "planted");
+        // New bytes of the same size: a new modification time, so the file is hashed again.
+        std::fs::write(&log, "dato;minutter\n01.02.2025;16\n").unwrap();
+        let (changed, _) = discover_with(&dir, &planted).unwrap();
+        assert_eq!(
+            changed.files[0].sha256,
+            sha256_hex(&std::fs::read(&log).unwrap())
+        );
+        assert_ne!(changed.files[0].sha256, real);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_just_modified_log_is_hashed_again_even_with_the_same_stamp() {
+        let (dir, log) = folder("racy");
+        let (_, index) = discover_with(&dir, &HashIndex::default()).unwrap();
+        let mut planted = index.clone();
+        planted.files.get_mut("piloter/p/logg.csv").unwrap().sha256 = "planted".into();
+        // Hashed within two seconds of its modification: not trusted.
+        let (inv, _) = discover_with(&dir, &planted).unwrap();
+        assert_eq!(
+            inv.files[0].sha256,
+            sha256_hex(&std::fs::read(&log).unwrap())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_log_changed_after_hashing_is_refused_when_read() {
+        let (dir, log) = folder("changed");
+        let (inv, _) = discover_with(&dir, &HashIndex::default()).unwrap();
+        assert_eq!(
+            inv.files[0].contents().unwrap().as_ref(),
+            std::fs::read(&log).unwrap().as_slice()
+        );
+        std::fs::write(&log, "dato;minutter\n01.02.2025;15\n01.02.2025;30\n").unwrap();
+        let err = inv.files[0].contents().unwrap_err();
+        assert!(err.message.contains("changed while"), "{}", err.message);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

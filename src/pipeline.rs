@@ -142,6 +142,7 @@ pub struct Analysis {
 
 const CACHE_DIR: &str = ".cache";
 const ANALYSIS_CACHE: &str = "analyse.json";
+const HASH_INDEX: &str = "filer.json";
 
 /// Hash of what the numbers depend on: every input file, the settings that change values,
 /// and the tool version.
@@ -191,7 +192,19 @@ fn hash_rendered<'a>(files: impl Iterator<Item = (&'a String, &'a String)>) -> S
 pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     let mut timer = Timer::default();
     timer.lap("");
-    let inventory = discover::discover(&cfg.data)?;
+    let hash_index_path = cfg.out.join(CACHE_DIR).join(HASH_INDEX);
+    let known: discover::HashIndex = std::fs::read(&hash_index_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let (inventory, hash_index) = discover::discover_with(&cfg.data, &known)?;
+    // Kept current by every successful run (a failed run writes nothing).
+    let save_hash_index = || -> Result<()> {
+        if hash_index != known {
+            fsx::write_atomic(&hash_index_path, serde_json::to_vec(&hash_index)?)?;
+        }
+        Ok(())
+    };
     let templates = match &cfg.templates {
         Some(dir) => load_templates(dir)?,
         None => render::builtin_templates(),
@@ -225,6 +238,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             .as_ref()
             .filter(|a| a.data_key == data_key)
     {
+        save_hash_index()?;
         timer.lap("up_to_date");
         let pdfs = prev.documents.keys().map(|d| cfg.out.join(d)).collect();
         return Ok(Outcome::Built(Box::new(BuildReport {
@@ -536,6 +550,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         timings_ms: timer.times,
     };
     fsx::write_atomic(&manifest_path, manifest.to_json())?;
+    save_hash_index()?;
     let mut diagnostics = analysis.diagnostics;
     diagnostics.extend(typst_warnings);
     Ok(Outcome::Built(Box::new(BuildReport {

@@ -160,8 +160,10 @@ fn read(
             format!("failed to read `.{ext}` files"),
         )]
     })?;
+    let bytes = file.contents().map_err(|d| vec![d])?;
     let mut table =
-        ingest::read_table(&file.display, &file.bytes, format, sheet).map_err(|d| vec![d])?;
+        ingest::read_table(&file.display, &bytes, format, sheet).map_err(|d| vec![d])?;
+    drop(bytes);
     if let Some((line, column)) = pii::find_identity_number(&table) {
         return Err(vec![
             Diagnostic::file_error(&file.display, "a cell holds a national identity number (fødselsnummer or D-nummer); the file is refused")
@@ -224,7 +226,7 @@ impl Accounting<'_> {
         InputFile {
             path: file.rel.clone(),
             kind: file.kind.label().to_string(),
-            bytes: file.bytes.len() as u64,
+            bytes: file.size(),
             sha256: file.sha256.clone(),
             status: status.to_string(),
             ..InputFile::default()

@@ -244,6 +244,7 @@ mod properties {
             kind,
             sha256: sha256_hex(&bytes),
             bytes,
+            on_disk: None,
         }
     }
 
