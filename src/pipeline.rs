@@ -60,12 +60,27 @@ impl Timer {
         }
         self.start = Some(now);
     }
+
+    /// Move `time` of stage `from` to stage `to` (work done inside another stage).
+    fn shift(&mut self, from: &str, to: &str, time: std::time::Duration) {
+        let ms = time.as_millis() as u64;
+        if let Some(f) = self.times.get_mut(from) {
+            *f = f.saturating_sub(ms);
+        }
+        *self.times.entry(to.to_string()).or_default() += ms;
+    }
 }
 
-/// Discover and validate the data folder.
+/// Discover and validate the data folder (the log rows are checked, then dropped).
 pub fn check(data: &Path, settings: &crate::config::Settings) -> Result<Validated> {
     let inventory = discover::discover(data)?;
-    Ok(validate::validate(&inventory, &settings.validering))
+    Ok(validate::validate_with_cache(
+        &inventory,
+        &settings.validering,
+        validate::LogCache::new(),
+        &std::collections::BTreeSet::new(),
+        &mut |_, _| {},
+    ))
 }
 
 /// Load templates from a folder (every `*.j2` file and every other file, by relative path).
@@ -270,62 +285,85 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             let log_cache = read_log_cache(&cfg.out, &inventory, &skip);
             reused.log_files = log_cache.len();
             reused.pilots = skip.iter().cloned().collect();
+            let settings = IndicatorSettings {
+                k: cfg.settings.prikking.k,
+            };
+            // Each pilot's rows, as soon as validated: its log-cache entries are encoded
+            // (written only if the run succeeds) and its indicators computed, then the rows
+            // are dropped, so one pilot's rows at most are in memory.
+            let mut drafts: BTreeMap<String, indicators::PilotDraft> = earlier
+                .iter()
+                .map(|(p, c)| (p.clone(), c.draft.clone()))
+                .collect();
+            let mut last_dates: Vec<chrono::NaiveDate> =
+                earlier.values().filter_map(|c| c.last_date).collect();
+            let mut encoded: Vec<(String, Vec<u8>, Vec<u8>)> = Vec::new();
+            let mut keep_logs = std::collections::BTreeSet::new();
+            let mut failure: Option<anyhow::Error> = None;
+            let mut pilot_time = std::time::Duration::ZERO;
             let validated = validate::validate_with_cache(
                 &inventory,
                 &cfg.settings.validering,
                 log_cache,
                 &skip,
+                &mut |reference, p| {
+                    if failure.is_some() {
+                        return;
+                    }
+                    keep_logs.extend(p.entries.iter().map(|e| e.key.clone()));
+                    let fresh: Vec<&validate::LogEntry> =
+                        p.entries.iter().filter(|e| e.fresh).collect();
+                    let rows = &p.rows;
+                    for e in crate::par::map(&fresh, |e| {
+                        let parquet = crate::ingest::cache::logs_to_parquet(&rows[e.rows.clone()])?;
+                        anyhow::Ok((e.key.clone(), parquet, serde_json::to_vec(&e.meta)?))
+                    }) {
+                        match e {
+                            Ok(e) => encoded.push(e),
+                            Err(e) => failure = Some(e),
+                        }
+                    }
+                    if skip.contains(&p.pilot) || p.rows.is_empty() {
+                        return;
+                    }
+                    let started = Instant::now();
+                    let refs: Vec<&crate::model::LogRow> = p.rows.iter().collect();
+                    match indicators::pilot_draft(&refs, reference, &settings) {
+                        Ok(draft) => {
+                            let last_date = p.rows.iter().map(|r| r.dato).max();
+                            last_dates.extend(last_date);
+                            if let Some(key) = pilot_keys.get(&p.pilot) {
+                                pending_pilots.push((
+                                    key.clone(),
+                                    CachedPilot {
+                                        last_date,
+                                        draft: draft.clone(),
+                                    },
+                                ));
+                            }
+                            drafts.insert(p.pilot, draft);
+                        }
+                        Err(e) => failure = Some(e),
+                    }
+                    pilot_time += started.elapsed();
+                },
             );
             timer.lap("validate");
             if validated.has_file_errors() {
                 return Ok(Outcome::InvalidData(validated.diagnostics));
             }
-            let drafts: BTreeMap<String, indicators::PilotDraft> = earlier
-                .iter()
-                .map(|(p, c)| (p.clone(), c.draft.clone()))
-                .collect();
-            let (table, fresh_drafts) = indicators::compute_incremental(
-                &validated.dataset,
-                &IndicatorSettings {
-                    k: cfg.settings.prikking.k,
-                },
-                &drafts,
-            )?;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            let (table, _) =
+                indicators::compute_incremental(&validated.dataset, &settings, &drafts)?;
             timer.lap("indicators");
-            let date =
-                data_date(&validated).max(earlier.values().filter_map(|c| c.last_date).max());
-            pending_pilots = fresh_drafts
-                .into_iter()
-                .filter_map(|(pilot, draft)| {
-                    let key = pilot_keys.get(&pilot)?.clone();
-                    let last_date = validated
-                        .dataset
-                        .logs
-                        .iter()
-                        .filter(|r| r.pilot_id == pilot)
-                        .map(|r| r.dato)
-                        .max();
-                    Some((key, CachedPilot { last_date, draft }))
-                })
-                .collect();
+            // The pilots' indicators were computed during validation: count them here.
+            timer.shift("validate", "indicators", pilot_time);
+            let date = data_date(&validated).max(last_dates.into_iter().max());
             pilot_keep = pilot_keys.into_values().collect();
             let mut dataset = validated.dataset;
-            // The documents take names and descriptions only; numbers come from the table.
-            // Encode this run's newly validated log files now (written only if the run succeeds).
-            let fresh: Vec<&validate::LogEntry> =
-                validated.log_entries.iter().filter(|e| e.fresh).collect();
-            let encoded = crate::par::map(&fresh, |e| {
-                let rows = crate::ingest::cache::logs_to_parquet(&dataset.logs[e.rows.clone()])?;
-                anyhow::Ok((e.key.clone(), rows, serde_json::to_vec(&e.meta)?))
-            });
-            pending_logs = Some((
-                encoded.into_iter().collect::<Result<Vec<_>>>()?,
-                validated
-                    .log_entries
-                    .iter()
-                    .map(|e| e.key.clone())
-                    .collect::<std::collections::BTreeSet<_>>(),
-            ));
+            pending_logs = Some((encoded, keep_logs));
             dataset.logs = Vec::new();
             dataset.staffing = Vec::new();
             dataset.respondents = Vec::new();

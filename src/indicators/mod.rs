@@ -121,11 +121,7 @@ pub fn compute_incremental(
     settings: &IndicatorSettings,
     earlier: &BTreeMap<String, PilotDraft>,
 ) -> anyhow::Result<(IndicatorTable, BTreeMap<String, PilotDraft>)> {
-    anyhow::ensure!(
-        settings.k >= 3,
-        "prikkegrensen k = {} er for lav: den kan ikke settes under 3",
-        settings.k
-    );
+    check(settings)?;
     let k = u64::from(settings.k);
     let mut draft = Draft::default();
     let head = staffing::compute(dataset, &mut draft)?;
@@ -145,9 +141,10 @@ pub fn compute_incremental(
     }
     let mut fresh = BTreeMap::new();
     for (pilot, rows) in &per_pilot {
-        let mut d = Draft::default();
-        logs::compute(rows, &dataset.reference, k, &mut d)?;
-        fresh.insert((*pilot).to_owned(), PilotDraft(d));
+        fresh.insert(
+            (*pilot).to_owned(),
+            pilot_draft(rows, &dataset.reference, settings)?,
+        );
     }
     let mut pilots: Vec<(&String, &PilotDraft)> = earlier.iter().chain(&fresh).collect();
     pilots.sort_by_key(|(p, _)| *p);
@@ -156,6 +153,28 @@ pub fn compute_incremental(
     }
     surveys::compute(dataset, k, &head, &mut draft)?;
     Ok((disclose(draft, k), fresh))
+}
+
+/// The log indicators of one pilot's rows (of any pilots' rows, in fact: each pilot's
+/// rows give the same draft alone as together), before disclosure control.
+pub fn pilot_draft(
+    rows: &[&crate::model::LogRow],
+    reference: &crate::model::Reference,
+    settings: &IndicatorSettings,
+) -> anyhow::Result<PilotDraft> {
+    check(settings)?;
+    let mut d = Draft::default();
+    logs::compute(rows, reference, u64::from(settings.k), &mut d)?;
+    Ok(PilotDraft(d))
+}
+
+fn check(settings: &IndicatorSettings) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        settings.k >= 3,
+        "prikkegrensen k = {} er for lav: den kan ikke settes under 3",
+        settings.k
+    );
+    Ok(())
 }
 
 /// Disclosure control, the one place: primary, secondary per family, then links; blank

@@ -304,20 +304,52 @@ fn reason_class(message: &str) -> String {
     out
 }
 
-/// Validate every file of the inventory.
+/// One pilot's validated log rows, handed over as soon as its last file is validated.
+#[derive(Debug, Clone, Default)]
+pub struct PilotLogs {
+    /// The pilot.
+    pub pilot: String,
+    /// Its rows that passed, in file order.
+    pub rows: Vec<crate::model::LogRow>,
+    /// Its cacheable files; their `rows` index [`PilotLogs::rows`].
+    pub entries: Vec<LogEntry>,
+}
+
+/// Validate every file of the inventory; the log rows go into `dataset.logs`.
 pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
-    validate_with_cache(inv, settings, LogCache::new(), &BTreeSet::new())
+    let mut logs = Vec::new();
+    let mut entries = Vec::new();
+    let mut v = validate_with_cache(
+        inv,
+        settings,
+        LogCache::new(),
+        &BTreeSet::new(),
+        &mut |_, p: PilotLogs| {
+            let off = logs.len();
+            entries.extend(p.entries.into_iter().map(|mut e| {
+                e.rows = e.rows.start + off..e.rows.end + off;
+                e
+            }));
+            logs.extend(p.rows);
+        },
+    );
+    v.dataset.logs = logs;
+    v.log_entries = entries;
+    v
 }
 
 /// Validate every file of the inventory, taking log files whose [`log_cache_key`] is in
-/// `cache` from there instead of reading them again. The log rows of the pilots in
-/// `skip_rows` are validated and accounted for but left out of the data set (their
+/// `cache` from there instead of reading them again. Each pilot's log rows go to
+/// `on_pilot` (with the reference tables) as soon as its files are done, and never into
+/// the returned data set: only one pilot's rows are in memory at a time. The rows of the
+/// pilots in `skip_rows` are validated and accounted for but not handed over (their
 /// indicators come from a cache; their cached files need no rows).
 pub fn validate_with_cache(
     inv: &Inventory,
     settings: &ValidationSettings,
     mut cache: LogCache,
     skip_rows: &BTreeSet<String>,
+    on_pilot: &mut dyn FnMut(&Reference, PilotLogs),
 ) -> Validated {
     let mut acc = Accounting {
         settings,
@@ -484,6 +516,27 @@ pub fn validate_with_cache(
     // below walks the files in path order and re-validates a file against the pilot's earlier
     // ids only when it shares one with them, so "repeated id" stays a cross-file rule.
     let window = std::thread::available_parallelism().map_or(1, usize::from);
+    // The pilot whose files are being merged, and its cacheable files; `ds.logs` holds its
+    // rows until they are handed over.
+    let mut current: Option<String> = None;
+    let mut entries: Vec<LogEntry> = Vec::new();
+    let mut hand_over =
+        |ds: &mut Dataset, current: &mut Option<String>, entries: &mut Vec<LogEntry>| {
+            if let Some(pilot) = current.take() {
+                let rows = std::mem::take(&mut ds.logs);
+                let entries = std::mem::take(entries);
+                if !rows.is_empty() || !entries.is_empty() {
+                    on_pilot(
+                        &ds.reference,
+                        PilotLogs {
+                            pilot,
+                            rows,
+                            entries,
+                        },
+                    );
+                }
+            }
+        };
     for chunk in log_files.chunks(window) {
         // Files validated before with the same inputs come from the cache, not from disk.
         let keyed: Vec<(&SourceFile, Option<String>)> = chunk
@@ -512,6 +565,10 @@ pub fn validate_with_cache(
             let FileKind::Log(id) = &f.kind else {
                 unreachable!()
             };
+            if current.as_ref() != Some(id) {
+                hand_over(&mut ds, &mut current, &mut entries);
+                current = Some(id.clone());
+            }
             let Some(outcome) = outcome else {
                 let has_toml = files
                     .iter()
@@ -557,7 +614,7 @@ pub fn validate_with_cache(
                             ds.logs.extend(c.rows);
                         }
                         let rows = start..ds.logs.len();
-                        acc.out.log_entries.push(LogEntry {
+                        entries.push(LogEntry {
                             key,
                             meta: c.meta,
                             rows,
@@ -593,7 +650,7 @@ pub fn validate_with_cache(
                         ds.logs.extend(rows);
                         if let Some(key) = cacheable.then(|| log_cache_key(inv, f)).flatten() {
                             let rows = start..ds.logs.len();
-                            acc.out.log_entries.push(LogEntry {
+                            entries.push(LogEntry {
                                 key,
                                 meta,
                                 rows,
@@ -605,6 +662,7 @@ pub fn validate_with_cache(
             }
         }
     }
+    hand_over(&mut ds, &mut current, &mut entries);
     ds.pilots = pilots.into_values().collect();
 
     // Staffing exports.
