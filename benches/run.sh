@@ -56,7 +56,7 @@ for w in "${workloads[@]}"; do
   rm -f "$dir"/data/piloter/*/bench-ny-logg.csv "$dir"/data/piloter/*/*/bench-ny-logg.csv
   cd "$dir"
   echo
-  echo "## $name (scale $scale): $(du -sh data | cut -f1) of data"
+  echo "## $name (scale $scale): $(du -shL data | cut -f1) of data"
   echo
   echo "| run                          |     wall   |     peak    | stages of that run (manifest.json, ms) |"
   echo "|------------------------------|------------|-------------|----------------------------------------|"
