@@ -26,3 +26,13 @@ pub mod sample;
 pub mod scaffold;
 pub mod typeset;
 pub mod validate;
+
+/// The tool's version, which every cache key and the manifest carry: a new version
+/// recomputes everything. `TSB_REPORT_VERSION` stands in for it, so that the tests can
+/// show exactly that without building another version.
+pub fn tool_version() -> String {
+    std::env::var("TSB_REPORT_VERSION")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string())
+}

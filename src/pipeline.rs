@@ -173,7 +173,7 @@ fn data_key(inventory: &discover::Inventory, cfg: &BuildConfig) -> String {
         "k={}\nmaks={}\ntool={}\n",
         cfg.settings.prikking.k,
         cfg.settings.validering.maks_karantene_andel,
-        env!("CARGO_PKG_VERSION")
+        crate::tool_version()
     ));
     crate::discover::sha256_hex(s.as_bytes())
 }
@@ -230,7 +230,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
 
     let data_key = data_key(&inventory, cfg);
     let templates_sha = hash_templates(&templates);
-    let tool_version = env!("CARGO_PKG_VERSION").to_string();
+    let tool_version = crate::tool_version();
     let run_id = crate::discover::sha256_hex(
         format!(
             "{data_key}\0{templates_sha}\0{}\0{tool_version}\0{}\0final={}",

@@ -75,7 +75,7 @@ pub fn log_cache_key(inv: &Inventory, file: &SourceFile) -> Option<String> {
     let FileKind::Log(pilot) = &file.kind else {
         return None;
     };
-    let mut text = format!("logs-v1\0{}\0{}\0", env!("CARGO_PKG_VERSION"), file.sha256);
+    let mut text = format!("logs-v1\0{}\0{}\0", crate::tool_version(), file.sha256);
     for f in &inv.files {
         let relevant = matches!(&f.kind, FileKind::Reference(_))
             || f.kind == FileKind::PilotConfig(pilot.clone());
@@ -101,7 +101,7 @@ pub fn pilot_cache_key(
 ) -> String {
     let mut text = format!(
         "pilot-v1\0{}\0{pilot}\0k={k}\0maks={}\0",
-        env!("CARGO_PKG_VERSION"),
+        crate::tool_version(),
         settings.maks_karantene_andel
     );
     let mut seen: HashSet<&str> = HashSet::new();

@@ -312,3 +312,35 @@ fn cached_pilots_are_computed_again_when_what_they_depend_on_changes() {
     assert!(!incremental.contains("lar-kopi"));
     assert_eq!(incremental, export_from_scratch(&p));
 }
+
+#[test]
+fn another_tool_version_recomputes_everything() {
+    let p = two_pilots("toolversion");
+    p.run(&["build"]).code(0);
+    p.run(&["build"]).code(0);
+    let rapport = mtime(&p, "output/rapport.pdf");
+    let export = p.read("output/indikatorer/indikatorer.csv");
+    p.run_with(&["build"], &[("TSB_REPORT_VERSION", "9.9.9")])
+        .code(0);
+    let m = manifest(&p);
+    assert_eq!(m["tool_version"], "9.9.9");
+    let reused = &m["reused"];
+    assert_eq!(reused["analysis"], false);
+    assert_eq!(
+        reused["log_files"], 0,
+        "no log comes from the old version's cache"
+    );
+    assert!(reused_pilots(&p).is_empty());
+    assert!(stages(&p).contains(&"validate".to_string()));
+    // Appendix D names the tool version, so the report is typeset again; a document whose
+    // Typst sources came out the same is left as it is.
+    assert!(
+        !reused["documents"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("rapport.pdf"))
+    );
+    assert_ne!(mtime(&p, "output/rapport.pdf"), rapport);
+    assert!(pdf_text(&p.path("output/rapport.pdf")).contains("9.9.9"));
+    assert_eq!(p.read("output/indikatorer/indikatorer.csv"), export);
+}

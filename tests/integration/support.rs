@@ -57,10 +57,16 @@ impl Project {
     }
     /// Run the binary with `args` in the project folder.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, &[])
+    }
+    /// Run the binary with `args` and the environment variables `env` in the project folder.
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_tsb-report"))
             .args(args)
             .current_dir(&self.dir)
             .env_remove("TSB_REPORT_DATA")
+            .env_remove("TSB_REPORT_VERSION")
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .output()
             .expect("failed to run tsb-report");
