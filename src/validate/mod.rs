@@ -120,7 +120,8 @@ pub fn pilot_cache_key(
 /// The result of validation.
 #[derive(Debug, Clone, Default)]
 pub struct Validated {
-    /// The rows that passed.
+    /// The rows that passed (the log rows only from [`validate`]; [`validate_with_cache`]
+    /// hands them to its `on_pilot` pilot by pilot).
     pub dataset: Dataset,
     /// Every input file with its accounting, in path order.
     pub inputs: Vec<InputFile>,
@@ -130,7 +131,8 @@ pub struct Validated {
     pub diagnostics: Vec<Diagnostic>,
     /// The data is the synthetic sample (`EKSEMPELDATA.md`).
     pub is_sample: bool,
-    /// Cacheable log files of this run.
+    /// Cacheable log files of this run (filled by [`validate`]; [`validate_with_cache`] hands
+    /// them to its `on_pilot` with their rows instead).
     pub log_entries: Vec<LogEntry>,
 }
 
