@@ -105,13 +105,18 @@ pub fn load_templates(dir: &Path) -> Result<Templates> {
     Ok(t)
 }
 
-/// The newest date in the data: the report's date and the PDFs' creation timestamp.
-fn data_date(v: &Validated) -> Option<chrono::NaiveDate> {
-    let ds = &v.dataset;
-    ds.logs
+/// The newest date in the data (the staffing snapshots and each pilot's newest log day,
+/// since the build never holds all log rows): the report's date and the PDFs' creation
+/// timestamp.
+fn data_date(
+    v: &Validated,
+    pilot_days: impl IntoIterator<Item = chrono::NaiveDate>,
+) -> Option<chrono::NaiveDate> {
+    v.dataset
+        .staffing
         .iter()
-        .map(|l| l.dato)
-        .chain(ds.staffing.iter().map(|s| s.dato))
+        .map(|s| s.dato)
+        .chain(pilot_days)
         .max()
 }
 
@@ -291,12 +296,10 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             // Each pilot's rows, as soon as validated: its log-cache entries are encoded
             // (written only if the run succeeds) and its indicators computed, then the rows
             // are dropped, so one pilot's rows at most are in memory.
-            let mut drafts: BTreeMap<String, indicators::PilotDraft> = earlier
-                .iter()
-                .map(|(p, c)| (p.clone(), c.draft.clone()))
-                .collect();
             let mut last_dates: Vec<chrono::NaiveDate> =
                 earlier.values().filter_map(|c| c.last_date).collect();
+            let mut drafts: BTreeMap<String, indicators::PilotDraft> =
+                earlier.into_iter().map(|(p, c)| (p, c.draft)).collect();
             let mut encoded: Vec<(String, Vec<u8>, Vec<u8>)> = Vec::new();
             let mut keep_logs = std::collections::BTreeSet::new();
             let mut failure: Option<anyhow::Error> = None;
@@ -360,7 +363,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             timer.lap("indicators");
             // The pilots' indicators were computed during validation: count them here.
             timer.shift("validate", "indicators", pilot_time);
-            let date = data_date(&validated).max(last_dates.into_iter().max());
+            let date = data_date(&validated, last_dates);
             pilot_keep = pilot_keys.into_values().collect();
             let mut dataset = validated.dataset;
             pending_logs = Some((encoded, keep_logs));
