@@ -40,3 +40,8 @@ ci:
 # Benchmarks of benchmarks.md: workloads, timings and peak memory (never in tests).
 bench:
     bash benches/run.sh
+
+# What a new user waits for: a fresh clone, empty target and typst cache, the README's two
+# commands timed (about half an hour on two cores; needs the machine to itself).
+fresh:
+    bash benches/fresh.sh
