@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 use roxmltree::{Document, Node};
-use tsb_report::indicators::IndicatorTable;
+use tsb_report::indicators::{IndicatorRow, IndicatorTable, Keys};
 use tsb_report::model::Dataset;
 use tsb_report::render::{RenderInput, ReportMeta, builtin_templates, render};
 
@@ -469,8 +469,21 @@ fn the_docx_is_rewritten_only_when_its_inputs_change() {
     assert!(p.path(docx).is_file());
 }
 
+/// Render with an otherwise empty table whose regional vacancy rate is suppressed.
 fn render_docx(meta: &ReportMeta) -> Vec<(String, String)> {
-    let table = IndicatorTable::default();
+    let table = IndicatorTable {
+        rows: vec![IndicatorRow {
+            indikator: "vakansgrad".into(),
+            gruppering: "region".into(),
+            keys: Keys::default(),
+            verdi: None,
+            nedre: None,
+            ovre: None,
+            n: None,
+            maleenhet: "andel".into(),
+            prikket: true,
+        }],
+    };
     let dataset = Dataset::default();
     let input = RenderInput {
         table: &table,
@@ -487,6 +500,16 @@ fn render_docx(meta: &ReportMeta) -> Vec<(String, String)> {
         ["styrenotat.docx"],
         "only the board briefing comes as DOCX"
     );
+    // `TSB_DOCX_OUT=dir` keeps the document for a look by hand (or in LibreOffice).
+    if let Some(dir) = std::env::var_os("TSB_DOCX_OUT") {
+        let name = if meta.is_final { "endelig" } else { "utkast" };
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            Path::new(&dir).join(format!("{name}.docx")),
+            &r.outputs["styrenotat.docx"],
+        )
+        .unwrap();
+    }
     unzip_bytes(&r.outputs["styrenotat.docx"])
 }
 
@@ -515,6 +538,26 @@ fn draft_and_sample_marks_follow_the_meta_and_every_value_is_escaped() {
     assert!(document.contains(&hostile.title));
     let header = text_of(&parts["word/header1.xml"].root_element());
     assert!(header.contains(&hostile.title));
+    // A suppressed value: a dash and a reference (NOTEREF) to the one suppression footnote,
+    // whose mark sits in the bookmark the field points to.
+    let doc = &parts["word/document.xml"];
+    let vakans = doc
+        .descendants()
+        .filter(|n| is_w(n, "tr"))
+        .find(|tr| text_of(tr).starts_with("Vakansgrad"))
+        .expect("a Vakansgrad row");
+    assert_eq!(text_of(&vakans), "Vakansgrad–1");
+    let field = vakans
+        .descendants()
+        .find(|n| is_w(n, "fldSimple"))
+        .expect("a field");
+    assert_eq!(w_attr(&field, "instr"), Some(" NOTEREF _Refprikk \\f \\h "));
+    let mark = doc
+        .descendants()
+        .find(|n| is_w(n, "bookmarkStart") && w_attr(n, "name") == Some("_Refprikk"))
+        .and_then(|b| b.next_sibling_element())
+        .expect("the bookmarked footnote mark");
+    assert!(mark.descendants().any(|n| is_w(&n, "footnoteReference")));
 
     let real_final = ReportMeta {
         title: "Riktig person".into(),
