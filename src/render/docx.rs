@@ -173,6 +173,32 @@ mod tests {
     }
 
     #[test]
+    fn xml_templates_escape_every_printed_value() {
+        let templates: Templates = [
+            ("d/a.xml.j2", "<w:t>{{ x }}</w:t>"),
+            ("d/_rels/.rels.j2", "<R T=\"{{ x }}\"/>"),
+            ("d/b.xml.j2", "{{ n }}|{{ c }}"),
+        ]
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), s.to_string()))
+        .collect();
+        let env = super::super::environment(&templates).unwrap();
+        let ctx =
+            minijinja::context! { x => "Avd. <1> & \"rus\" 'a'", n => (), c => "a\u{1}b\u{c}" };
+        let render = |name: &str| env.get_template(name).unwrap().render(&ctx).unwrap();
+        assert_eq!(
+            render("d/a.xml.j2"),
+            "<w:t>Avd. &lt;1&gt; &amp; &quot;rus&quot; &apos;a&apos;</w:t>"
+        );
+        assert_eq!(
+            render("d/_rels/.rels.j2"),
+            "<R T=\"Avd. &lt;1&gt; &amp; &quot;rus&quot; &apos;a&apos;\"/>"
+        );
+        // `none` as `..`, like the PDFs; control characters (not allowed in XML) dropped.
+        assert_eq!(render("d/b.xml.j2"), "..|ab");
+    }
+
+    #[test]
     fn the_zip_is_the_same_bytes_every_time() {
         let entries = vec![
             ("[Content_Types].xml".to_string(), b"<a/>".to_vec()),

@@ -573,3 +573,24 @@ fn draft_and_sample_marks_follow_the_meta_and_every_value_is_escaped() {
     }
     parse_all(&entries);
 }
+
+#[test]
+fn a_project_whose_templates_predate_the_docx_gets_the_built_in_one() {
+    let table = IndicatorTable::default();
+    let dataset = Dataset::default();
+    let meta = ReportMeta::default();
+    let input = RenderInput {
+        table: &table,
+        dataset: &dataset,
+        inputs: &[],
+        meta: &meta,
+        definitions: &[],
+        changes: None,
+        anbefalinger: &[],
+    };
+    let mut templates = builtin_templates();
+    templates.retain(|name, _| !name.starts_with("styrenotat.docx/"));
+    let r = render(&input, &templates).expect("render succeeds");
+    let entries = unzip_bytes(&r.outputs["styrenotat.docx"]);
+    assert!(entries.iter().any(|(n, _)| n == "word/document.xml"));
+}
