@@ -27,7 +27,8 @@ pub struct Manifest {
     pub inputs: Vec<InputFile>,
     /// Files written, relative to the output folder.
     pub outputs: Vec<String>,
-    /// Per PDF: the hash of the sources and typst version it was compiled from.
+    /// Per document: for a PDF the hash of the sources and typst version it was compiled
+    /// from; for `styrenotat.docx` the hash of its bytes.
     #[serde(default)]
     pub documents: BTreeMap<String, String>,
     /// What this run took from the caches under `.cache/` instead of computing it again.
@@ -47,7 +48,8 @@ pub struct Reused {
     pub log_files: usize,
     /// Pilots whose log indicators came from the cache (their rows were not read).
     pub pilots: Vec<String>,
-    /// PDFs left as they were: their sources and typst did not change.
+    /// Documents left as they were: their sources and typst (a PDF) or their bytes (the
+    /// `.docx`) did not change.
     pub documents: Vec<String>,
 }
 

@@ -34,7 +34,7 @@ pub enum Outcome {
 /// What a successful build wrote.
 #[derive(Debug)]
 pub struct BuildReport {
-    /// Paths of the PDFs.
+    /// Paths of the documents: the PDFs and `styrenotat.docx`.
     pub pdfs: Vec<PathBuf>,
     /// Every diagnostic (row errors and warnings).
     pub diagnostics: Vec<Diagnostic>,
@@ -540,6 +540,14 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         return Err(e.into());
     }
     timer.lap("typeset");
+    stage_outputs(
+        &cfg.out,
+        &rendered.outputs,
+        previous.as_ref(),
+        &mut documents,
+        &mut reused,
+        &mut staged,
+    )?;
 
     // Everything succeeded: move the outputs into place.
     let mut outputs = Vec::new();
@@ -574,6 +582,10 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     for doc in &rendered.documents {
         outputs.push(doc.pdf.clone());
         pdfs.push(cfg.out.join(&doc.pdf));
+    }
+    for name in rendered.outputs.keys() {
+        outputs.push(name.clone());
+        pdfs.push(cfg.out.join(name));
     }
     timer.lap("write");
     let manifest = Manifest {
@@ -781,4 +793,43 @@ pub fn print_diagnostics(diags: &[Diagnostic], format: DiagnosticFormat, per_fil
             "note: {n} more row errors in `{file}` (see the quarantine file under the output folder)"
         );
     }
+}
+
+/// Stage the files render made whole (`styrenotat.docx`) beside the PDFs, to be moved into
+/// place with them. One whose bytes equal what the last run recorded in the manifest, and
+/// that is still there, is left as it is (and listed in `reused.documents`). On an error the
+/// staged files are removed.
+fn stage_outputs(
+    out: &Path,
+    files: &BTreeMap<String, Vec<u8>>,
+    previous: Option<&Manifest>,
+    documents: &mut BTreeMap<String, String>,
+    reused: &mut manifest::Reused,
+    staged: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<()> {
+    for (name, bytes) in files {
+        let target = out.join(name);
+        let hash = crate::discover::sha256_hex(bytes);
+        let unchanged =
+            previous.and_then(|p| p.documents.get(name)) == Some(&hash) && target.is_file();
+        documents.insert(name.clone(), hash);
+        if unchanged {
+            reused.documents.push(name.clone());
+            continue;
+        }
+        let tmp = out.join(format!(
+            ".{}.tmp-{}",
+            name.replace('/', "_"),
+            std::process::id()
+        ));
+        if let Err(e) = fsx::write(&tmp, bytes) {
+            let _ = std::fs::remove_file(&tmp);
+            for (t, _) in staged.iter() {
+                let _ = std::fs::remove_file(t);
+            }
+            return Err(e);
+        }
+        staged.push((tmp, target));
+    }
+    Ok(())
 }

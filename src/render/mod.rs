@@ -4,8 +4,10 @@
 //! [`view`] builds the template contract (formatted strings only), [`svg`] draws the charts,
 //! [`escape`] holds the one markup escape (the auto-escape of every `.typ` template) and
 //! [`format`](mod@format) the Norwegian number and date presentation, [`rules`] the
-//! candidate recommendations from `tsb-report.toml`, and [`trust`] the per-trust reports.
+//! candidate recommendations from `tsb-report.toml`, [`trust`] the per-trust reports, and
+//! [`docx`] the board briefing as a Word document.
 
+pub mod docx;
 pub mod escape;
 pub mod format;
 pub mod rules;
@@ -82,6 +84,9 @@ pub struct Rendered {
     pub files: BTreeMap<String, Vec<u8>>,
     /// Documents to compile: (source in the build folder, output PDF name, title).
     pub documents: Vec<Document>,
+    /// Finished files for the output folder, made without typst: output name (relative to the
+    /// output folder, `styrenotat.docx`) → contents.
+    pub outputs: BTreeMap<String, Vec<u8>>,
 }
 
 /// One document to typeset.
@@ -123,6 +128,7 @@ pub fn builtin_templates() -> Templates {
         ),
     ]
     .into_iter()
+    .chain(docx::BUILTIN)
     .map(|(n, s)| (n.to_string(), s.to_string()))
     .collect()
 }
@@ -138,6 +144,9 @@ const TRUST_TEMPLATE: &str = "foretak.typ.j2";
 
 /// The auto-escape name for `.typ` templates.
 const TYPST: &str = "typst";
+
+/// The auto-escape name for `.xml` and `.rels` templates (the Word document's parts).
+const XML: &str = "xml";
 
 /// The minijinja environment every template runs in: strict undefined, Typst auto-escape for
 /// `*.typ` and `*.typ.j2`, the Norwegian filters.
@@ -155,6 +164,11 @@ pub fn environment(templates: &Templates) -> anyhow::Result<Environment<'static>
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".typ") || name.ends_with(".typ.j2") {
             AutoEscape::Custom(TYPST.into())
+        } else if [".xml", ".xml.j2", ".rels", ".rels.j2"]
+            .iter()
+            .any(|e| name.ends_with(e))
+        {
+            AutoEscape::Custom(XML.into())
         } else {
             AutoEscape::None
         }
@@ -174,6 +188,9 @@ pub fn environment(templates: &Templates) -> anyhow::Result<Environment<'static>
         match state.auto_escape() {
             AutoEscape::Custom(name) if name == TYPST => out
                 .write_str(&escape::escape_markup(&plain_text(value)))
+                .map_err(Error::from),
+            AutoEscape::Custom(name) if name == XML => out
+                .write_str(&escape::xml(&plain_text(value)))
                 .map_err(Error::from),
             _ => minijinja::escape_formatter(out, state, value),
         }
@@ -222,6 +239,12 @@ pub fn render(input: &RenderInput<'_>, templates: &Templates) -> anyhow::Result<
             TRUST_TEMPLATE.to_string(),
             include_str!("../../report-templates/foretak.typ.j2").to_string(),
         );
+    }
+    // Nor the Word document's parts: use the built-in ones.
+    if !templates.keys().any(|n| n.starts_with(docx::FOLDER)) {
+        for (name, source) in docx::BUILTIN {
+            templates.insert(name.to_string(), source.to_string());
+        }
     }
     let env = environment(&templates)?;
     let (view, charts) = view::build(input);
@@ -272,6 +295,21 @@ pub fn render(input: &RenderInput<'_>, templates: &Templates) -> anyhow::Result<
     }
     for (path, svg) in charts {
         rendered.files.insert(path, svg.into_bytes());
+    }
+    // The board briefing as a Word document, from the same view; `dokument.opprettet` is the
+    // PDFs' creation time (the data date at noon UTC), for the document properties.
+    let opprettet = input
+        .meta
+        .date
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let local = minijinja::context! { dokument => minijinja::context! { opprettet } };
+    if let Some(bytes) = docx::render(
+        &env,
+        &templates,
+        &minijinja::value::merge_maps([ctx, local]),
+    )? {
+        rendered.outputs.insert(docx::OUTPUT.to_string(), bytes);
     }
     Ok(rendered)
 }
