@@ -10,5 +10,6 @@ mod privacy;
 mod render;
 mod reproducible;
 mod sample;
+mod surveys;
 mod typeset;
 mod validate;
