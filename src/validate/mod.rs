@@ -379,7 +379,9 @@ pub fn validate_with_cache(
         if f.kind == FileKind::SampleMarker {
             continue;
         }
-        match first_by_hash.get(f.sha256.as_str()) {
+        // Two exports may have the same codebook, byte for byte: each is read for its own.
+        let dedup = !matches!(f.kind, FileKind::Codebook | FileKind::ToolCodebook);
+        match first_by_hash.get(f.sha256.as_str()).filter(|_| dedup) {
             Some(first) => {
                 acc.out.diagnostics.push(
                     Diagnostic::warning(

@@ -620,6 +620,20 @@ fn surveys_a_duplicate_round_is_a_file_error() {
 }
 
 #[test]
+fn surveys_two_exports_may_share_one_codebook_text() {
+    let cb = round_codebook("2026-03").replace("serie = \"ans\"\n", "");
+    let p = Project::new("same-codebook")
+        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .file("data/undersokelser/lar-2026.csv", round_export(0))
+        .file("data/undersokelser/lar-2026.kodebok.toml", &cb)
+        .file("data/undersokelser/pol-2026.csv", round_export(1))
+        .file("data/undersokelser/pol-2026.kodebok.toml", &cb);
+    let v = check(&p);
+    assert!(!v.has_errors(), "{}", short(&v, &p));
+    assert_eq!(v.dataset.survey_rounds.len(), 2);
+}
+
+#[test]
 fn surveys_a_codebook_that_maps_nothing_gets_a_warning() {
     let cb = "type = \"ansatt\"\nrunde = \"2025-01\"\nrespondent = \"NR\"\nforetak = \"Helseforetak\"\nenhet = \"Enhet\"\n";
     let p = survey("maps-nothing", "tom-2025.csv", round_export(0), cb);
@@ -629,5 +643,54 @@ fn surveys_a_codebook_that_maps_nothing_gets_a_warning() {
     assert!(
         text.contains("tom-2025.kodebok.toml: warning: the codebook maps no question"),
         "{text}"
+    );
+}
+
+/// Every shape in one data folder (stems made unique), built into PDFs: no personal value
+/// from any export appears in any output file.
+#[test]
+fn surveys_every_shape_builds_and_no_personal_value_reaches_the_output() {
+    let mut p = Project::new("all-shapes").copy(&fixture("validate/_referanse"), "data/referanse");
+    for (name, _) in SHAPES {
+        for e in std::fs::read_dir(fixture(&format!("surveys/{name}")))
+            .unwrap()
+            .flatten()
+        {
+            let file = e.file_name().to_string_lossy().into_owned();
+            // `dataset.csv` ×3, one stem for CSV and Excel: give each shape its own stem.
+            let renamed = if tsb_report::discover::is_tool_codebook(&file) {
+                file
+            } else {
+                let (stem, ext) = file
+                    .strip_suffix(".kodebok.toml")
+                    .map(|s| (s, "kodebok.toml"))
+                    .or_else(|| file.rsplit_once('.'))
+                    .unwrap();
+                format!("{name}-{stem}.{ext}")
+            };
+            p = p.file(
+                &format!("data/undersokelser/{renamed}"),
+                std::fs::read(e.path()).unwrap(),
+            );
+        }
+    }
+    let run = p.run(&["build", "--out", "output"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_no_personal(&run.stderr, "build's messages");
+    for f in p.files() {
+        if f.starts_with("output/") {
+            let bytes = std::fs::read(p.path(&f)).unwrap();
+            let text = if f.ends_with(".pdf") {
+                crate::support::pdf_text(&p.path(&f))
+            } else {
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            assert_no_personal(&text, &f);
+        }
+    }
+    let csv = p.read("output/indikatorer/indikatorer.csv");
+    assert!(
+        csv.contains("surveyxact-utf16-dataset"),
+        "every shape is in the export"
     );
 }
