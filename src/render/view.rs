@@ -298,6 +298,8 @@ pub struct SurveyView {
     pub runde: String,
     /// The change since the previous round of the series, if there is one.
     pub endring: Option<ChangeView>,
+    /// The current rounds of the other staff-survey series, with n and response rate.
+    pub andre: Vec<SurveyRateView>,
     /// Areas (columns of the heat map), in display order, with region values.
     pub omrader: Vec<AreaView>,
     /// The region's three largest challenges, highest score first.
@@ -1512,7 +1514,26 @@ fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> 
     let rk = sk(keys());
     let (serie, runde) = round_of(ctx.table, &key);
     let endring = change_view(ctx, &key, &area_ids, charts);
+    let headline_serie = serie.clone();
+    let mut current: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
+    for k in staff_surveys(ctx.table) {
+        let (s, r) = round_of(ctx.table, &k);
+        let s = s.unwrap_or_else(|| k.clone());
+        let e = current.entry(s).or_insert((None, String::new()));
+        if (r.clone(), k.clone()) > (e.0.clone(), e.1.clone()) {
+            *e = (r, k);
+        }
+    }
+    let andre: Vec<SurveyRateView> = survey_rates(ctx)
+        .into_iter()
+        .filter(|v| {
+            current.get(&v.serie).is_some_and(|(_, k)| *k == v.nokkel)
+                && Some(&v.serie) != headline_serie.as_ref()
+                && v.nokkel != key
+        })
+        .collect();
     Some(SurveyView {
+        andre,
         serie: serie.unwrap_or_else(|| key.clone()),
         runde: runde.map(|r| format::date_str(&r)).unwrap_or_default(),
         endring,

@@ -446,6 +446,26 @@ fn surveys_kodebok_guesses_person_columns_scale_and_tool_labels() {
         draft.contains("(free text or many values: not shown)"),
         "{draft}"
     );
+    // Edited only to map a question to an area, the draft still passes `check`.
+    let q = "Vi har nok ansatte til å gi pasientene et forsvarlig tilbud";
+    let block = format!("# [[sporsmal]]\n# kolonne = \"{q}\"\n");
+    let at = draft.find(&block).expect("the question's entry");
+    let rest = &draft[at + block.len()..];
+    let values_end = rest.find('\n').unwrap() + 1;
+    let edited = format!(
+        "{}[[sporsmal]]\nkolonne = \"{q}\"\n{}omrade = \"kapasitet\"\nretning = \"positiv\"\n{}",
+        &draft[..at],
+        &rest[..values_end],
+        &rest[values_end..].replacen(
+            "# omrade = \"kapasitet\"\n# retning = \"utfordring\"\n",
+            "",
+            1
+        )
+    );
+    let p = p.file("data/undersokelser/ansatt-forms-2025.kodebok.toml", edited);
+    p.run(&["check"]).code(0);
+    let v = check(&p);
+    assert!(v.dataset.respondents.iter().all(|r| r.scores.len() == 1));
     // Numeric codes labelled from Nettskjema's own codebook beside the export.
     let p = shape("nettskjema-legacy", false);
     p.run(&["kodebok", "data/undersokelser/ansatt-legacy-2025.tsv"])
@@ -596,6 +616,21 @@ fn surveys_the_current_round_is_the_latest_by_date_not_by_file_name() {
             "{lines}"
         );
     }
+}
+
+#[test]
+fn surveys_chapter_4_names_the_current_round_of_every_staff_series() {
+    let p = two_rounds("series", ("ans-a", "2026-03", 1), ("ans-b", "2025-03", 0))
+        .file("data/undersokelser/pol-2025.csv", round_export(2))
+        .file(
+            "data/undersokelser/pol-2025.kodebok.toml",
+            round_codebook("2025-09").replace("serie = \"ans\"", "serie = \"pol\""),
+        );
+    let text = report_text(&p).replace('\\', "");
+    assert!(
+        text.contains("Siste runde av de andre ansattundersøkelsene: pol-2025 (runde 1. september 2025, 12 svar"),
+        "{text}"
+    );
 }
 
 #[test]
