@@ -1530,6 +1530,8 @@ fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> 
             current.get(&v.serie).is_some_and(|(_, k)| *k == v.nokkel)
                 && Some(&v.serie) != headline_serie.as_ref()
                 && v.nokkel != key
+                // a survey without round facts (a table built by hand) is no series
+                && !v.runde.is_empty()
         })
         .collect();
     Some(SurveyView {
