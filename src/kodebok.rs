@@ -167,7 +167,33 @@ pub fn draft(export: &Path) -> Result<PathBuf> {
             (t, sheet)
         }
     };
-    let labels = tool_labels(export.parent().unwrap_or(Path::new(".")));
+    let mut labels = tool_labels(export.parent().unwrap_or(Path::new(".")));
+    if sheet.is_some() {
+        // SurveyXact's workbook carries its own value labels on sheet `Labels`.
+        if let Ok(t) = crate::ingest::read_table(&display, &bytes, format, Some("Labels")) {
+            for row in std::iter::once(&t.headers)
+                .map(|h| h.iter().map(String::as_str).collect::<Vec<_>>())
+                .chain(
+                    t.rows
+                        .iter()
+                        .map(|r| r.fields.iter().map(|f| f.as_str()).collect()),
+                )
+            {
+                for w in row.windows(2) {
+                    let (code, label) = (w[0].trim(), w[1].trim());
+                    if !code.is_empty()
+                        && code.bytes().all(|b| b.is_ascii_digit())
+                        && !label.is_empty()
+                        && label.parse::<f64>().is_err()
+                    {
+                        labels
+                            .entry(code.to_string())
+                            .or_insert_with(|| label.to_string());
+                    }
+                }
+            }
+        }
+    }
     let reference = reference_units(export);
     let skip = table.header_line - 1;
     let mut text = render(stem, &table, &shape, sheet.as_deref(), &labels, &reference);

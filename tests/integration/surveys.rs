@@ -473,6 +473,13 @@ fn surveys_kodebok_guesses_person_columns_scale_and_tool_labels() {
     let draft = p.read("data/undersokelser/ansatt-legacy-2025.kodebok.toml");
     assert!(draft.contains("\"1\" = 1   # Helt uenig"), "{draft}");
     assert!(draft.contains("personkolonner = [\"E-post\"]"), "{draft}");
+    // … and from SurveyXact's `Labels` sheet in its workbook.
+    let p = shape("surveyxact-xlsx", false);
+    p.run(&["kodebok", "data/undersokelser/dataset.xlsx"])
+        .code(0);
+    let draft = p.read("data/undersokelser/dataset.kodebok.toml");
+    assert!(draft.contains("ark = \"Dataset\""), "{draft}");
+    assert!(draft.contains("\"4\" = 4   # Helt enig"), "{draft}");
 }
 
 // ---------------------------------------------------------------- item 4: rounds
@@ -631,6 +638,60 @@ fn surveys_chapter_4_names_the_current_round_of_every_staff_series() {
         text.contains("Siste runde av de andre ansattundersøkelsene: pol-2025 (runde 1. september 2025, 12 svar"),
         "{text}"
     );
+}
+
+/// indicators.md §4: a change is suppressed whenever either round's cell is, so published
+/// levels and changes together reveal no suppressed cell.
+#[test]
+fn surveys_a_change_is_suppressed_whenever_either_round_is() {
+    // The previous round has only 3 respondents in Molde; the current round 6.
+    let small = |seed: usize| {
+        round_export(seed)
+            .lines()
+            .enumerate()
+            .filter(|(i, l)| *i == 0 || !l.contains("Molde") || *i <= 6)
+            .map(|(_, l)| format!("{l}\n"))
+            .collect::<String>()
+    };
+    let p = Project::new("change-suppressed")
+        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .file("data/undersokelser/ans-2026.csv", round_export(1))
+        .file(
+            "data/undersokelser/ans-2026.kodebok.toml",
+            round_codebook("2026-03"),
+        )
+        .file("data/undersokelser/ans-2025.csv", small(0))
+        .file(
+            "data/undersokelser/ans-2025.kodebok.toml",
+            round_codebook("2025-03"),
+        );
+    let v = check(&p);
+    assert!(!v.has_errors(), "{}", short(&v, &p));
+    let t = compute(&v.dataset, &IndicatorSettings::default()).unwrap();
+    let level = |id: &str, r: &tsb_report::indicators::IndicatorRow, u: &str| {
+        t.get(
+            id,
+            &r.gruppering,
+            &Keys {
+                undersokelse: Some(u.into()),
+                ..r.keys.clone()
+            },
+        )
+        .unwrap_or_else(|| panic!("no level {id} {r:?}"))
+        .prikket
+    };
+    let mut checked = 0;
+    for r in t.rows.iter().filter(|r| r.indikator.ends_with("_endring")) {
+        let id = if r.indikator == "utfordring_score_endring" {
+            "utfordring_score"
+        } else {
+            "vurderer_a_slutte_andel"
+        };
+        let either = level(id, r, "ans-2026") || level(id, r, "ans-2025");
+        assert_eq!(r.prikket, either, "{r:?}");
+        checked += usize::from(either);
+    }
+    assert!(checked > 0, "some change rests on a suppressed level");
 }
 
 #[test]
