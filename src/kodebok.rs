@@ -456,10 +456,14 @@ fn tool(headers: &[String]) -> &'static str {
         "Microsoft Forms"
     } else if has("nr") && (has("opprettet") || has("endret")) {
         "Nettskjema (legacy export)"
-    } else if has("respondent") || n.iter().any(|h| h.starts_with("stato")) {
-        "SurveyXact"
+    } else if n
+        .iter()
+        .all(|h| !h.contains(' ') || h.chars().filter(|c| *c == ' ').count() <= 1)
+        && !n.iter().any(|h| SUBMITTED_HEADERS.contains(&h.as_str()))
+    {
+        "SurveyXact or another tool heading columns by variable name"
     } else {
-        "unknown tool"
+        "a generic export (Questback, Excel)"
     }
 }
 
