@@ -250,21 +250,61 @@ pub fn parse_round(s: &str) -> Option<chrono::NaiveDate> {
 /// The default series of an export (data-contract §6.2): its stem with a trailing year or
 /// date removed (`ansattundersokelse-2025` → `ansattundersokelse`, `ans_2026-03` → `ans`).
 pub fn default_series(stem: &str) -> String {
-    let mut s = stem.trim();
+    let s = stem.trim();
+    // Trailing groups of digits, each after a separator: `-2025`, `_2026-03`, `-2026-03-15`.
+    let mut cut = s.len();
+    let mut groups: Vec<usize> = Vec::new();
     loop {
-        let t = s.trim_end_matches(|c: char| c.is_ascii_digit());
-        let digits = s.len() - t.len();
-        let t2 = t.trim_end_matches(['-', '_', ' ', '.']);
-        // A trailing run of digits after a separator: a year (4), a month or day (1–2),
-        // or a compact date (6 or 8).
-        if digits > 0 && t2.len() < t.len() && !t2.is_empty() && matches!(digits, 1 | 2 | 4 | 6 | 8)
-        {
-            s = t2;
-        } else {
+        let t = s[..cut].trim_end_matches(|c: char| c.is_ascii_digit());
+        let digits = cut - t.len();
+        let Some(before) = t.strip_suffix(['-', '_', ' ', '.']) else {
+            break;
+        };
+        if digits == 0 || before.is_empty() || groups.len() == 3 {
             break;
         }
+        groups.push(digits);
+        cut = before.len();
     }
-    s.to_string()
+    // A date is a year (4 digits) or a compact date (6 or 8), then at most month and day.
+    while let Some(first) = groups.last() {
+        let rest_ok = groups[..groups.len() - 1]
+            .iter()
+            .all(|d| (1..=2).contains(d));
+        if matches!(first, 4 | 6 | 8) && rest_ok {
+            break;
+        }
+        groups.pop();
+    }
+    if groups.is_empty() {
+        return s.to_string();
+    }
+    // Re-cut: drop exactly the accepted groups (and their separators) from the end.
+    let mut end = s.len();
+    for _ in 0..groups.len() {
+        let t = s[..end].trim_end_matches(|c: char| c.is_ascii_digit());
+        end = t.len() - 1;
+    }
+    s[..end].to_string()
+}
+
+#[cfg(test)]
+mod series_tests {
+    use super::default_series;
+
+    #[test]
+    fn default_series_drops_a_trailing_year_or_date_only() {
+        assert_eq!(
+            default_series("ansattundersokelse-2025"),
+            "ansattundersokelse"
+        );
+        assert_eq!(default_series("ans_2026-03"), "ans");
+        assert_eq!(default_series("ansatt 2026-03-15"), "ansatt");
+        assert_eq!(default_series("ans-20260315"), "ans");
+        assert_eq!(default_series("pilot-2"), "pilot-2");
+        assert_eq!(default_series("dataset"), "dataset");
+        assert_eq!(default_series("2025"), "2025");
+    }
 }
 
 /// An ISO 8601 timestamp with a UTC offset (`2023-06-01T20:57:15+02:00`, `…Z`), as the
