@@ -626,7 +626,7 @@ pub fn validate(
                 } else if let Some(first) = seen_ids.get(v) {
                     problems.push(Problem::new(
                         h,
-                        format!("duplicate respondent id (the same id as on line {first})"),
+                        format!("duplicate respondent id (the same as on line {first})"),
                     ));
                 } else {
                     seen_ids.insert(v.to_string(), row.line);

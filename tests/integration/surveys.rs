@@ -154,7 +154,7 @@ fn surveys_a_duplicate_respondent_id_is_never_printed() {
     let text = short(&v, &p);
     assert!(!text.contains("kari@"), "the id leaked: {text}");
     assert!(
-        text.contains("ans-2025.csv:4: error: duplicate respondent id (the same id as on line 2)"),
+        text.contains("ans-2025.csv:4: error: duplicate respondent id (the same as on line 2)"),
         "{text}"
     );
 }
