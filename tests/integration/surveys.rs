@@ -419,6 +419,8 @@ fn surveys_kodebok_drafts_pass_check_on_every_shape_and_never_overwrite() {
         );
         let v = check(&p);
         assert_eq!(v.dataset.respondents.len(), rows, "{name}");
+        let run = p.run(&["build", "--out", "output"]);
+        assert_eq!(run.code, 0, "{name}: the draft builds\n{}", run.stderr);
         // Never over an existing codebook.
         let again = p.run(&["kodebok", &rel]);
         assert_ne!(again.code, 0, "{name}");
