@@ -42,11 +42,36 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 fn summary(diags: &[crate::diag::Diagnostic]) -> String {
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
+    use crate::diag::count as n;
     format!(
-        "{} file errors, {} row errors, {} warnings",
-        count(Severity::FileError),
-        count(Severity::RowError),
-        count(Severity::Warning)
+        "{}, {}, {}",
+        n(count(Severity::FileError), "file error", "file errors"),
+        n(count(Severity::RowError), "row error", "row errors"),
+        n(count(Severity::Warning), "warning", "warnings")
+    )
+}
+
+/// `check`'s last line: the rows of a refused file count as refused, not as rows with errors.
+fn check_line(inputs: &[crate::model::InputFile], diags: &[crate::diag::Diagnostic]) -> String {
+    use crate::diag::count as n;
+    let refused = |i: &&crate::model::InputFile| i.status == "avvist";
+    let rows: u64 = inputs.iter().map(|i| i.rows_read).sum();
+    let with_errors: u64 = inputs
+        .iter()
+        .filter(|i| !refused(i))
+        .map(|i| i.rows_quarantined)
+        .sum();
+    let in_refused: u64 = inputs.iter().filter(refused).map(|i| i.rows_read).sum();
+    let refused_part = if in_refused > 0 {
+        format!(", {in_refused} in refused files")
+    } else {
+        String::new()
+    };
+    format!(
+        "checked {}, {} ({with_errors} with errors{refused_part}): {}",
+        n(inputs.len(), "file", "files"),
+        n(rows as usize, "row", "rows"),
+        summary(diags)
     )
 }
 
@@ -62,13 +87,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
             let (settings, _) = Settings::load(args.settings.as_deref())?;
             let v = pipeline::check(&args.data, &settings)?;
             pipeline::print_diagnostics(&v.diagnostics, cli.diagnostic_format, None);
-            let rows: u64 = v.inputs.iter().map(|i| i.rows_read).sum();
-            let quarantined: u64 = v.inputs.iter().map(|i| i.rows_quarantined).sum();
-            say(&format!(
-                "checked {} files, {rows} rows ({quarantined} with errors): {}",
-                v.inputs.len(),
-                summary(&v.diagnostics)
-            ));
+            say(&check_line(&v.inputs, &v.diagnostics));
             Ok(if v.has_errors() { EXIT_DATA } else { EXIT_OK })
         }
         Command::Build(args) => {
@@ -113,8 +132,8 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
                             .map(|i| i.rows_quarantined)
                             .sum();
                         eprintln!(
-                            "built from {} files ({rows} rows used, {q} quarantined):",
-                            report.manifest.inputs.len()
+                            "built from {} ({rows} rows used, {q} quarantined):",
+                            crate::diag::count(report.manifest.inputs.len(), "file", "files")
                         );
                         for p in &report.pdfs {
                             println!("{}", p.display());
@@ -132,6 +151,14 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
                 s.log_rows,
                 s.respondents,
                 args.out.display()
+            ));
+            Ok(EXIT_OK)
+        }
+        Command::Kodebok(args) => {
+            let path = crate::kodebok::draft(&args.export)?;
+            say(&format!(
+                "wrote the draft codebook `{}`; check its guesses, map the questions, then run `tsb-report check`",
+                path.display()
             ));
             Ok(EXIT_OK)
         }

@@ -173,6 +173,8 @@ mod tests {
             n: Some(10),
             maleenhet: "andel".into(),
             prikket: v.is_none(),
+            serie: None,
+            runde: None,
         }
     }
 

@@ -35,6 +35,15 @@ pub enum Command {
     Sample(SampleArgs),
     /// Start a new report project (folders, settings, templates) in DIR.
     Init(InitArgs),
+    /// Draft a codebook (`<stem>.kodebok.toml`) beside a survey export; never overwrites.
+    Kodebok(KodebokArgs),
+}
+
+/// Arguments of `kodebok`.
+#[derive(Debug, Args)]
+pub struct KodebokArgs {
+    /// The survey export (`.csv`, `.tsv`, `.txt` or `.xlsx`).
+    pub export: PathBuf,
 }
 
 /// Where the data is.

@@ -109,11 +109,27 @@ pub enum DiagnosticFormat {
     Short,
 }
 
-/// Sort diagnostics by file (code-point order), then line, then column, then message.
+/// Sort diagnostics by file (code-point order), then line, then column, then message. Within
+/// a file, a diagnostic without a line comes after those with one: it sums them up ("fix the
+/// rows listed above").
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (&a.file, a.line, &a.column, a.severity, &a.message)
-            .cmp(&(&b.file, b.line, &b.column, b.severity, &b.message))
+        (
+            &a.file,
+            a.line.is_none(),
+            a.line,
+            &a.column,
+            a.severity,
+            &a.message,
+        )
+            .cmp(&(
+                &b.file,
+                b.line.is_none(),
+                b.line,
+                &b.column,
+                b.severity,
+                &b.message,
+            ))
     });
 }
 
@@ -153,4 +169,52 @@ pub struct Warned<T> {
     pub output: T,
     /// Everything worth telling the user.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A cell's text as a message may quote it (data-contract §8): trimmed, cut to 60
+/// characters (then `…`), with line breaks and other control characters escaped (`\n`,
+/// `\u{1b}`) so that a cell cannot forge a message line. Never pass it a person-column value
+/// or a respondent id.
+pub fn cell_text(s: &str) -> String {
+    let t = s.trim();
+    let mut out = String::with_capacity(t.len().min(64));
+    for (i, c) in t.chars().enumerate() {
+        if i == 60 {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `n` and the noun in singular or plural: `1 warning`, `2 warnings`.
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+#[cfg(test)]
+mod cell_text_tests {
+    use super::*;
+
+    #[test]
+    fn cell_text_escapes_line_breaks_and_cuts_at_60() {
+        assert_eq!(
+            cell_text(" ja\nerror: x\r\u{1b}[31m "),
+            "ja\\nerror: x\\r\\u{1b}[31m"
+        );
+        let long = "x".repeat(61);
+        assert_eq!(cell_text(&long), format!("{}…", "x".repeat(60)));
+        assert_eq!(cell_text(&"x".repeat(60)), "x".repeat(60));
+        assert_eq!(count(1, "warning", "warnings"), "1 warning");
+        assert_eq!(count(0, "warning", "warnings"), "0 warnings");
+    }
 }

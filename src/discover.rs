@@ -28,6 +28,9 @@ pub enum FileKind {
     Survey,
     /// `undersokelser/<stem>.kodebok.toml`.
     Codebook,
+    /// `undersokelser/codebook-<form>-<date>.txt` or `*.sps`: the codebook a survey tool
+    /// (Nettskjema, SurveyXact) ships with its export, read by `kodebok` (data-contract §6.1).
+    ToolCodebook,
     /// `piloter/<id>/pilot.toml`.
     PilotConfig(String),
     /// `piloter/<id>/**/*.<table ext>`: an activity log of pilot `id`.
@@ -44,6 +47,7 @@ impl FileKind {
             FileKind::Staffing => "bemanning",
             FileKind::Survey => "undersøkelse",
             FileKind::Codebook => "kodebok",
+            FileKind::ToolCodebook => "verktøykodebok",
             FileKind::PilotConfig(_) => "pilot",
             FileKind::Log(_) => "logg",
             FileKind::SampleMarker => "eksempeldata",
@@ -192,11 +196,23 @@ pub fn classify(rel: &str) -> Option<FileKind> {
         ["undersokelser", _] if name.to_lowercase().ends_with(".kodebok.toml") => {
             Some(FileKind::Codebook)
         }
+        ["undersokelser", _] if is_tool_codebook(name) => Some(FileKind::ToolCodebook),
         ["undersokelser", _] if is_table => Some(FileKind::Survey),
         ["piloter", id, "pilot.toml"] => Some(FileKind::PilotConfig((*id).to_string())),
         ["piloter", id, _, ..] if is_table => Some(FileKind::Log((*id).to_string())),
         _ => None,
     }
+}
+
+/// A survey tool's own codebook beside an export: Nettskjema's `codebook-<form>-<date>.txt`
+/// (or `.csv`/`.json`), or SPSS syntax `*.sps`.
+pub fn is_tool_codebook(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    lower.ends_with(".sps")
+        || (lower.starts_with("codebook")
+            && [".txt", ".csv", ".tsv", ".json"]
+                .iter()
+                .any(|e| lower.ends_with(e)))
 }
 
 fn is_hidden(name: &str) -> bool {

@@ -17,6 +17,7 @@ pub mod discover;
 pub mod fsx;
 pub mod indicators;
 pub mod ingest;
+pub mod kodebok;
 pub mod manifest;
 pub mod model;
 pub mod par;

@@ -333,6 +333,22 @@ pub struct Dataset {
     pub logs: Vec<LogRow>,
     /// Survey submissions.
     pub respondents: Vec<Respondent>,
+    /// Each used survey export's series and round (data-contract §6.2), sorted by survey key.
+    #[serde(default)]
+    pub survey_rounds: Vec<SurveyRound>,
+}
+
+/// One survey export as a round of a series (data-contract §6.2).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SurveyRound {
+    /// Survey key: the export's file stem.
+    pub undersokelse: String,
+    /// The series it belongs to.
+    pub serie: String,
+    /// The round's date.
+    pub runde: NaiveDate,
+    /// Staff or unit-leader survey.
+    pub survey_type: SurveyType,
 }
 
 /// What happened to one input file: the row accounting of data-contract §8 and its hash.

@@ -6,7 +6,7 @@ use polars::prelude::{Column, DataFrame, DataType, NamedFrom, ParquetWriter, PlS
 use super::table::{IndicatorRow, IndicatorTable};
 
 /// The export's columns, in order.
-pub const COLUMNS: [&str; 17] = [
+pub const COLUMNS: [&str; 19] = [
     "indikator",
     "gruppering",
     "foretak_id",
@@ -17,6 +17,8 @@ pub const COLUMNS: [&str; 17] = [
     "fase",
     "område",
     "undersøkelse",
+    "serie",
+    "runde",
     "dato",
     "verdi",
     "nedre",
@@ -67,6 +69,8 @@ pub fn to_csv(table: &IndicatorTable) -> Vec<u8> {
             opt(&k.fase),
             opt(&k.omrade),
             opt(&k.undersokelse),
+            opt(&r.serie),
+            opt(&r.runde),
             opt(&k.dato),
             num(r.verdi),
             num(r.nedre),
@@ -125,6 +129,8 @@ pub fn to_parquet(table: &IndicatorTable) -> Result<Vec<u8>> {
         strs("fase", s(&|r| r.keys.fase.clone())),
         strs("område", s(&|r| r.keys.omrade.clone())),
         strs("undersøkelse", s(&|r| r.keys.undersokelse.clone())),
+        strs("serie", s(&|r| r.serie.clone())),
+        strs("runde", s(&|r| r.runde.clone())),
         dato,
         f64s("verdi", rows.iter().map(|r| r.verdi).collect()),
         f64s("nedre", rows.iter().map(|r| r.nedre).collect()),

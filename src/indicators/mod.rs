@@ -103,6 +103,8 @@ pub(crate) fn new_row(
         n,
         maleenhet: maleenhet.to_owned(),
         prikket: false,
+        serie: None,
+        runde: None,
     }
 }
 

@@ -253,6 +253,30 @@ static REGISTRY: &[IndicatorDef] = &[
         S4
     ),
     def!(
+        "antall_svar",
+        "Antall svar",
+        "antall besvarelser i undersøkelsesrunden",
+        "antall",
+        &["region"],
+        S4
+    ),
+    def!(
+        "utfordring_score_endring",
+        "Endring i utfordringsskår siden forrige runde",
+        "utfordringsskår i siste runde − utfordringsskår i forrige runde av samme undersøkelsesserie; 95 % intervall fra bootstrap over respondenter i hver runde (2 000 trekk)",
+        "skår",
+        AREA,
+        S4
+    ),
+    def!(
+        "vurderer_a_slutte_endring",
+        "Endring i andel som vurderer å slutte",
+        "andel som vurderer å slutte i siste runde − i forrige runde av samme serie (prosentpoeng); 95 % intervall fra bootstrap over respondenter i hver runde (2 000 trekk)",
+        "andel",
+        AREA,
+        S4
+    ),
+    def!(
         "svarprosent",
         "Svarprosent",
         "respondenter / ansatte (nåværende antall) i samme gruppering, for ansattundersøkelser der antall ansatte er kjent; over 100 % tyder på feil i dataene",

@@ -137,24 +137,46 @@ impl Family {
     /// published row suppressed on entry (primary), nor one suppressed here (secondary),
     /// nor an unpublished cell with `n < k`. Unpublished cells with `n ≥ k` may be derivable
     /// (they are never shown and pass the primary rule).
+    ///
+    /// indicators.md §5: the cells suppressed are the ones with the smallest `n`. The greedy
+    /// search runs with a cap on `n`, the smallest cap (found by bisection over the counts of
+    /// the published cells) with which it protects every hidden cell, so that a large cell
+    /// (the region total) is hidden only when hiding smaller cells cannot protect the rest.
     pub(crate) fn protect(&self, suppressed: &mut [bool], k: u64) {
-        let nc = self.cells.len();
-        let mut hidden: Vec<bool> = self
+        let start: Vec<bool> = self
             .cells
             .iter()
             .map(|c| c.row.is_none_or(|r| suppressed[r]))
             .collect();
-        let guarded = |c: &Cell| c.row.is_some() || c.n < k;
-        loop {
-            let d = derivable(nc, &self.relations, &hidden);
-            let Some(c) = (0..nc).find(|c| hidden[*c] && d[*c] && guarded(&self.cells[*c])) else {
-                break;
-            };
-            let Some(pick) = self.candidate(c, &hidden) else {
-                break; // everything publishable is hidden already
-            };
-            hidden[pick] = true;
-        }
+        let mut caps: Vec<u64> = self
+            .cells
+            .iter()
+            .zip(&start)
+            .filter(|(c, h)| c.row.is_some() && !**h)
+            .map(|(c, _)| c.n)
+            .collect();
+        caps.sort_unstable();
+        caps.dedup();
+        let hidden = match caps.len() {
+            0 => start.clone(),
+            len => {
+                // Invariant: the search succeeds with cap `caps[hi]` (the last is the fallback).
+                let (mut lo, mut hi) = (0, len - 1);
+                let mut best = None;
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    match self.greedy(&start, k, caps[mid]) {
+                        (h, true) => {
+                            best = Some(h);
+                            hi = mid;
+                        }
+                        (_, false) => lo = mid + 1,
+                    }
+                }
+                // `best`, if any, came from the probe at the final `hi`.
+                best.unwrap_or_else(|| self.greedy(&start, k, caps[len - 1]).0)
+            }
+        };
         for (cell, h) in self.cells.iter().zip(&hidden) {
             if let (Some(r), true) = (cell.row, *h) {
                 suppressed[r] = true;
@@ -162,12 +184,35 @@ impl Family {
         }
     }
 
-    /// The published cell to suppress next to protect `c`: among the published cells
-    /// sharing a relation with `c` (failing that, with any hidden cell; failing that, any
-    /// published cell), by ascending `n`, the first whose suppression alone makes `c`
-    /// underivable; if none does, the one with the smallest `n`.
-    fn candidate(&self, c: usize, hidden: &[bool]) -> Option<usize> {
-        let open = |i: usize| !hidden[i] && self.cells[i].row.is_some();
+    /// Hide published cells with `n ≤ cap` until no guarded hidden cell is derivable.
+    /// Returns the hidden cells and whether that succeeded.
+    fn greedy(&self, start: &[bool], k: u64, cap: u64) -> (Vec<bool>, bool) {
+        let nc = self.cells.len();
+        let mut hidden = start.to_vec();
+        let guarded = |c: &Cell| c.row.is_some() || c.n < k;
+        loop {
+            let d = derivable(nc, &self.relations, &hidden);
+            let Some(c) = (0..nc).find(|c| hidden[*c] && d[*c] && guarded(&self.cells[*c])) else {
+                return (hidden, true);
+            };
+            let Some(pick) = self.candidate(c, &hidden, cap) else {
+                return (hidden, false); // everything publishable under the cap is hidden
+            };
+            hidden[pick] = true;
+        }
+    }
+
+    /// The published cell with `n ≤ cap` to suppress next to protect `c`: among the
+    /// published cells sharing a relation with `c` (failing that, with any hidden cell;
+    /// failing that, any published cell), by ascending `n` (finer cells first on a tie),
+    /// the first whose suppression alone makes `c` underivable; if none does, the one with
+    /// the smallest `n`.
+    fn candidate(&self, c: usize, hidden: &[bool], cap: u64) -> Option<usize> {
+        let open = |i: usize| !hidden[i] && self.cells[i].row.is_some() && self.cells[i].n <= cap;
+        let key = |i: &usize| {
+            let cell = &self.cells[*i];
+            (cell.n, std::cmp::Reverse(cell.dims.len()), *i)
+        };
         let tier = |pred: &dyn Fn(usize) -> bool| -> Vec<usize> {
             let mut v: Vec<usize> = self
                 .relations
@@ -176,7 +221,7 @@ impl Family {
                 .flat_map(|rel| rel.iter().map(|(i, _)| *i))
                 .filter(|i| open(*i))
                 .collect();
-            v.sort_by_key(|i| (self.cells[*i].n, *i));
+            v.sort_by_key(key);
             v.dedup();
             v
         };
@@ -186,7 +231,7 @@ impl Family {
         }
         if order.is_empty() {
             order = (0..self.cells.len()).filter(|i| open(*i)).collect();
-            order.sort_by_key(|i| (self.cells[*i].n, *i));
+            order.sort_by_key(key);
         }
         let mut trial = hidden.to_vec();
         for &i in &order {
@@ -285,5 +330,129 @@ mod tests {
         let mut s = vec![false, false];
         Family::new(cells, &[("region", "yrke")]).protect(&mut s, 5);
         assert_eq!(s, [false, false]);
+    }
+
+    /// The shape of issue 10: trust A has 3 respondents (one unit, one profession), trust B
+    /// 11; the region (14) is the report's headline figure and must stay published.
+    fn two_trusts() -> Family {
+        let cells = vec![
+            cell("region", &[], Some(0), 14),
+            cell("foretak", &[("foretak", "A")], Some(1), 3),
+            cell("foretak", &[("foretak", "B")], Some(2), 11),
+            cell("enhet", &[("foretak", "A"), ("enhet", "A1")], Some(3), 3),
+            cell("enhet", &[("foretak", "B"), ("enhet", "B1")], Some(4), 11),
+            cell("yrke", &[("yrke", "spl")], Some(5), 14),
+        ];
+        Family::new(
+            cells,
+            &[
+                ("region", "foretak"),
+                ("region", "enhet"),
+                ("region", "yrke"),
+                ("foretak", "enhet"),
+            ],
+        )
+    }
+
+    #[test]
+    fn protect_keeps_the_region_when_the_other_trust_suffices() {
+        let fam = two_trusts();
+        let mut s = vec![false, true, false, true, false, false];
+        fam.protect(&mut s, 5);
+        assert!(!s[0], "the region (14) stays published: {s:?}");
+        assert!(s[2] && s[4], "trust B (11) and its unit go instead: {s:?}");
+        assert!(derivable(6, &fam.relations, &s).iter().all(|d| !d));
+    }
+
+    /// A random region → foretak → enhet tree (optionally with one profession split), the
+    /// cells with `n < k` suppressed as primaries.
+    fn arb_tree() -> impl proptest::strategy::Strategy<Value = (Family, Vec<bool>)> {
+        use proptest::prelude::*;
+        (
+            prop::collection::vec(prop::collection::vec(1u64..16, 1..4), 1..4),
+            any::<bool>(),
+        )
+            .prop_map(|(trusts, yrke)| {
+                let mut cells = vec![];
+                let total: u64 = trusts.iter().flatten().sum();
+                cells.push(cell("region", &[], Some(0), total));
+                let names = ["A", "B", "C"];
+                let units = ["1", "2", "3"];
+                for (t, us) in trusts.iter().enumerate() {
+                    let f = names[t];
+                    let row = cells.len();
+                    cells.push(cell(
+                        "foretak",
+                        &[("foretak", f)],
+                        Some(row),
+                        us.iter().sum(),
+                    ));
+                    for (u, n) in us.iter().enumerate() {
+                        let e = format!("{f}{}", units[u]);
+                        let row = cells.len();
+                        cells.push(Cell {
+                            grp: "enhet",
+                            dims: vec![("foretak", Some(f.into())), ("enhet", Some(e))],
+                            row: Some(row),
+                            n: *n,
+                        });
+                    }
+                }
+                if yrke {
+                    // Everyone in one profession: the yrke cell equals the region.
+                    let row = cells.len();
+                    cells.push(cell("yrke", &[("yrke", "spl")], Some(row), total));
+                }
+                let primary: Vec<bool> = cells.iter().map(|c| c.n < 5).collect();
+                let fam = Family::new(
+                    cells,
+                    &[
+                        ("region", "foretak"),
+                        ("region", "enhet"),
+                        ("region", "yrke"),
+                        ("foretak", "enhet"),
+                    ],
+                );
+                (fam, primary)
+            })
+    }
+
+    /// Whether nothing guarded is derivable with `hidden`.
+    fn safe(fam: &Family, hidden: &[bool]) -> bool {
+        let d = derivable(fam.cells.len(), &fam.relations, hidden);
+        (0..hidden.len()).all(|c| !(hidden[c] && d[c]))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn protect_never_hides_the_region_when_smaller_cells_suffice((fam, primary) in arb_tree()) {
+            let mut s = primary.clone();
+            fam.protect(&mut s, 5);
+            proptest::prop_assert!(safe(&fam, &s), "something suppressed is derivable: {s:?}");
+            // Is there a set of published cells, each smaller than the region, whose
+            // suppression protects everything? Then the region stays.
+            let region_n = fam.cells[0].n;
+            let small: Vec<usize> = (1..fam.cells.len())
+                .filter(|i| !primary[*i] && fam.cells[*i].n < region_n)
+                .collect();
+            let suffices = (0u32..1 << small.len()).any(|mask| {
+                let mut h = primary.clone();
+                for (b, i) in small.iter().enumerate() {
+                    if mask & (1 << b) != 0 {
+                        h[*i] = true;
+                    }
+                }
+                !h[0] && safe(&fam, &h)
+            });
+            if suffices {
+                proptest::prop_assert!(!s[0], "region hidden although smaller cells suffice: {s:?}");
+            }
+        }
     }
 }

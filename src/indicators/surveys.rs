@@ -9,8 +9,8 @@ use polars::prelude::DataFrame;
 use super::frames::{FrameBuilder, GroupKey, group_sum, some};
 use super::staffing::Headcount;
 use super::suppress::{Cell, Family};
-use super::{Draft, Keys, new_row};
-use crate::model::{Dataset, Respondent, SurveyType};
+use super::{Draft, IndicatorRow, Keys, new_row};
+use crate::model::{Dataset, Respondent, SurveyRound, SurveyType};
 
 type Groupings = &'static [(&'static str, &'static [&'static str])];
 type Pairs = &'static [(&'static str, &'static str)];
@@ -39,6 +39,7 @@ const TID_PAIRS: Pairs = &[
     ("foretak", "foretak_yrke"),
     ("yrke", "foretak_yrke"),
 ];
+const REGION_ONLY: Groupings = &[("region", &[])];
 const SVAR_GROUPS: Groupings = &[
     ("region", &[]),
     ("foretak", &["foretak"]),
@@ -167,6 +168,7 @@ fn respondent_frame(rs: &[&Respondent]) -> Result<DataFrame> {
                 .map(|r| flag(r.vurderer_a_slutte.is_some()))
                 .collect(),
         )
+        .f64("svar", rs.iter().map(|_| Some(1.0)).collect())
         .f64(
             "ansatt",
             rs.iter()
@@ -250,13 +252,207 @@ fn emit(
     Ok(())
 }
 
-/// Compute §4 for every survey.
+/// Compute §4 for every survey, then the changes between rounds.
 pub(crate) fn compute(
     dataset: &Dataset,
     k: u64,
     head: &Headcount,
     draft: &mut Draft,
 ) -> Result<()> {
+    let start = draft.rows.len();
+    levels(dataset, k, head, draft)?;
+    // Every survey row carries its series and round (indicators.md §4).
+    let rounds: BTreeMap<&str, &SurveyRound> = dataset
+        .survey_rounds
+        .iter()
+        .map(|r| (r.undersokelse.as_str(), r))
+        .collect();
+    for row in &mut draft.rows[start..] {
+        if let Some(r) = row.keys.undersokelse.as_deref().and_then(|u| rounds.get(u)) {
+            row.serie = Some(r.serie.clone());
+            row.runde = Some(r.runde.to_string());
+        }
+    }
+    changes(dataset, k, draft, start);
+    Ok(())
+}
+
+/// The current and the previous round of each series with two rounds or more, by date
+/// (never by file name): `(series, previous, current)`.
+pub(crate) fn round_pairs(rounds: &[SurveyRound]) -> Vec<(&str, &SurveyRound, &SurveyRound)> {
+    let mut by_series: BTreeMap<&str, Vec<&SurveyRound>> = BTreeMap::new();
+    for r in rounds {
+        by_series.entry(&r.serie).or_default().push(r);
+    }
+    by_series
+        .into_iter()
+        .filter_map(|(s, mut v)| {
+            v.sort_by(|a, b| (a.runde, &a.undersokelse).cmp(&(b.runde, &b.undersokelse)));
+            let n = v.len();
+            (n >= 2).then(|| (s, v[n - 2], v[n - 1]))
+        })
+        .collect()
+}
+
+/// One respondent's value for a change indicator: the mean area score, or 1/0 for
+/// considering leaving.
+type Pick = Box<dyn Fn(&Respondent) -> Option<f64>>;
+
+/// `utfordring_score_endring` and `vurderer_a_slutte_endring` (indicators.md §4): current −
+/// previous round of each series, per område at region, foretak, enhet and yrke, with a
+/// 95 % bootstrap interval over respondents within each round (seed from the series name).
+/// A change is linked to both rounds' level rows: suppressed whenever either is, so it is
+/// published only where both levels are and never reveals more than they do.
+fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
+    let index: std::collections::HashMap<(&str, &str, &Keys), usize> = draft.rows[start..]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                (r.indikator.as_str(), r.gruppering.as_str(), &r.keys),
+                start + i,
+            )
+        })
+        .collect();
+    let mut new_rows: Vec<(IndicatorRow, bool, Vec<usize>)> = Vec::new();
+    for (serie, prev, cur) in round_pairs(&dataset.survey_rounds) {
+        let of = |u: &str| -> Vec<&Respondent> {
+            let mut v: Vec<&Respondent> = dataset
+                .respondents
+                .iter()
+                .filter(|r| r.undersokelse == u)
+                .collect();
+            canonical(&mut v);
+            v
+        };
+        let (rp, rc) = (of(&prev.undersokelse), of(&cur.undersokelse));
+        let mut areas: Vec<&str> = rc
+            .iter()
+            .chain(&rp)
+            .flat_map(|r| r.scores.iter().map(|s| s.omrade.as_str()))
+            .collect();
+        areas.sort_unstable();
+        areas.dedup();
+        let area_pick = |a: &str| {
+            let a = a.to_owned();
+            move |r: &Respondent| {
+                let v: Vec<f64> = r
+                    .scores
+                    .iter()
+                    .filter(|s| s.omrade == a)
+                    .map(|s| s.score)
+                    .collect();
+                (!v.is_empty()).then(|| {
+                    let mut v = v;
+                    v.sort_by(f64::total_cmp);
+                    v.iter().sum::<f64>() / v.len() as f64
+                })
+            }
+        };
+        let mut specs: Vec<(&str, &str, Option<String>, Pick)> = areas
+            .iter()
+            .map(|a| {
+                (
+                    "utfordring_score_endring",
+                    "utfordring_score",
+                    Some((*a).to_owned()),
+                    Box::new(area_pick(a)) as Pick,
+                )
+            })
+            .collect();
+        specs.push((
+            "vurderer_a_slutte_endring",
+            "vurderer_a_slutte_andel",
+            None,
+            Box::new(|r: &Respondent| r.vurderer_a_slutte.map(|b| if b { 1.0 } else { 0.0 })),
+        ));
+        for (id, level, omrade, pick) in &specs {
+            for (grp, dims) in AREA_GROUPS {
+                let cells = |rs: &[&Respondent]| -> BTreeMap<Vec<String>, Vec<f64>> {
+                    let mut m: BTreeMap<Vec<String>, Vec<f64>> = BTreeMap::new();
+                    for r in rs {
+                        let Some(x) = pick(r) else { continue };
+                        let key: Option<Vec<String>> = dims
+                            .iter()
+                            .map(|d| match *d {
+                                "foretak" => Some(r.foretak_id.clone()),
+                                "enhet" => Some(r.enhet_id.clone()),
+                                _ => r.yrke_id.clone(),
+                            })
+                            .collect();
+                        if let Some(key) = key {
+                            m.entry(key).or_default().push(x);
+                        }
+                    }
+                    m
+                };
+                let (cp, cc) = (cells(&rp), cells(&rc));
+                for (key, xc) in &cc {
+                    let Some(xp) = cp.get(key) else { continue };
+                    let keys_for = |u: &str| {
+                        let mut kk = Keys {
+                            undersokelse: Some(u.to_owned()),
+                            omrade: omrade.clone(),
+                            ..Keys::default()
+                        };
+                        for (d, v) in dims.iter().zip(key) {
+                            match *d {
+                                "foretak" => kk.foretak_id = Some(v.clone()),
+                                "enhet" => kk.enhet_id = Some(v.clone()),
+                                _ => kk.yrke_id = Some(v.clone()),
+                            }
+                        }
+                        kk
+                    };
+                    let (kc, kp) = (keys_for(&cur.undersokelse), keys_for(&prev.undersokelse));
+                    let (Some(&lc), Some(&lp)) = (
+                        index.get(&(*level, *grp, &kc)),
+                        index.get(&(*level, *grp, &kp)),
+                    ) else {
+                        continue;
+                    };
+                    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+                    let value = mean(xc) - mean(xp);
+                    let seed = super::bootstrap::fnv1a(serie)
+                        ^ super::bootstrap::fnv1a(&format!("{id}|{grp}|{key:?}"));
+                    let mut rng = super::bootstrap::SplitMix64::new(seed);
+                    let mut reps = Vec::with_capacity(super::bootstrap::RESAMPLES);
+                    for _ in 0..super::bootstrap::RESAMPLES {
+                        let mut draw = |v: &[f64]| {
+                            (0..v.len()).map(|_| v[rng.below(v.len())]).sum::<f64>()
+                                / v.len() as f64
+                        };
+                        let c = draw(xc);
+                        let p = draw(xp);
+                        reps.push(c - p);
+                    }
+                    let n = xc.len().min(xp.len()) as u64;
+                    let unit = if *id == "utfordring_score_endring" {
+                        "skår"
+                    } else {
+                        "andel"
+                    };
+                    let mut row = new_row(id, grp, kc, Some(value), Some(n), unit);
+                    if let Some((lo, hi)) = super::bootstrap::interval(reps) {
+                        row.nedre = Some(lo);
+                        row.ovre = Some(hi);
+                    }
+                    row.serie = Some(cur.serie.clone());
+                    row.runde = Some(cur.runde.to_string());
+                    new_rows.push((row, n < k, vec![lc, lp]));
+                }
+            }
+        }
+    }
+    drop(index);
+    for (row, primary, sources) in new_rows {
+        let i = draft.push(row, primary);
+        draft.links.push((i, sources));
+    }
+}
+
+/// The level indicators of every survey.
+fn levels(dataset: &Dataset, k: u64, head: &Headcount, draft: &mut Draft) -> Result<()> {
     let mut rs: Vec<&Respondent> = dataset.respondents.iter().collect();
     if rs.is_empty() {
         return Ok(());
@@ -315,6 +511,22 @@ pub(crate) fn compute(
             num: "slutt",
             cnt: "slutt_cnt",
             value: &share,
+        }],
+        k,
+        draft,
+    )?;
+    let count = |_: &str, _: &Keys, _: f64, n: u64| Some(n as f64);
+    emit(
+        &resp,
+        &["undersokelse"],
+        REGION_ONLY,
+        &[],
+        &[Spec {
+            id: "antall_svar",
+            unit: "antall",
+            num: "svar",
+            cnt: "svar",
+            value: &count,
         }],
         k,
         draft,

@@ -46,6 +46,12 @@ pub struct IndicatorRow {
     pub maleenhet: String,
     /// Suppressed by disclosure control.
     pub prikket: bool,
+    /// Survey rows: the series the survey is a round of (data-contract §6.2).
+    #[serde(default)]
+    pub serie: Option<String>,
+    /// Survey rows: the round's date, `yyyy-mm-dd`.
+    #[serde(default)]
+    pub runde: Option<String>,
 }
 
 /// All indicator values of a run, sorted per indicators.md §7.

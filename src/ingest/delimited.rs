@@ -22,6 +22,17 @@ const LOOKAHEAD: usize = 20;
 
 /// Read a delimited file into a table and say which dialect it was in.
 pub(crate) fn read(display: &str, bytes: &[u8]) -> Result<(RawTable, Dialect), Diagnostic> {
+    read_skipping(display, bytes, 0)
+}
+
+/// Like [`read`], skipping the first `skip` lines (title lines before the header: a
+/// codebook's `topplinjer`, data-contract §6.1). An Excel `sep=` first line still names the
+/// delimiter. Line numbers stay the file's own.
+pub(crate) fn read_skipping(
+    display: &str,
+    bytes: &[u8],
+    skip: u64,
+) -> Result<(RawTable, Dialect), Diagnostic> {
     let (text, encoding) = decode(bytes).map_err(|e| {
         Diagnostic::file_error(display, format!("failed to decode file ({})", e.reason))
             .at_line(e.line)
@@ -31,13 +42,22 @@ pub(crate) fn read(display: &str, bytes: &[u8]) -> Result<(RawTable, Dialect), D
 
     // The first non-blank line: an Excel `sep=` line, or the header.
     let (mut start, mut start_line) = first_non_blank(text, 0, 1);
+    let mut delimiter = None;
+    if skip > 0 {
+        let first = text[start..].split('\n').next().unwrap_or("").trim();
+        delimiter = sep_directive(first);
+        let mut at = 0;
+        for _ in 0..skip {
+            at = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+        }
+        (start, start_line) = first_non_blank(text, at, skip + 1);
+    }
     if start >= text.len() {
         return Err(
             Diagnostic::file_error(display, "failed to read table (the file is empty)")
                 .hint("export the data again with column names in the first line"),
         );
     }
-    let mut delimiter = None;
     let first_line = text[start..].split('\n').next().unwrap_or("").trim();
     if let Some(sep) = first_line.strip_prefix("sep=") {
         let mut chars = sep.chars();
@@ -60,6 +80,15 @@ pub(crate) fn read(display: &str, bytes: &[u8]) -> Result<(RawTable, Dialect), D
     };
     let table = parse(display, &text[start..], start_line, delimiter)?;
     Ok((table, dialect))
+}
+
+/// The delimiter an Excel `sep=;` line names, if `line` is one.
+fn sep_directive(line: &str) -> Option<u8> {
+    let mut chars = line.strip_prefix("sep=")?.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_ascii() && c != '"' => Some(c as u8),
+        _ => None,
+    }
 }
 
 /// Skip lines holding only whitespace, from byte `at` on line `line`; the byte and line of

@@ -84,6 +84,34 @@ pub fn read_table_with_dialect(
     }
 }
 
+/// Like [`read_table`], skipping `skip` title lines before the header (a codebook's
+/// `topplinjer`); line numbers stay the file's (or sheet's) own.
+pub fn read_table_skipping(
+    display: &str,
+    bytes: &[u8],
+    format: Format,
+    sheet: Option<&str>,
+    skip: u64,
+) -> Result<RawTable, Diagnostic> {
+    if skip == 0 {
+        return read_table(display, bytes, format, sheet);
+    }
+    match format {
+        Format::Delimited => delimited::read_skipping(display, bytes, skip).map(|(t, _)| t),
+        Format::Xlsx => {
+            let t = xlsx::read(display, bytes, sheet)?;
+            if t.header_line > skip {
+                return Ok(t);
+            }
+            let mut b = table::TableBuilder::new(display);
+            for r in t.rows.iter().filter(|r| r.line > skip) {
+                b.push(r.line, r.fields.len(), |i| r.fields[i].as_str())?;
+            }
+            b.finish()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,13 +21,9 @@ pub fn is_missing(s: &str) -> bool {
     matches!(s.trim(), "" | "NA" | ".." | ".")
 }
 
-/// The cell as quoted in a reason: trimmed, at most 40 characters.
+/// The cell as quoted in a reason (data-contract §8): see [`crate::diag::cell_text`].
 fn shown(s: &str) -> String {
-    let t = s.trim();
-    match t.char_indices().nth(40) {
-        Some((i, _)) => format!("{}…", &t[..i]),
-        None => t.to_string(),
-    }
+    crate::diag::cell_text(s)
 }
 
 fn not_a_number(s: &str) -> String {
@@ -361,7 +357,9 @@ mod tests {
     fn long_cells_are_shortened_in_reasons() {
         let long = "x".repeat(100);
         let e = parse_number(&long).unwrap_err();
-        assert!(e.chars().count() < 70, "{e}");
+        // data-contract §8: a quoted cell is cut to 60 characters.
+        assert!(e.chars().count() < 90, "{e}");
+        assert!(e.contains(&format!("`{}…`", "x".repeat(60))), "{e}");
         assert!(e.ends_with("…`"));
     }
 

@@ -286,11 +286,20 @@ pub struct UnitChallengeView {
     pub svarprosent: Celle,
 }
 
-/// The current staff survey (latest key).
+/// The current staff survey: the current round (latest by date, data-contract §6.2) of the
+/// staff-survey series with the latest round.
 #[derive(Debug, Clone, Serialize)]
 pub struct SurveyView {
     /// Survey key (export file stem).
     pub nokkel: String,
+    /// The series.
+    pub serie: String,
+    /// The round's date, Norwegian long form (`15. mars 2026`); empty when unknown.
+    pub runde: String,
+    /// The change since the previous round of the series, if there is one.
+    pub endring: Option<ChangeView>,
+    /// The current rounds of the other staff-survey series, with n and response rate.
+    pub andre: Vec<SurveyRateView>,
     /// Areas (columns of the heat map), in display order, with region values.
     pub omrader: Vec<AreaView>,
     /// The region's three largest challenges, highest score first.
@@ -311,11 +320,49 @@ pub struct SurveyView {
     pub figur: FigureView,
 }
 
+/// The change between two rounds of a series (indicators.md §4).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeView {
+    /// The previous round's survey key.
+    pub forrige: String,
+    /// The previous round's date, long form.
+    pub forrige_runde: String,
+    /// Per area, in display order: both levels and the change.
+    pub omrader: Vec<AreaChangeView>,
+    /// Considering leaving (region): both levels and the change in percentage points.
+    pub vurderer_a_slutte: AreaChangeView,
+    /// The chart: both rounds' scores per area.
+    pub figur: FigureView,
+}
+
+/// One area's (or measure's) region values in two rounds and the change.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaChangeView {
+    /// Display name.
+    pub navn: String,
+    /// The previous round's value.
+    pub forrige: Celle,
+    /// The current round's value.
+    pub siste: Celle,
+    /// The change, signed.
+    pub endring: Celle,
+    /// The 95 % interval, `−0,4 til 0,1`; empty when suppressed or missing.
+    pub intervall: String,
+    /// `sikker økning`, `sikker nedgang`, `ingen sikker endring` or empty.
+    pub vurdering: String,
+}
+
 /// A survey's key and region response rate (Datagrunnlag).
 #[derive(Debug, Clone, Serialize)]
 pub struct SurveyRateView {
     /// Survey key.
     pub nokkel: String,
+    /// Its series.
+    pub serie: String,
+    /// Its round's date, long form; empty when unknown.
+    pub runde: String,
+    /// Respondents (`antall_svar`).
+    pub n: Celle,
     /// Region response rate.
     pub svarprosent: Celle,
 }
@@ -1034,16 +1081,199 @@ fn survey_rates(ctx: &Ctx<'_>) -> Vec<SurveyRateView> {
                 undersokelse: Some(s.clone()),
                 ..keys()
             };
+            let (serie, runde) = round_of(ctx.table, &s);
             SurveyRateView {
                 svarprosent: ctx.cell("svarprosent", "region", &k),
+                n: ctx.cell("antall_svar", "region", &k),
+                serie: serie.unwrap_or_else(|| s.clone()),
+                runde: runde.map(|r| format::date_str(&r)).unwrap_or_default(),
                 nokkel: s,
             }
         })
         .collect()
 }
 
+/// A survey's series and round date (`yyyy-mm-dd`), from its rows.
+fn round_of(table: &IndicatorTable, key: &str) -> (Option<String>, Option<String>) {
+    table
+        .rows
+        .iter()
+        .find(|r| r.keys.undersokelse.as_deref() == Some(key) && r.runde.is_some())
+        .map_or((None, None), |r| (r.serie.clone(), r.runde.clone()))
+}
+
+/// The headline staff survey: the latest round by date (never by file name); surveys
+/// without a round date (tables built by hand) sort first, then by key.
+fn latest_round(table: &IndicatorTable, keys: BTreeSet<String>) -> Option<String> {
+    keys.into_iter()
+        .map(|k| (round_of(table, &k).1, k))
+        .max()
+        .map(|(_, k)| k)
+}
+
+/// The previous round of `key`'s series: the survey with the same series and the latest
+/// round date before it.
+fn previous_round(table: &IndicatorTable, key: &str) -> Option<(String, String)> {
+    let (Some(serie), Some(runde)) = round_of(table, key) else {
+        return None;
+    };
+    let mut best: Option<(String, String)> = None;
+    for r in &table.rows {
+        if let (Some(u), Some(s), Some(d)) = (&r.keys.undersokelse, &r.serie, &r.runde)
+            && s == &serie
+            && d < &runde
+            && best.as_ref().is_none_or(|(bd, bu)| (d, u) > (bd, bu))
+        {
+            best = Some((d.clone(), u.clone()));
+        }
+    }
+    best.map(|(d, u)| (u, d))
+}
+
+/// A change cell with its interval and judgement.
+fn change_cell(
+    ctx: &Ctx<'_>,
+    navn: String,
+    level: &str,
+    change: &str,
+    cur: &Keys,
+    prev: &Keys,
+) -> AreaChangeView {
+    let row = ctx.row(change, "region", cur);
+    let (vurdering, _) = judge(row);
+    let shown = |x: f64| match change {
+        "vurderer_a_slutte_endring" => format::points_short(x),
+        _ => {
+            let t = format::score(x);
+            if t.starts_with('−') || t.chars().all(|c| c == '0' || c == ',') {
+                t
+            } else {
+                format!("+{t}")
+            }
+        }
+    };
+    let endring = match row {
+        Some(r) if r.prikket => Celle::of(Some(r)),
+        Some(r) => match r.verdi {
+            Some(v) => Celle {
+                tekst: shown(v),
+                prikket: false,
+            },
+            None => Celle::missing(),
+        },
+        None => Celle::missing(),
+    };
+    let intervall = match row {
+        Some(r) if !r.prikket => match (r.nedre, r.ovre) {
+            (Some(lo), Some(hi)) => format!("{} til {}", shown(lo), shown(hi)),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    AreaChangeView {
+        navn,
+        forrige: ctx.cell(level, "region", prev),
+        siste: ctx.cell(level, "region", cur),
+        endring,
+        intervall,
+        vurdering,
+    }
+}
+
+/// Chapter 4's change section: both rounds per area, and the change with its interval.
+fn change_view(
+    ctx: &Ctx<'_>,
+    key: &str,
+    area_ids: &[String],
+    charts: &mut Vec<Chart>,
+) -> Option<ChangeView> {
+    let (prev, prev_runde) = previous_round(ctx.table, key)?;
+    let kk = |u: &str, a: Option<&String>| Keys {
+        undersokelse: Some(u.to_string()),
+        omrade: a.cloned(),
+        ..keys()
+    };
+    let omrader: Vec<AreaChangeView> = area_ids
+        .iter()
+        .map(|a| {
+            change_cell(
+                ctx,
+                area_name(a),
+                "utfordring_score",
+                "utfordring_score_endring",
+                &kk(key, Some(a)),
+                &kk(&prev, Some(a)),
+            )
+        })
+        .collect();
+    let vurderer_a_slutte = change_cell(
+        ctx,
+        ctx.name("vurderer_a_slutte_andel"),
+        "vurderer_a_slutte_andel",
+        "vurderer_a_slutte_endring",
+        &kk(key, None),
+        &kk(&prev, None),
+    );
+    let bar = |u: &str, a: &String| {
+        let r = ctx.row("utfordring_score", "region", &kk(u, Some(a)));
+        super::svg::Bar {
+            value: r.filter(|r| !r.prikket).and_then(|r| r.verdi),
+            label: format::row_value(r),
+            interval: None,
+            suppressed: r.is_some_and(|r| r.prikket),
+        }
+    };
+    let forrige_runde = format::date_str(&prev_runde);
+    let siste_runde = round_of(ctx.table, key)
+        .1
+        .map(|r| format::date_str(&r))
+        .unwrap_or_default();
+    let svg = super::svg::bar_chart(&BarChart {
+        categories: area_ids.iter().map(|a| area_name(a)).collect(),
+        series: vec![
+            Series {
+                name: format!("Forrige runde ({forrige_runde})"),
+                bars: area_ids.iter().map(|a| bar(&prev, a)).collect(),
+            },
+            Series {
+                name: format!("Siste runde ({siste_runde})"),
+                bars: area_ids.iter().map(|a| bar(key, a)).collect(),
+            },
+        ],
+        max: Some(5.0),
+        tick: num_tick,
+    });
+    let fil = "figurer/utfordringer-endring.svg".to_string();
+    charts.push((fil.clone(), svg));
+    let alt = format!(
+        "Stolpediagram: utfordringsskår (1–5) per område i forrige runde ({forrige_runde}) og siste runde ({siste_runde}). {}",
+        omrader
+            .iter()
+            .map(|o| format!(
+                "{}: {} til {}{}",
+                o.navn,
+                o.forrige.tekst,
+                o.siste.tekst,
+                if o.vurdering.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", o.vurdering)
+                }
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    Some(ChangeView {
+        forrige: prev,
+        forrige_runde,
+        omrader,
+        vurderer_a_slutte,
+        figur: FigureView { fil, alt },
+    })
+}
+
 fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> {
-    let key = staff_surveys(ctx.table).into_iter().next_back()?;
+    let key = latest_round(ctx.table, staff_surveys(ctx.table))?;
     let sk = |extra: Keys| Keys {
         undersokelse: Some(key.clone()),
         ..extra
@@ -1282,7 +1512,33 @@ fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> 
         })
         .collect();
     let rk = sk(keys());
+    let (serie, runde) = round_of(ctx.table, &key);
+    let endring = change_view(ctx, &key, &area_ids, charts);
+    let headline_serie = serie.clone();
+    let mut current: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
+    for k in staff_surveys(ctx.table) {
+        let (s, r) = round_of(ctx.table, &k);
+        let s = s.unwrap_or_else(|| k.clone());
+        let e = current.entry(s).or_insert((None, String::new()));
+        if (r.clone(), k.clone()) > (e.0.clone(), e.1.clone()) {
+            *e = (r, k);
+        }
+    }
+    let andre: Vec<SurveyRateView> = survey_rates(ctx)
+        .into_iter()
+        .filter(|v| {
+            current.get(&v.serie).is_some_and(|(_, k)| *k == v.nokkel)
+                && Some(&v.serie) != headline_serie.as_ref()
+                && v.nokkel != key
+                // a survey without round facts (a table built by hand) is no series
+                && !v.runde.is_empty()
+        })
+        .collect();
     Some(SurveyView {
+        andre,
+        serie: serie.unwrap_or_else(|| key.clone()),
+        runde: runde.map(|r| format::date_str(&r)).unwrap_or_default(),
+        endring,
         svarprosent: ctx.cell("svarprosent", "region", &rk),
         vurderer_a_slutte: ctx.cell("vurderer_a_slutte_andel", "region", &rk),
         tid_andre_kunne_gjort: ctx.cell("tid_andre_kunne_gjort", "region", &rk),

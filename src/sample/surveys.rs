@@ -582,7 +582,10 @@ pub fn write(out: &Path, scale_milli: u64, seed: u64, mult: f64) -> anyhow::Resu
     respondents += w.finish()?;
     let mut kb = String::from(
         "# Kodebok for Nettskjema-eksporten av ansattundersøkelsen 2025\n\
-         type = \"ansatt\"\nrespondent = \"NR\"\ninnsendt = \"Opprettet\"\n",
+         type = \"ansatt\"\n\
+         # two rounds of one series: 2025 (baseline) and 2026 (follow-up)\n\
+         serie = \"ansattundersokelse\"\n\
+         respondent = \"NR\"\ninnsendt = \"Opprettet\"\n",
     );
     let _ = writeln!(
         kb,
@@ -670,7 +673,10 @@ pub fn write(out: &Path, scale_milli: u64, seed: u64, mult: f64) -> anyhow::Resu
     )?;
     let mut kb = String::from(
         "# Kodebok for Microsoft Forms-eksporten av ansattundersøkelsen 2026\n\
-         type = \"ansatt\"\nrespondent = \"ID\"\ninnsendt = \"Fullføringstidspunkt\"\n",
+         type = \"ansatt\"\n\
+         # the follow-up round of the 2025 survey; the round's date is the median submission\n\
+         serie = \"ansattundersokelse\"\n\
+         respondent = \"ID\"\ninnsendt = \"Fullføringstidspunkt\"\n",
     );
     let _ = writeln!(
         kb,

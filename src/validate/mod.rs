@@ -155,6 +155,16 @@ fn read(
     sheet: Option<&str>,
     person_columns: &[String],
 ) -> Result<RawTable, Vec<Diagnostic>> {
+    read_skipping(file, sheet, person_columns, 0)
+}
+
+/// Like [`read`], skipping `skip` title lines before the header (`topplinjer`).
+fn read_skipping(
+    file: &SourceFile,
+    sheet: Option<&str>,
+    person_columns: &[String],
+    skip: u64,
+) -> Result<RawTable, Vec<Diagnostic>> {
     let ext = file.extension();
     let format = Format::from_extension(&ext).ok_or_else(|| {
         vec![Diagnostic::file_error(
@@ -163,8 +173,8 @@ fn read(
         )]
     })?;
     let bytes = file.contents().map_err(|d| vec![d])?;
-    let mut table =
-        ingest::read_table(&file.display, &bytes, format, sheet).map_err(|d| vec![d])?;
+    let mut table = ingest::read_table_skipping(&file.display, &bytes, format, sheet, skip)
+        .map_err(|d| vec![d])?;
     drop(bytes);
     if let Some((line, column)) = pii::find_identity_number(&table) {
         return Err(vec![
@@ -369,7 +379,9 @@ pub fn validate_with_cache(
         if f.kind == FileKind::SampleMarker {
             continue;
         }
-        match first_by_hash.get(f.sha256.as_str()) {
+        // Two exports may have the same codebook, byte for byte: each is read for its own.
+        let dedup = !matches!(f.kind, FileKind::Codebook | FileKind::ToolCodebook);
+        match first_by_hash.get(f.sha256.as_str()).filter(|_| dedup) {
             Some(first) => {
                 acc.out.diagnostics.push(
                     Diagnostic::warning(
@@ -706,6 +718,11 @@ pub fn validate_with_cache(
             }
         }
     }
+    // A survey tool's own codebook is read by `kodebok` only; listed, never an export.
+    for f in files.iter().filter(|f| f.kind == FileKind::ToolCodebook) {
+        acc.out.inputs.push(acc.input(f, "brukt"));
+    }
+    let mut rounds: BTreeMap<(String, chrono::NaiveDate), String> = BTreeMap::new();
     let mut survey_staffing = Vec::new();
     let mut exports_seen: BTreeSet<String> = BTreeSet::new();
     for f in files.iter().filter(|f| f.kind == FileKind::Survey) {
@@ -739,7 +756,7 @@ pub fn validate_with_cache(
             );
             continue;
         };
-        match read(f, cb.ark.as_deref(), &cb.personkolonner) {
+        match read_skipping(f, cb.ark.as_deref(), &cb.personkolonner, cb.topplinjer) {
             Err(d) => acc.rejected(f, 0, d),
             Ok(mut t) => {
                 if cb.totalrad {
@@ -759,7 +776,29 @@ pub fn validate_with_cache(
                 ) {
                     Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                     Ok(out) => {
+                        // The round (data-contract §6.2): a duplicate round is a file error.
+                        let round = surveys::round_of(&f.display, &stem, cb, &out.dates)
+                            .and_then(|r| match rounds.get(&(r.serie.clone(), r.runde)) {
+                                Some(other) => Err(Diagnostic::file_error(
+                                    &f.display,
+                                    format!(
+                                        "the export is round {} of series `{}`, and so is `{other}`; an export is never pooled with another",
+                                        r.runde, r.serie
+                                    ),
+                                )
+                                .hint("give one of the two codebooks its own `runde` (or `serie`), or remove the copy")),
+                                None => Ok(r),
+                            });
+                        let round = match round {
+                            Ok(r) => r,
+                            Err(d) => {
+                                acc.rejected(f, t.rows.len() as u64, vec![d]);
+                                continue;
+                            }
+                        };
                         if acc.close(f, &t.headers, t.rows.len() as u64, sink, out.warnings) {
+                            rounds.insert((round.serie.clone(), round.runde), f.display.clone());
+                            ds.survey_rounds.push(round);
                             ds.respondents.extend(out.respondents);
                             survey_staffing
                                 .extend(out.staffing.into_iter().map(|s| (f.display.clone(), s)));
@@ -795,6 +834,7 @@ pub fn validate_with_cache(
             ds.staffing.push(s);
         }
     }
+    ds.survey_rounds.sort();
     acc.out.dataset = ds;
     finish(acc)
 }

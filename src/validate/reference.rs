@@ -108,7 +108,11 @@ impl Resolver {
             .map(|(key, i)| (strsim::levenshtein(&k, key), *i))
             .min();
         Err(Unresolved {
-            message: format!("unknown {} `{}`", self.entity.noun(), raw.trim()),
+            message: format!(
+                "unknown {} `{}`",
+                self.entity.noun(),
+                crate::diag::cell_text(raw)
+            ),
             hint: best.map(|(_, i)| format!("did you mean `{}` ({})?", self.names[i], self.ids[i])),
         })
     }
@@ -187,7 +191,10 @@ fn level(display: &str, line: u64, col: &str, s: &str) -> Result<u8, Diagnostic>
         Ok(n @ 1..=4) => Ok(n),
         _ => Err(Diagnostic::file_error(
             display,
-            format!("expected a competence level 1–4, found `{}`", s.trim()),
+            format!(
+                "expected a competence level 1–4, found `{}`",
+                crate::diag::cell_text(s)
+            ),
         )
         .at_line(line)
         .in_column(col)),
@@ -200,7 +207,10 @@ fn yes_no(display: &str, line: u64, col: &str, s: &str) -> Result<bool, Diagnost
         "nei" | "n" | "no" | "false" | "0" | "" => Ok(false),
         _ => Err(Diagnostic::file_error(
             display,
-            format!("expected `ja` or `nei`, found `{}`", s.trim()),
+            format!(
+                "expected `ja` or `nei`, found `{}`",
+                crate::diag::cell_text(s)
+            ),
         )
         .at_line(line)
         .in_column(col)),

@@ -2,11 +2,11 @@
 //! codebook beside them into [`Respondent`]s, and unit-leader staffing answers into staffing
 //! rows. Person columns are dropped before this module sees the table.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, cell_text};
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
 use crate::ingest::values::{is_missing, parse_number};
@@ -81,10 +81,20 @@ pub struct Codebook {
     /// The export ends with a total row.
     #[serde(default)]
     pub totalrad: bool,
-    /// Submission id column.
-    pub respondent: String,
+    /// Title lines before the header (statistics downloads), skipped; line numbers stay the
+    /// file's own.
+    #[serde(default)]
+    pub topplinjer: u64,
+    /// Submission id column; without it a submission's id is its line (or sheet row).
+    pub respondent: Option<String>,
     /// Submission timestamp column.
     pub innsendt: Option<String>,
+    /// The series the export is a round of (data-contract §6.2); default the file stem
+    /// with a trailing year or date removed.
+    pub serie: Option<String>,
+    /// The round's date (`2026-03-15`) or month (`2026-03`); default the median `innsendt`
+    /// date of the export's used rows.
+    pub runde: Option<String>,
     /// Health trust column or fixed value.
     pub foretak: ColumnOrFixed,
     /// Unit column or fixed value.
@@ -180,6 +190,17 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
             );
         }
     }
+    if let Some(r) = &cb.runde
+        && parse_round(r).is_none()
+    {
+        errs.push(
+            at(
+                Diagnostic::file_error(display, format!("`runde` is `{r}`, not a date")),
+                line_of(text, r),
+            )
+            .hint("write the round's date as `2026-03-15` or its month as `2026-03`"),
+        );
+    }
     if !cb.bemanning.is_empty() && cb.survey_type != SurveyType::Enhet {
         errs.push(Diagnostic::file_error(
             display,
@@ -217,6 +238,123 @@ fn line_of(text: &str, column: &str) -> Option<u64> {
     text.find(&needle).map(|o| line_of_offset(text, o))
 }
 
+/// A round given in a codebook: a date `2026-03-15` or a month `2026-03` (its first day).
+pub fn parse_round(s: &str) -> Option<chrono::NaiveDate> {
+    let t = s.trim();
+    chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(&format!("{t}-01"), "%Y-%m-%d").ok())
+        .filter(|_| t.len() == 7 || t.len() == 10)
+}
+
+/// The default series of an export (data-contract §6.2): its stem with a trailing year or
+/// date removed (`ansattundersokelse-2025` → `ansattundersokelse`, `ans_2026-03` → `ans`).
+pub fn default_series(stem: &str) -> String {
+    let s = stem.trim();
+    // Trailing groups of digits, each after a separator: `-2025`, `_2026-03`, `-2026-03-15`.
+    let mut cut = s.len();
+    let mut groups: Vec<usize> = Vec::new();
+    loop {
+        let t = s[..cut].trim_end_matches(|c: char| c.is_ascii_digit());
+        let digits = cut - t.len();
+        let Some(before) = t.strip_suffix(['-', '_', ' ', '.']) else {
+            break;
+        };
+        if digits == 0 || before.is_empty() || groups.len() == 3 {
+            break;
+        }
+        groups.push(digits);
+        cut = before.len();
+    }
+    // A date is a year (4 digits) or a compact date (6 or 8), then at most month and day.
+    while let Some(first) = groups.last() {
+        let rest_ok = groups[..groups.len() - 1]
+            .iter()
+            .all(|d| (1..=2).contains(d));
+        if matches!(first, 4 | 6 | 8) && rest_ok {
+            break;
+        }
+        groups.pop();
+    }
+    if groups.is_empty() {
+        return s.to_string();
+    }
+    // Re-cut: drop exactly the accepted groups (and their separators) from the end.
+    let mut end = s.len();
+    for _ in 0..groups.len() {
+        let t = s[..end].trim_end_matches(|c: char| c.is_ascii_digit());
+        end = t.len() - 1;
+    }
+    s[..end].to_string()
+}
+
+#[cfg(test)]
+mod series_tests {
+    use super::default_series;
+
+    #[test]
+    fn default_series_drops_a_trailing_year_or_date_only() {
+        assert_eq!(
+            default_series("ansattundersokelse-2025"),
+            "ansattundersokelse"
+        );
+        assert_eq!(default_series("ans_2026-03"), "ans");
+        assert_eq!(default_series("ansatt 2026-03-15"), "ansatt");
+        assert_eq!(default_series("ans-20260315"), "ans");
+        assert_eq!(default_series("pilot-2"), "pilot-2");
+        assert_eq!(default_series("dataset"), "dataset");
+        assert_eq!(default_series("2025"), "2025");
+    }
+}
+
+/// An ISO 8601 timestamp with a UTC offset (`2023-06-01T20:57:15+02:00`, `…Z`), as the
+/// current Nettskjema report writes it, without the offset: the local date and time.
+fn strip_offset(raw: &str) -> &str {
+    let t = raw.trim();
+    let Some(tpos) = t.find('T') else {
+        return t;
+    };
+    let time = &t[tpos + 1..];
+    if let Some(x) = time.strip_suffix('Z') {
+        return &t[..tpos + 1 + x.len()];
+    }
+    if let Some(i) = time.rfind(['+', '-']) {
+        let off = &time[i + 1..];
+        let ok = match off.len() {
+            5 => off.as_bytes()[2] == b':',
+            4 | 2 => true,
+            _ => false,
+        } && off
+            .bytes()
+            .filter(|b| *b != b':')
+            .all(|b| b.is_ascii_digit());
+        if ok && i > 0 {
+            return &t[..tpos + 1 + i];
+        }
+    }
+    t
+}
+
+/// Values of a ticked box; a checkbox column holds only these and empties (or 0).
+const TICKED: [&str; 6] = ["ja", "x", "1", "yes", "✓", "true"];
+
+/// True when a column is a checkbox column (data-contract §6.1): every non-empty value is
+/// a tick (`Ja`, `X`, `1`, …) or `0`, and at least one is a tick.
+fn is_checkbox(table: &RawTable, i: usize) -> bool {
+    let mut ticked = false;
+    for row in &table.rows {
+        let v = normalize(row.fields.get(i).map_or("", |t| t.as_str()));
+        if v.is_empty() || v == "0" {
+            continue;
+        }
+        if !TICKED.contains(&v.as_str()) {
+            return false;
+        }
+        ticked = true;
+    }
+    ticked
+}
+
 /// Find a codebook column in the header: exact after normalisation, or as a checkbox group
 /// (`q7` names `q7_1`, `q7_2`, …).
 fn find(headers: &[String], column: &str) -> Option<usize> {
@@ -231,9 +369,12 @@ fn find_group(headers: &[String], column: &str) -> Vec<usize> {
         .enumerate()
         .filter(|(_, h)| {
             let n = normalize(h);
-            n.strip_prefix(&want)
-                .and_then(|r| r.strip_prefix(' '))
-                .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()) && !r.is_empty())
+            n.strip_prefix(&want).is_some_and(|r| {
+                // `q7_1`, `q7_2`, … or Nettskjema's `<question>.<option>`.
+                r.strip_prefix(' ')
+                    .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()) && !r.is_empty())
+                    || r.strip_prefix('.').is_some_and(|r| !r.trim().is_empty())
+            })
         })
         .map(|(i, _)| i)
         .collect()
@@ -248,6 +389,45 @@ pub struct SurveyOutput {
     pub staffing: Vec<StaffingRow>,
     /// Warnings.
     pub warnings: Vec<Diagnostic>,
+    /// The submission dates of the used rows that have one.
+    pub dates: Vec<chrono::NaiveDate>,
+}
+
+/// The series and round of a validated export (data-contract §6.2), or the file error of an
+/// export with neither `runde` nor submission dates.
+pub fn round_of(
+    display: &str,
+    survey: &str,
+    cb: &Codebook,
+    dates: &[chrono::NaiveDate],
+) -> Result<crate::model::SurveyRound, Diagnostic> {
+    let serie = cb
+        .serie
+        .as_deref()
+        .map_or_else(|| default_series(survey), |s| s.trim().to_string());
+    let runde = match cb.runde.as_deref().and_then(parse_round) {
+        Some(d) => d,
+        None => {
+            let mut d = dates.to_vec();
+            d.sort_unstable();
+            match d.get(d.len().saturating_sub(1) / 2) {
+                Some(m) if !d.is_empty() => *m,
+                _ => {
+                    return Err(Diagnostic::file_error(
+                        display,
+                        "the export's round has no date: it has no submission dates (`innsendt`) and the codebook gives no `runde`",
+                    )
+                    .hint("add `runde = \"2026-03\"` (the month or date of the survey) to the codebook"));
+                }
+            }
+        }
+    };
+    Ok(crate::model::SurveyRound {
+        undersokelse: survey.to_string(),
+        serie,
+        runde,
+        survey_type: cb.survey_type,
+    })
 }
 
 enum Source {
@@ -303,11 +483,9 @@ pub fn validate(
         .yrke
         .as_ref()
         .map_or(Source::Absent, |y| source(y, &mut errs, &mut used));
-    let respondent = source(
-        &ColumnOrFixed::Column(cb.respondent.clone()),
-        &mut errs,
-        &mut used,
-    );
+    let respondent = cb.respondent.as_ref().map_or(Source::Absent, |c| {
+        source(&ColumnOrFixed::Column(c.clone()), &mut errs, &mut used)
+    });
     let innsendt = cb.innsendt.as_ref().map_or(Source::Absent, |c| {
         source(&ColumnOrFixed::Column(c.clone()), &mut errs, &mut used)
     });
@@ -352,6 +530,26 @@ pub fn validate(
         return Err(errs);
     }
     let mut out = SurveyOutput::default();
+    if !cb
+        .sporsmal
+        .iter()
+        .any(|q| q.omrade.is_some() || q.maal.is_some())
+        && cb.bemanning.is_empty()
+    {
+        out.warnings.push(
+            Diagnostic::warning(
+                codebook_display,
+                "the codebook maps no question to an area or measure, so the export adds nothing to the report",
+            )
+            .hint("add `[[sporsmal]]` entries with `omrade` and `retning`, or with `maal`"),
+        );
+    }
+    let checkbox: Vec<bool> = items
+        .iter()
+        .map(|(i, q)| {
+            q.maal.as_deref().is_some_and(|m| m.starts_with("vurderer")) && is_checkbox(table, *i)
+        })
+        .collect();
     let unused: Vec<&str> = headers
         .iter()
         .enumerate()
@@ -390,7 +588,9 @@ pub fn validate(
         items.iter().map(|(_, q)| scale_of(q)).collect();
     let (mut places, mut yc) = (Places::default(), NameCache::default());
     let mut parsers = Parsers::default();
-    let mut seen_ids: HashSet<String> = HashSet::new();
+    // Respondent id → the line it was first seen on (the id itself is never printed: it can
+    // be an e-mail address).
+    let mut seen_ids: HashMap<String, u64> = HashMap::new();
     for row in &table.rows {
         let f = &row.fields;
         let cell = |i: usize| f.get(i).map_or("", |t| t.as_str()).trim();
@@ -423,15 +623,21 @@ pub fn validate(
                 let v = cell(*i);
                 if v.is_empty() {
                     problems.push(Problem::new(h, "missing respondent id"));
-                } else if !seen_ids.insert(v.to_string()) {
-                    problems.push(Problem::new(h, format!("duplicate respondent id `{v}`")));
+                } else if let Some(first) = seen_ids.get(v) {
+                    problems.push(Problem::new(
+                        h,
+                        format!("duplicate respondent id (the same as on line {first})"),
+                    ));
+                } else {
+                    seen_ids.insert(v.to_string(), row.line);
                 }
                 v.to_string()
             }
-            _ => String::new(),
+            // Without a respondent column, a submission's id is its line (or sheet row).
+            _ => row.line.to_string(),
         };
         let date = match &innsendt {
-            Source::Col(i, h) => match parsers.date(cell(*i)) {
+            Source::Col(i, h) => match parsers.date(strip_offset(cell(*i))) {
                 Ok(d) => d,
                 Err(e) => {
                     problems.push(Problem::new(h, e));
@@ -443,8 +649,14 @@ pub fn validate(
         let mut scores = Vec::new();
         let mut tid = None;
         let mut slutte = None;
-        for ((i, q), scale) in items.iter().zip(&scales) {
+        for (((i, q), scale), checkbox) in items.iter().zip(&scales).zip(&checkbox) {
             let raw = cell(*i);
+            if *checkbox {
+                // An unticked box in a submitted response is "no", not missing.
+                let v = normalize(raw);
+                slutte = Some(TICKED.contains(&v.as_str()));
+                continue;
+            }
             if is_missing(raw) {
                 continue;
             }
@@ -457,9 +669,10 @@ pub fn validate(
                         _ => {
                             let labels = scale.keys().cloned().collect::<Vec<_>>().join(", ");
                             problems.push(
-                                Problem::new(h, format!("unknown answer `{raw}`")).with_hint(Some(
-                                    format!("the codebook's labels are: {labels}"),
-                                )),
+                                Problem::new(h, format!("unknown answer `{}`", cell_text(raw)))
+                                    .with_hint(Some(format!(
+                                        "the codebook's labels are: {labels}"
+                                    ))),
                             );
                             continue;
                         }
@@ -477,9 +690,12 @@ pub fn validate(
                 if m == "tid_andre_kunne_gjort_pst" {
                     match parse_number(raw) {
                         Ok(Some(x)) if (0.0..=100.0).contains(&x) => tid = Some(x / 100.0),
-                        Ok(Some(x)) => problems.push(Problem::new(
+                        Ok(Some(_)) => problems.push(Problem::new(
                             h,
-                            format!("expected a percentage from 0 to 100, found {x}"),
+                            format!(
+                                "expected a percentage from 0 to 100, found `{}`",
+                                cell_text(raw)
+                            ),
                         )),
                         Ok(None) => {}
                         Err(e) => problems.push(Problem::new(h, e)),
@@ -491,7 +707,7 @@ pub fn validate(
                         "vet ikke" => {}
                         _ => problems.push(Problem::new(
                             h,
-                            format!("expected `ja` or `nei`, found `{raw}`"),
+                            format!("expected `ja` or `nei`, found `{}`", cell_text(raw)),
                         )),
                     }
                 }
@@ -508,9 +724,12 @@ pub fn validate(
                             .insert(b.maal.as_str(), x);
                     }
                 }
-                Ok(Some(x)) => problems.push(Problem::new(
+                Ok(Some(_)) => problems.push(Problem::new(
                     &headers[*i],
-                    format!("expected a number of zero or more, found {x}"),
+                    format!(
+                        "expected a number of zero or more, found `{}`",
+                        cell_text(cell(*i))
+                    ),
                 )),
                 Ok(None) => {}
                 Err(e) => problems.push(Problem::new(&headers[*i], e)),
@@ -552,6 +771,7 @@ pub fn validate(
                 kilde: StaffingSource::Survey,
             });
         }
+        out.dates.extend(date);
         out.respondents.push(Respondent {
             undersokelse: survey.to_string(),
             survey_type: cb.survey_type,

@@ -368,6 +368,7 @@ fn dataset() -> Dataset {
         pilots: vec![pilot()],
         logs: log_rows(),
         respondents: respondents(),
+        survey_rounds: vec![],
     }
 }
 
@@ -1089,7 +1090,7 @@ fn indicators_csv_format_snapshot() {
         .to_owned();
     assert_eq!(
         header,
-        "indikator;gruppering;foretak_id;enhet_id;yrke_id;kompetansenivå;pilot_id;fase;område;undersøkelse;dato;verdi;nedre;øvre;n;måleenhet;prikket"
+        "indikator;gruppering;foretak_id;enhet_id;yrke_id;kompetansenivå;pilot_id;fase;område;undersøkelse;serie;runde;dato;verdi;nedre;øvre;n;måleenhet;prikket"
     );
     let shown = text
         .replace('\u{feff}', "<BOM>")

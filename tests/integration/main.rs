@@ -11,5 +11,6 @@ mod privacy;
 mod render;
 mod reproducible;
 mod sample;
+mod surveys;
 mod typeset;
 mod validate;

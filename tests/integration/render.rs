@@ -146,6 +146,8 @@ fn into_row(r: Row) -> IndicatorRow {
         n: r.verdi.map(|_| 40),
         maleenhet: r.unit.into(),
         prikket: r.verdi.is_none(),
+        serie: None,
+        runde: None,
     }
 }
 

@@ -379,6 +379,7 @@ fn a_repeated_id_across_two_logs_of_a_pilot_is_a_row_error_in_the_later_file() {
 #[test]
 fn a_form_for_one_unit_uses_fixed_values_drops_its_total_row_and_accepts_checkbox_columns() {
     let codebook = r#"type = "ansatt"
+runde = "2025-01"
 respondent = "NR"
 foretak = { fast = "STO" }
 enhet = { fast = "LAR Trondheim" }
