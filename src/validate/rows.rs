@@ -59,6 +59,34 @@ pub struct QuarantineFile {
     pub rows: Vec<QuarantineRow>,
 }
 
+impl QuarantineFile {
+    /// The quarantine file's bytes (data-contract §8): UTF-8 with BOM, `;`-separated, CRLF,
+    /// the header `linje;kolonne;årsak` and the input's columns, then one record per
+    /// quarantined row, each on its own line. A ragged row keeps every field it had, so its
+    /// record is longer than the header (the writer is flexible). Any write error is
+    /// returned, never ignored: a dropped terminator would glue records together.
+    pub fn to_csv(&self) -> anyhow::Result<Vec<u8>> {
+        use anyhow::Context as _;
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::CRLF)
+            .flexible(true)
+            .from_writer(vec![0xEF, 0xBB, 0xBF]);
+        let context = || format!("failed to write the quarantine file `{}`", self.rel);
+        let mut header = vec!["linje".to_string(), "kolonne".into(), "årsak".into()];
+        header.extend(self.headers.iter().cloned());
+        w.write_record(&header).with_context(context)?;
+        for r in &self.rows {
+            let line = r.line.to_string();
+            let fixed = [line.as_str(), r.columns.as_str(), r.reasons.as_str()];
+            w.write_record(fixed.into_iter().chain(r.fields.iter().map(|f| f.as_str())))
+                .with_context(context)?;
+        }
+        w.into_inner()
+            .map_err(|e| anyhow::anyhow!("{}: {}", context(), e.error()))
+    }
+}
+
 /// Collects the row errors of one file.
 #[derive(Debug, Default)]
 pub struct RowSink {
