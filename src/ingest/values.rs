@@ -21,12 +21,65 @@ pub fn is_missing(s: &str) -> bool {
     matches!(s.trim(), "" | "NA" | ".." | ".")
 }
 
-/// The cell as quoted in a reason: trimmed, at most 40 characters.
-fn shown(s: &str) -> String {
+/// The cell as quoted in a reason (data-contract §8): trimmed, its text as it was (never a
+/// reformatted number), cut to 60 characters, with control characters and line breaks
+/// escaped (`\n`, `\u{1b}`) so that a cell cannot forge a message line.
+pub fn shown(s: &str) -> String {
     let t = s.trim();
-    match t.char_indices().nth(40) {
-        Some((i, _)) => format!("{}…", &t[..i]),
-        None => t.to_string(),
+    let mut out = String::with_capacity(t.len().min(256));
+    for (n, c) in t.chars().enumerate() {
+        if n == 60 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What a numeric column may hold (data-contract §8, "an implausible number"): a value
+/// outside its range is a row error that quotes the cell's own text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Full-time equivalents in one row: 0 to 10 000.
+    Fte,
+    /// A count in one row (positions, headcount, leavers, activity volumes): 0 to 1 000 000.
+    Count,
+    /// A percentage: 0 to 100.
+    Percent,
+    /// Minutes of one logged activity: above 0, at most 720 (a 12-hour day).
+    Minutes,
+}
+
+impl Bound {
+    fn admits(self, v: f64) -> bool {
+        match self {
+            Bound::Fte => (0.0..=10_000.0).contains(&v),
+            Bound::Count => (0.0..=1_000_000.0).contains(&v),
+            Bound::Percent => (0.0..=100.0).contains(&v),
+            Bound::Minutes => v > 0.0 && v <= 720.0,
+        }
+    }
+    fn expected(self) -> &'static str {
+        match self {
+            Bound::Fte => "expected full-time equivalents from 0 to 10 000",
+            Bound::Count => "expected a count from 0 to 1 000 000",
+            Bound::Percent => "expected a percentage from 0 to 100",
+            Bound::Minutes => "minutes must be above 0 and at most 720 (a 12-hour day)",
+        }
+    }
+}
+
+/// [`parse_number`], then refuse a value outside `bound` (an implausible number: `1e308`
+/// FTE, `-1e308`, a percent of 250), quoting the cell's text as it was.
+pub fn parse_bounded(s: &str, bound: Bound) -> Result<Option<f64>, String> {
+    match parse_number(s)? {
+        Some(v) if !bound.admits(v) => Err(format!("{}, found `{}`", bound.expected(), shown(s))),
+        v => Ok(v),
     }
 }
 
@@ -361,7 +414,7 @@ mod tests {
     fn long_cells_are_shortened_in_reasons() {
         let long = "x".repeat(100);
         let e = parse_number(&long).unwrap_err();
-        assert!(e.chars().count() < 70, "{e}");
+        assert!(e.chars().count() < 90, "{e}");
         assert!(e.ends_with("…`"));
     }
 

@@ -2,14 +2,14 @@
 //! codebook beside them into [`Respondent`]s, and unit-leader staffing answers into staffing
 //! rows. Person columns are dropped before this module sees the table.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
 use crate::diag::Diagnostic;
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
-use crate::ingest::values::{is_missing, parse_number};
+use crate::ingest::values::{Bound, is_missing, parse_bounded, parse_number, shown};
 use crate::model::{ItemScore, Respondent, StaffingRow, StaffingSource, SurveyType};
 
 use super::names::{NameCache, Places};
@@ -390,7 +390,7 @@ pub fn validate(
         items.iter().map(|(_, q)| scale_of(q)).collect();
     let (mut places, mut yc) = (Places::default(), NameCache::default());
     let mut parsers = Parsers::default();
-    let mut seen_ids: HashSet<String> = HashSet::new();
+    let mut seen_ids: HashMap<String, u64> = HashMap::new();
     for row in &table.rows {
         let f = &row.fields;
         let cell = |i: usize| f.get(i).map_or("", |t| t.as_str()).trim();
@@ -423,8 +423,14 @@ pub fn validate(
                 let v = cell(*i);
                 if v.is_empty() {
                     problems.push(Problem::new(h, "missing respondent id"));
-                } else if !seen_ids.insert(v.to_string()) {
-                    problems.push(Problem::new(h, format!("duplicate respondent id `{v}`")));
+                } else if let Some(first) = seen_ids.get(v) {
+                    // Never the id itself (data-contract §8).
+                    problems.push(Problem::new(
+                        h,
+                        format!("duplicate respondent id (the same as on line {first})"),
+                    ));
+                } else {
+                    seen_ids.insert(v.to_string(), row.line);
                 }
                 v.to_string()
             }
@@ -457,9 +463,10 @@ pub fn validate(
                         _ => {
                             let labels = scale.keys().cloned().collect::<Vec<_>>().join(", ");
                             problems.push(
-                                Problem::new(h, format!("unknown answer `{raw}`")).with_hint(Some(
-                                    format!("the codebook's labels are: {labels}"),
-                                )),
+                                Problem::new(h, format!("unknown answer `{}`", shown(raw)))
+                                    .with_hint(Some(format!(
+                                        "the codebook's labels are: {labels}"
+                                    ))),
                             );
                             continue;
                         }
@@ -475,12 +482,8 @@ pub fn validate(
                 }
             } else if let Some(m) = &q.maal {
                 if m == "tid_andre_kunne_gjort_pst" {
-                    match parse_number(raw) {
-                        Ok(Some(x)) if (0.0..=100.0).contains(&x) => tid = Some(x / 100.0),
-                        Ok(Some(x)) => problems.push(Problem::new(
-                            h,
-                            format!("expected a percentage from 0 to 100, found {x}"),
-                        )),
+                    match parse_bounded(raw, Bound::Percent) {
+                        Ok(Some(x)) => tid = Some(x / 100.0),
                         Ok(None) => {}
                         Err(e) => problems.push(Problem::new(h, e)),
                     }
@@ -491,7 +494,7 @@ pub fn validate(
                         "vet ikke" => {}
                         _ => problems.push(Problem::new(
                             h,
-                            format!("expected `ja` or `nei`, found `{raw}`"),
+                            format!("expected `ja` or `nei`, found `{}`", shown(raw)),
                         )),
                     }
                 }
@@ -499,8 +502,15 @@ pub fn validate(
         }
         let mut staffing: BTreeMap<String, BTreeMap<&str, f64>> = BTreeMap::new();
         for (i, b, y) in &staffing_items {
-            match parse_number(cell(*i)) {
-                Ok(Some(x)) if x >= 0.0 => {
+            let bound = if b.maal.ends_with("årsverk") {
+                Bound::Fte
+            } else if b.maal.ends_with("_pst") {
+                Bound::Percent
+            } else {
+                Bound::Count
+            };
+            match parse_bounded(cell(*i), bound) {
+                Ok(Some(x)) => {
                     if let Some(y) = y {
                         staffing
                             .entry(y.clone())
@@ -508,10 +518,6 @@ pub fn validate(
                             .insert(b.maal.as_str(), x);
                     }
                 }
-                Ok(Some(x)) => problems.push(Problem::new(
-                    &headers[*i],
-                    format!("expected a number of zero or more, found {x}"),
-                )),
                 Ok(None) => {}
                 Err(e) => problems.push(Problem::new(&headers[*i], e)),
             }
