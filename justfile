@@ -40,3 +40,7 @@ ci:
 # Benchmarks of benchmarks.md: workloads, timings and peak memory (never in tests).
 bench:
     bash benches/run.sh
+
+# The long run of the mutation suite (tests/integration/fuzz.rs): CASES cases from SEED.
+fuzz CASES="2000" SEED="11":
+    TSB_FUZZ_CASES={{CASES}} TSB_FUZZ_SEED={{SEED}} cargo test --release --test integration fuzz:: -- --nocapture

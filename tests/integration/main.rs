@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod fuzz;
 mod incremental;
 mod indicators;
 mod ingest;
