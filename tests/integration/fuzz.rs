@@ -15,7 +15,8 @@
 //!
 //! `TSB_FUZZ_CASES` (default 240) and `TSB_FUZZ_SEED` (default 11) choose the run; `just
 //! fuzz` runs 2 000 cases. Every case is reproducible from the seed and its number
-//! (`TSB_FUZZ_ONLY=<n>` runs that one case and keeps its folder).
+//! (`TSB_FUZZ_ONLY=<n>` runs that one case and keeps its folder; `TSB_FUZZ_VERBOSE=1` prints
+//! every case with its exit code and first line of output).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -264,8 +265,9 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Files of the case that a mutation may touch: every data file and the settings.
-fn mutable_files(dir: &Path) -> Vec<PathBuf> {
+/// Files of the case that a mutation may touch: every data file, and the settings in one
+/// case of four (a broken settings file stops every run the same way, with exit 2).
+fn mutable_files(dir: &Path, settings: bool) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir.join("data"))
         .sort_by_file_name()
         .into_iter()
@@ -273,7 +275,9 @@ fn mutable_files(dir: &Path) -> Vec<PathBuf> {
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
         .collect();
-    v.push(dir.join("tsb-report.toml"));
+    if settings {
+        v.push(dir.join("tsb-report.toml"));
+    }
     v
 }
 
@@ -491,6 +495,7 @@ fn run_bounded(dir: &Path, args: &[&str]) -> Option<(Option<i32>, String)> {
 struct Figures {
     cases: usize,
     builds: usize,
+    builds_ok: usize,
     exit: BTreeMap<i32, usize>,
     panics: Vec<String>,
     aborts: Vec<String>,
@@ -561,6 +566,7 @@ fn mutated_data_folders_never_panic_lose_rows_or_change_the_output_of_a_failed_b
     let only = std::env::var("TSB_FUZZ_ONLY")
         .ok()
         .and_then(|v| v.parse::<u64>().ok());
+    let verbose = std::env::var_os("TSB_FUZZ_VERBOSE").is_some();
 
     // The base folder and one good build of it, copied into every build case.
     let base = Project::new("fuzz-base");
@@ -581,8 +587,9 @@ fn mutated_data_folders_never_panic_lose_rows_or_change_the_output_of_a_failed_b
         copy_dir(&base.path("data"), &case.path("data"));
         std::fs::copy(base.path("tsb-report.toml"), case.path("tsb-report.toml")).unwrap();
         let mut described = Vec::new();
+        let settings = rng.below(4) == 0;
         for _ in 0..=rng.below(3) {
-            let files = mutable_files(&case.dir);
+            let files = mutable_files(&case.dir, settings);
             let file = rng.pick(&files).clone();
             let rel = file.strip_prefix(&case.dir).unwrap().display().to_string();
             if rng.below(40) == 0 {
@@ -619,6 +626,16 @@ fn mutated_data_folders_never_panic_lose_rows_or_change_the_output_of_a_failed_b
         let code = code.unwrap_or(-1);
         *fig.exit.entry(code).or_default() += 1;
         let tail = || stderr.lines().rev().take(6).collect::<Vec<_>>().join(" | ");
+        if verbose {
+            let first: String = stderr
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(160)
+                .collect();
+            eprintln!("{label}: exit {code}: {first}");
+        }
         if stderr.contains("panicked") || code == 101 {
             fig.panics.push(format!("{label}: {}", tail()));
         } else if code == -1 || code == 134 || stderr.contains("memory allocation") {
@@ -629,6 +646,7 @@ fn mutated_data_folders_never_panic_lose_rows_or_change_the_output_of_a_failed_b
         }
         if let Some(before) = before {
             if code == 0 {
+                fig.builds_ok += 1;
                 if let Err(e) = check_accounting(&case.path("output")) {
                     fig.accounting.push(format!("{label}: {e}"));
                 }
@@ -658,9 +676,10 @@ fn mutated_data_folders_never_panic_lose_rows_or_change_the_output_of_a_failed_b
     let mut report = String::new();
     let _ = writeln!(
         report,
-        "fuzz: {} cases ({} builds), seed {seed}; exit codes {:?}; panics {}, aborts {}, hangs {}, other exit codes {}, accounting violations {}, output-folder changes after failed builds {}",
+        "fuzz: {} cases ({} builds, {} of them successful), seed {seed}; exit codes {:?}; panics {}, aborts {}, hangs {}, other exit codes {}, accounting violations {}, output-folder changes after failed builds {}",
         fig.cases,
         fig.builds,
+        fig.builds_ok,
         fig.exit,
         fig.panics.len(),
         fig.aborts.len(),
