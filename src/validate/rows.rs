@@ -141,6 +141,23 @@ impl RowSink {
     }
 }
 
+/// Column names for a message: each as [`values::shown`] quotes a cell (cut to 60 characters,
+/// control characters escaped), at most 20 of them, then how many more: an export with
+/// thousands of columns, or a header of a million characters, gives one readable line.
+pub fn column_list<S: AsRef<str>>(names: &[S]) -> String {
+    const MAX: usize = 20;
+    let mut out = names
+        .iter()
+        .take(MAX)
+        .map(|n| values::shown(n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > MAX {
+        out.push_str(&format!(" and {} more", names.len() - MAX));
+    }
+    out
+}
+
 /// Problems with a row's shape: more non-empty fields than the header has columns.
 pub fn shape_problem(table: &RawTable, row: &RawRow) -> Option<Problem> {
     let extra = row
@@ -201,5 +218,21 @@ impl Parsers {
             self.dates.insert(s.to_string(), r.clone());
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_lists_stay_one_short_line() {
+        let names: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
+        let list = column_list(&names);
+        assert!(list.ends_with("c19 and 4980 more"), "{list}");
+        let long = ["x".repeat(1_000_000), "a\nerror: forged".to_string()];
+        let list = column_list(&long);
+        assert!(list.chars().count() < 100, "{list}");
+        assert!(list.ends_with("a\\nerror: forged"), "{list}");
     }
 }

@@ -39,7 +39,7 @@ pub fn validate(
         warnings.push(
             Diagnostic::warning(
                 display,
-                format!("unused columns: {}", cols.unused.join(", ")),
+                format!("unused columns: {}", super::rows::column_list(&cols.unused)),
             )
             .at_line(table.header_line),
         );

@@ -364,7 +364,7 @@ pub fn validate(
                 display,
                 format!(
                     "unused columns (no codebook key names them): {}",
-                    unused.join(", ")
+                    super::rows::column_list(&unused)
                 ),
             )
             .at_line(table.header_line),
