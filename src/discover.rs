@@ -596,4 +596,19 @@ mod tests {
         assert!(err.message.contains("changed while"), "{}", err.message);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_fifo_put_in_place_of_a_file_is_refused_without_blocking() {
+        let (dir, log) = folder("fifo");
+        std::fs::remove_file(&log).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(&log)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // No writer ever opens it: a blocking open would wait here forever.
+        let err = read_regular(&log).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
