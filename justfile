@@ -45,3 +45,7 @@ bench:
 # commands timed (about half an hour on two cores; needs the machine to itself).
 fresh:
     bash benches/fresh.sh
+
+# The long run of the mutation suite (tests/integration/fuzz.rs): CASES cases from SEED.
+fuzz CASES="2000" SEED="11":
+    TSB_FUZZ_CASES={{CASES}} TSB_FUZZ_SEED={{SEED}} cargo test --release --test integration fuzz:: -- --nocapture

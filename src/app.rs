@@ -34,7 +34,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match dispatch(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::diag::eprintln(&format!("error: {e:#}"));
             ExitCode::from(EXIT_FAILURE)
         }
     }
@@ -79,7 +79,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
     let quiet = cli.quiet;
     let say = |msg: &str| {
         if !quiet {
-            eprintln!("{msg}");
+            crate::diag::eprintln(msg);
         }
     };
     match &cli.command {
@@ -100,19 +100,19 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
             match pipeline::build(&cfg, &say)? {
                 Outcome::InvalidData(diags) => {
                     pipeline::print_diagnostics(&diags, cli.diagnostic_format, limit);
-                    eprintln!(
+                    crate::diag::eprintln(&format!(
                         "error: the data has file errors ({}); nothing was written, and the last good report is kept",
                         summary(&diags)
-                    );
+                    ));
                     Ok(EXIT_DATA)
                 }
                 Outcome::Built(report) if report.up_to_date => {
                     if !quiet {
-                        eprintln!(
-                            "nothing changed since the last build; the report is up to date:"
+                        crate::diag::eprintln(
+                            "nothing changed since the last build; the report is up to date:",
                         );
                         for p in &report.pdfs {
-                            println!("{}", p.display());
+                            crate::diag::println(&p.display().to_string());
                         }
                     }
                     Ok(EXIT_OK)
@@ -131,12 +131,12 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
                             .iter()
                             .map(|i| i.rows_quarantined)
                             .sum();
-                        eprintln!(
+                        crate::diag::eprintln(&format!(
                             "built from {} ({rows} rows used, {q} quarantined):",
                             crate::diag::count(report.manifest.inputs.len(), "file", "files")
-                        );
+                        ));
                         for p in &report.pdfs {
-                            println!("{}", p.display());
+                            crate::diag::println(&p.display().to_string());
                         }
                     }
                     Ok(EXIT_OK)

@@ -171,6 +171,53 @@ pub struct Warned<T> {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The two output streams, each written through [`emit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output (the PDFs' paths).
+    Out,
+    /// Standard error (diagnostics and progress).
+    Err,
+}
+
+static OUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static ERR_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Write `text` to a stream. A reader that went away (`tsb-report check 2>&1 | head -1`) is
+/// the end of that stream: the write and every later one are dropped silently, and the run
+/// finishes with its own exit code (`print!` would panic and exit 101). Other write errors
+/// cannot be reported anywhere either and are dropped the same way.
+pub fn emit(stream: Stream, text: &str) {
+    use std::io::Write as _;
+    use std::sync::atomic::Ordering;
+    let closed = match stream {
+        Stream::Out => &OUT_CLOSED,
+        Stream::Err => &ERR_CLOSED,
+    };
+    if closed.load(Ordering::Relaxed) {
+        return;
+    }
+    let result = match stream {
+        Stream::Out => {
+            let mut h = std::io::stdout().lock();
+            h.write_all(text.as_bytes()).and_then(|()| h.flush())
+        }
+        Stream::Err => std::io::stderr().lock().write_all(text.as_bytes()),
+    };
+    if result.is_err() {
+        closed.store(true, Ordering::Relaxed);
+    }
+}
+
+/// [`emit`] one line to standard error.
+pub fn eprintln(line: &str) {
+    emit(Stream::Err, &format!("{line}\n"));
+}
+
+/// [`emit`] one line to standard output.
+pub fn println(line: &str) {
+    emit(Stream::Out, &format!("{line}\n"));
+}
 /// A cell's text as a message may quote it (data-contract §8): trimmed, cut to 60
 /// characters (then `…`), with line breaks and other control characters escaped (`\n`,
 /// `\u{1b}`) so that a cell cannot forge a message line. Never pass it a person-column value

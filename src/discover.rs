@@ -113,9 +113,8 @@ impl SourceFile {
             )
             .hint("run again when the file is complete")
         };
-        let bytes = std::fs::read(&stamp.path).map_err(|e| {
-            Diagnostic::file_error(&self.display, format!("failed to read the file ({e})"))
-        })?;
+        let bytes =
+            read_regular(&stamp.path).map_err(|e| unreadable(self.display.clone(), "file", &e))?;
         let now = std::fs::metadata(&stamp.path).map_err(|_| changed())?;
         if bytes.len() as u64 != stamp.size || Stamp::of(&stamp.path, &now) != *stamp {
             return Err(changed());
@@ -153,8 +152,11 @@ impl SourceFile {
 pub struct Inventory {
     /// Files sorted by `rel`.
     pub files: Vec<SourceFile>,
-    /// Warnings (files that fit no rule).
+    /// Warnings (files that fit no rule, links and odd files skipped) and file errors
+    /// (files and folders that cannot be read).
     pub diagnostics: Vec<Diagnostic>,
+    /// The data folder as the user named it (`data`, `mydata`): run-level messages name it.
+    pub root: String,
 }
 
 impl Inventory {
@@ -257,36 +259,181 @@ pub fn discover(data_dir: &Path) -> Result<Inventory> {
     Ok(discover_with(data_dir, &HashIndex::default())?.0)
 }
 
+/// What one directory entry of the walk turned out to be.
+enum Entry {
+    /// A regular file, or a link to one inside the data folder: read it.
+    File(std::fs::Metadata),
+    /// Not read, with the warning that says why.
+    Skip(&'static str),
+}
+
+/// Look at one entry of the walk without opening it (a FIFO would block an `open`).
+fn look_at(entry: &walkdir::DirEntry, root: &Path) -> Entry {
+    let ft = entry.file_type();
+    if ft.is_file() {
+        return match entry.metadata() {
+            Ok(m) => Entry::File(m),
+            Err(_) => Entry::Skip("failed to read the file's metadata; skipped"),
+        };
+    }
+    if ft.is_symlink() {
+        let Ok(target) = std::fs::canonicalize(entry.path()) else {
+            return Entry::Skip(
+                "link that leads nowhere (its target is missing, or it is a loop); skipped",
+            );
+        };
+        if !target.starts_with(root) {
+            return Entry::Skip(
+                "link that leads outside the data folder; skipped (nothing outside the data folder is read)",
+            );
+        }
+        return match std::fs::metadata(&target) {
+            Ok(m) if m.is_file() => Entry::File(m),
+            Ok(m) if m.is_dir() => Entry::Skip(
+                "link to a folder; skipped (links to folders are not followed, so nothing is read twice)",
+            ),
+            Ok(_) => Entry::Skip(
+                "link to something that is not a regular file (a FIFO, socket or device); skipped",
+            ),
+            Err(_) => Entry::Skip(
+                "link that leads nowhere (its target is missing, or it is a loop); skipped",
+            ),
+        };
+    }
+    Entry::Skip("not a regular file (a FIFO, socket or device); skipped")
+}
+
+/// Read a regular file without ever blocking: opened non-blocking (a FIFO put in the file's
+/// place after it was looked at would otherwise wait for a writer forever), then refused
+/// unless the opened file is a regular file.
+pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut options = std::fs::File::options();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // O_NONBLOCK: ignored for regular files, keeps `open` of a FIFO from waiting.
+        options.custom_flags(0o4000);
+    }
+    let mut file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// An I/O error's cause as a message says it: "permission denied", not "Permission denied
+/// (os error 13)".
+fn io_cause(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::NotFound => "it no longer exists".to_string(),
+        _ => {
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+            let mut c = text.chars();
+            match c.next() {
+                Some(f) => f.to_lowercase().chain(c).collect(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// A file error for a file or folder that cannot be read.
+fn unreadable(display: String, what: &str, e: &std::io::Error) -> Diagnostic {
+    let d = Diagnostic::file_error(
+        display,
+        format!("failed to read the {what} ({})", io_cause(e)),
+    );
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        d.hint(format!(
+            "give the user running tsb-report read access to the {what} (for example `chmod -R u+rX` on the data folder)"
+        ))
+    } else {
+        d
+    }
+}
+
 /// [`discover`], leaving activity logs on disk and taking their hashes from `known` where
 /// size and modification time are unchanged; returns the index of this inventory's logs.
+///
+/// Links and odd files (data-contract §1): a link to a regular file inside the data folder
+/// is read like the file; a link that leads outside it, to a folder, nowhere, or to a FIFO,
+/// socket or device, and any FIFO, socket or device itself, is skipped with a warning naming
+/// it; nothing is ever opened that could block. A file or folder that cannot be read is a
+/// file error naming it, and the walk goes on, so every one is listed.
 pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, HashIndex)> {
+    if !data_dir.is_dir() {
+        anyhow::bail!(
+            "failed to find the data folder `{}`\nhint: run in the project folder, pass `--data DIR`, or create one with `tsb-report sample --out data`",
+            data_dir.display()
+        );
+    }
+    let root = std::fs::canonicalize(data_dir)
+        .with_context(|| format!("failed to read the data folder `{}`", data_dir.display()))?;
     let display_root = data_dir.display().to_string();
     let display_root = display_root.trim_end_matches('/');
-    let mut inv = Inventory::default();
+    let display_root = if display_root.is_empty() {
+        "/"
+    } else {
+        display_root
+    };
+    let mut inv = Inventory {
+        root: display_root.to_string(),
+        ..Inventory::default()
+    };
+    let rel_of = |path: &Path| -> String {
+        path.strip_prefix(data_dir)
+            .unwrap_or(path)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let show = |rel: &str| {
+        if rel.is_empty() {
+            display_root.to_string()
+        } else {
+            format!("{display_root}/{rel}")
+        }
+    };
     let walker = walkdir::WalkDir::new(data_dir)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(&e.file_name().to_string_lossy()));
     let mut found: Vec<(String, String, FileKind, Stamp)> = Vec::new();
     for entry in walker {
-        let entry = entry.with_context(|| format!("failed to walk `{}`", data_dir.display()))?;
-        if !entry.file_type().is_file() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let rel = e.path().map(rel_of).unwrap_or_default();
+                let io = e.io_error().map_or_else(
+                    || std::io::Error::other(e.to_string()),
+                    |io| std::io::Error::new(io.kind(), io.to_string()),
+                );
+                inv.diagnostics.push(unreadable(show(&rel), "folder", &io));
+                continue;
+            }
+        };
+        if entry.file_type().is_dir() {
             continue;
         }
-        let rel_path = entry.path().strip_prefix(data_dir).unwrap_or(entry.path());
-        let rel = rel_path
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        let display = format!("{display_root}/{rel}");
-        match classify(&rel) {
-            Some(kind) => {
-                let meta = entry
-                    .metadata()
-                    .with_context(|| format!("failed to read `{display}`"))?;
-                found.push((rel, display, kind, Stamp::of(entry.path(), &meta)));
+        let rel = rel_of(entry.path());
+        let display = show(&rel);
+        let meta = match look_at(&entry, &root) {
+            Entry::File(m) => m,
+            Entry::Skip(why) => {
+                inv.diagnostics.push(Diagnostic::warning(display, why));
+                continue;
             }
+        };
+        match classify(&rel) {
+            Some(kind) => found.push((rel, display, kind, Stamp::of(entry.path(), &meta))),
             None => inv.diagnostics.push(
                 Diagnostic::warning(
                     display,
@@ -306,12 +453,13 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
         let (bytes, sha256, hashed_ns) = match earlier {
             Some(e) => (Vec::new(), e.sha256.clone(), e.hashed_ns),
             None => {
-                let bytes = crate::fsx::read(&stamp.path)?;
+                let bytes = read_regular(&stamp.path)
+                    .map_err(|e| unreadable(display.clone(), "file", &e))?;
                 let sha = sha256_hex(&bytes);
                 (if lazy { Vec::new() } else { bytes }, sha, now)
             }
         };
-        anyhow::Ok((
+        Ok::<_, Diagnostic>((
             SourceFile {
                 rel: rel.clone(),
                 display: display.clone(),
@@ -325,7 +473,13 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
     });
     let mut index = HashIndex::default();
     for result in files {
-        let (file, hashed_ns) = result?;
+        let (file, hashed_ns) = match result {
+            Ok(f) => f,
+            Err(d) => {
+                inv.diagnostics.push(d);
+                continue;
+            }
+        };
         if let Some(stamp) = &file.on_disk {
             index.files.insert(
                 file.rel.clone(),
@@ -456,6 +610,21 @@ mod tests {
         std::fs::write(&log, "dato;minutter\n01.02.2025;15\n01.02.2025;30\n").unwrap();
         let err = inv.files[0].contents().unwrap_err();
         assert!(err.message.contains("changed while"), "{}", err.message);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_fifo_put_in_place_of_a_file_is_refused_without_blocking() {
+        let (dir, log) = folder("fifo");
+        std::fs::remove_file(&log).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(&log)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // No writer ever opens it: a blocking open would wait here forever.
+        let err = read_regular(&log).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

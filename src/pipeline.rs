@@ -120,20 +120,8 @@ fn data_date(
         .max()
 }
 
-fn quarantine_csv(q: &QuarantineFile) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let mut header = vec!["linje".to_string(), "kolonne".into(), "årsak".into()];
-    header.extend(q.headers.iter().cloned());
-    let _ = w.write_record(&header);
-    for r in &q.rows {
-        let mut rec = vec![r.line.to_string(), r.columns.clone(), r.reasons.clone()];
-        rec.extend(r.fields.iter().map(|f| f.to_string()));
-        let _ = w.write_record(&rec);
-    }
-    w.into_inner().unwrap_or_default()
+fn quarantine_csv(q: &QuarantineFile) -> Result<Vec<u8>> {
+    q.to_csv()
 }
 
 /// What the documents are built from: the validated, suppressed indicator table and the
@@ -173,6 +161,10 @@ fn data_key(inventory: &discover::Inventory, cfg: &BuildConfig) -> String {
         s.push('\0');
         s.push_str(&f.sha256);
         s.push('\n');
+    }
+    // Files that could not be read or were skipped change the outcome too.
+    for d in &inventory.diagnostics {
+        s.push_str(&format!("{:?}\0{}\0{}\n", d.severity, d.file, d.message));
     }
     s.push_str(&format!(
         "k={}\nmaks={}\ntool={}\n",
@@ -762,7 +754,7 @@ fn write_quarantine(out: &Path, files: &[QuarantineFile]) -> Result<()> {
     fsx::remove_dir_all(&tmp)?;
     fsx::create_dir_all(&tmp)?;
     for q in files {
-        fsx::write(&tmp.join(&q.rel), quarantine_csv(q))?;
+        fsx::write(&tmp.join(&q.rel), quarantine_csv(q)?)?;
     }
     fsx::remove_dir_all(&dir)?;
     fsx::rename(&tmp, &dir)
@@ -787,11 +779,14 @@ pub fn print_diagnostics(diags: &[Diagnostic], format: DiagnosticFormat, per_fil
         }
         shown.push(d.clone());
     }
-    eprint!("{}", crate::diag::render(&shown, format));
+    crate::diag::emit(
+        crate::diag::Stream::Err,
+        &crate::diag::render(&shown, format),
+    );
     for (file, n) in hidden {
-        eprintln!(
+        crate::diag::eprintln(&format!(
             "note: {n} more row errors in `{file}` (see the quarantine file under the output folder)"
-        );
+        ));
     }
 }
 

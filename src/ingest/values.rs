@@ -22,8 +22,50 @@ pub fn is_missing(s: &str) -> bool {
 }
 
 /// The cell as quoted in a reason (data-contract §8): see [`crate::diag::cell_text`].
-fn shown(s: &str) -> String {
+pub fn shown(s: &str) -> String {
     crate::diag::cell_text(s)
+}
+
+/// What a numeric column may hold (data-contract §8, "an implausible number"): a value
+/// outside its range is a row error that quotes the cell's own text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Full-time equivalents in one row: 0 to 10 000.
+    Fte,
+    /// A count in one row (positions, headcount, leavers, activity volumes): 0 to 1 000 000.
+    Count,
+    /// A percentage: 0 to 100.
+    Percent,
+    /// Minutes of one logged activity: above 0, at most 720 (a 12-hour day).
+    Minutes,
+}
+
+impl Bound {
+    fn admits(self, v: f64) -> bool {
+        match self {
+            Bound::Fte => (0.0..=10_000.0).contains(&v),
+            Bound::Count => (0.0..=1_000_000.0).contains(&v),
+            Bound::Percent => (0.0..=100.0).contains(&v),
+            Bound::Minutes => v > 0.0 && v <= 720.0,
+        }
+    }
+    fn expected(self) -> &'static str {
+        match self {
+            Bound::Fte => "expected full-time equivalents from 0 to 10 000",
+            Bound::Count => "expected a count from 0 to 1 000 000",
+            Bound::Percent => "expected a percentage from 0 to 100",
+            Bound::Minutes => "minutes must be above 0 and at most 720 (a 12-hour day)",
+        }
+    }
+}
+
+/// [`parse_number`], then refuse a value outside `bound` (an implausible number: `1e308`
+/// FTE, `-1e308`, a percent of 250), quoting the cell's text as it was.
+pub fn parse_bounded(s: &str, bound: Bound) -> Result<Option<f64>, String> {
+    match parse_number(s)? {
+        Some(v) if !bound.admits(v) => Err(format!("{}, found `{}`", bound.expected(), shown(s))),
+        v => Ok(v),
+    }
 }
 
 fn not_a_number(s: &str) -> String {

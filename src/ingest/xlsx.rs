@@ -23,8 +23,9 @@ pub(crate) fn read(
     bytes: &[u8],
     sheet: Option<&str>,
 ) -> Result<RawTable, Diagnostic> {
-    // calamine is not known to panic on bad input, but the contract is "never panic".
-    match catch_unwind(AssertUnwindSafe(|| read_inner(display, bytes, sheet))) {
+    // calamine is not known to panic on bad input, but the contract is "never panic", and
+    // no panic text may reach the user either.
+    match quiet_catch(|| read_inner(display, bytes, sheet)) {
         Ok(result) => result,
         Err(_) => Err(Diagnostic::file_error(
             display,
@@ -32,6 +33,29 @@ pub(crate) fn read(
         )
         .hint("open the file in Excel and save it again as .xlsx")),
     }
+}
+
+thread_local! {
+    /// True while this thread runs inside [`quiet_catch`].
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f`, catching a panic without printing it: the process-wide panic hook is wrapped once
+/// so that it stays silent on a thread inside this function and prints as before elsewhere.
+fn quiet_catch<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result
 }
 
 fn read_inner(display: &str, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable, Diagnostic> {
@@ -73,23 +97,26 @@ fn read_inner(display: &str, bytes: &[u8], sheet: Option<&str>) -> Result<RawTab
                 .hint("set `ark` in the codebook to one of these sheet names")
             })?,
     };
-    let range = wb.worksheet_range(&name).map_err(|e| {
-        Diagnostic::file_error(
-            display,
-            format!(
-                "failed to read sheet `{name}` ({})",
-                lower_first(&e.to_string())
-            ),
-        )
-        .hint("open the file in Excel and save it again as .xlsx")
-    })?;
+    let cells = sheet_cells(display, &mut wb, &name)?;
+    // The table starts at the leftmost column that holds anything (as calamine's range does).
+    let first_col = cells.iter().map(|c| c.1).min().unwrap_or(0);
     let mut builder = TableBuilder::new(display);
-    let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
-    let mut cells: Vec<String> = Vec::new();
-    for (i, row) in range.rows().enumerate() {
-        cells.clear();
-        cells.extend(row.iter().map(cell_text));
-        builder.push(first_row + i as u64 + 1, cells.len(), |j| &cells[j])?;
+    let mut row_cells: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cells.len() {
+        let row = cells[i].0;
+        row_cells.clear();
+        while i < cells.len() && cells[i].0 == row {
+            let (_, col, text) = &cells[i];
+            let col = (*col - first_col) as usize;
+            if row_cells.len() <= col {
+                row_cells.resize(col + 1, String::new());
+            }
+            // A cell given twice: the later one wins, as in Excel's own reading.
+            row_cells[col].clone_from(text);
+            i += 1;
+        }
+        builder.push(u64::from(row) + 1, row_cells.len(), |j| &row_cells[j])?;
     }
     builder.finish().map_err(|_| {
         let d = Diagnostic::file_error(
@@ -105,6 +132,100 @@ fn read_inner(display: &str, bytes: &[u8], sheet: Option<&str>) -> Result<RawTab
             d.hint("export the data again with column names in the first row")
         }
     })
+}
+
+/// Excel's last row and column (1 048 576 rows, 16 384 columns `A`…`XFD`): a cell beyond
+/// them is not a cell Excel can have written.
+const MAX_ROWS: u32 = 1_048_576;
+const MAX_COLUMNS: u32 = 16_384;
+
+/// The most cells the table may hold after padding every row to the header's width, in
+/// proportion to the cells the sheet really holds (a sparse survey export pads a lot), and
+/// never less than this floor. Above it the sheet is refused rather than padded into memory.
+const PADDED_FLOOR: u64 = 4_000_000;
+const PADDED_PER_CELL: u64 = 64;
+
+/// The non-empty cells of sheet `name` as `(row, column, text)`, sorted by position, read one
+/// at a time: never a dense range over the sheet's claimed extent (a single stray cell at
+/// `XFD1048576` would ask for hundreds of gigabytes). Refuses a sheet with a cell beyond
+/// Excel's limits, or one whose padded table would be absurdly larger than its content.
+fn sheet_cells<RS: std::io::Read + std::io::Seek>(
+    display: &str,
+    wb: &mut Xlsx<RS>,
+    name: &str,
+) -> Result<Vec<(u32, u32, String)>, Diagnostic> {
+    let damaged = |e: &dyn std::fmt::Display| {
+        Diagnostic::file_error(
+            display,
+            format!(
+                "failed to read sheet `{name}` ({})",
+                lower_first(&e.to_string())
+            ),
+        )
+        .hint("open the file in Excel and save it again as .xlsx")
+    };
+    let mut reader = match wb.worksheet_cells_reader(name) {
+        Ok(r) => r,
+        // A chart sheet: no cells (then "holds no header row").
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(damaged(&e)),
+    };
+    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(|e| damaged(&e))? {
+        let (row, col) = cell.get_position();
+        let data = Data::from(cell.get_value().clone());
+        let text = cell_text(&data);
+        if text.is_empty() {
+            continue;
+        }
+        if row >= MAX_ROWS || col >= MAX_COLUMNS {
+            return Err(Diagnostic::file_error(
+                display,
+                format!(
+                    "failed to read sheet `{name}` (a cell lies beyond Excel's last cell `XFD1048576`; the file was not written by Excel or is damaged)"
+                ),
+            )
+            .hint("open the file in Excel and save it again as .xlsx"));
+        }
+        cells.push((row, col, text));
+    }
+    drop(reader);
+    // Stable: of a cell given twice, the later stays later (and wins).
+    cells.sort_by_key(|&(r, c, _)| (r, c));
+    // Rows are padded to the header's width (the first row holding anything), from the
+    // leftmost column that holds anything.
+    let first_col = cells.iter().map(|c| c.1).min().unwrap_or(0);
+    let mut padded: u64 = 0;
+    let mut header_width: Option<u64> = None;
+    let mut i = 0;
+    while i < cells.len() {
+        let row = cells[i].0;
+        let mut width = 0;
+        while i < cells.len() && cells[i].0 == row {
+            width = u64::from(cells[i].1 - first_col) + 1;
+            i += 1;
+        }
+        match header_width {
+            None => header_width = Some(width),
+            Some(h) => padded += h.max(width),
+        }
+    }
+    let limit = PADDED_FLOOR.max(PADDED_PER_CELL * cells.len() as u64);
+    if padded > limit {
+        let (last_row, _, _) = cells.last().cloned().unwrap_or_default();
+        let last_col = cells.iter().map(|c| c.1).max().unwrap_or(0);
+        return Err(Diagnostic::file_error(
+            display,
+            format!(
+                "failed to read sheet `{name}` (it holds {} cells spread over {} rows and {} columns: the table would be mostly empty cells)",
+                cells.len(),
+                last_row + 1,
+                last_col + 1
+            ),
+        )
+        .hint("delete the stray cells to the right of and below the table in Excel, then save again"));
+    }
+    Ok(cells)
 }
 
 fn sheet_list(names: &[String]) -> String {

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use crate::diag::Diagnostic;
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
-use crate::ingest::values::{is_missing, parse_number};
+use crate::ingest::values::{Bound, is_missing, parse_bounded};
 use crate::model::{Fase, LogRow, Pilot, Text};
 
 use super::columns;
@@ -53,7 +53,7 @@ pub fn validate(
         warnings.push(
             Diagnostic::warning(
                 display,
-                format!("unused columns: {}", cols.unused.join(", ")),
+                format!("unused columns: {}", super::rows::column_list(&cols.unused)),
             )
             .at_line(table.header_line),
         );
@@ -86,15 +86,8 @@ pub fn validate(
             .resolve(&resolvers.oppgave, h(OPPGAVE), cols.get(OPPGAVE, f))
             .map_err(|p| problems.push(p))
             .ok();
-        let minutter = match parse_number(cols.get(MINUTTER, f)) {
-            Ok(Some(m)) if m > 0.0 && m <= 720.0 => Some(m),
-            Ok(Some(m)) => {
-                problems.push(Problem::new(
-                    h(MINUTTER),
-                    format!("minutes must be above 0 and at most 720 (a 12-hour day), found {m}"),
-                ));
-                None
-            }
+        let minutter = match parse_bounded(cols.get(MINUTTER, f), Bound::Minutes) {
+            Ok(Some(m)) => Some(m),
             Ok(None) => {
                 problems.push(Problem::new(h(MINUTTER), "missing minutes"));
                 None

@@ -220,6 +220,19 @@ fn read_in_parallel<'a>(
         .flat_map(|chunk| crate::par::map(chunk, |f| read(f, None, &[])))
 }
 
+/// The data folder as the user named it, for run-level messages (`mydata`, not `data`).
+fn data_root(inv: &Inventory) -> &str {
+    if !inv.root.is_empty() {
+        return &inv.root;
+    }
+    inv.files.first().map_or("data", |f| {
+        f.display
+            .strip_suffix(&f.rel)
+            .unwrap_or("data/")
+            .trim_end_matches('/')
+    })
+}
+
 /// The quarantine file of an input: its path under `data/` with the extension `.csv`.
 fn quarantine_rel(rel: &str) -> String {
     std::path::Path::new(rel)
@@ -377,6 +390,9 @@ pub fn validate_with_cache(
     let mut files: Vec<&SourceFile> = Vec::new();
     for f in &inv.files {
         if f.kind == FileKind::SampleMarker {
+            // Read (it marks the data as synthetic): listed with its hash like every file.
+            let input = acc.input(f, "brukt");
+            acc.out.inputs.push(input);
             continue;
         }
         // Two exports may have the same codebook, byte for byte: each is read for its own.
@@ -410,12 +426,7 @@ pub fn validate_with_cache(
         {
             None => {
                 reference_ok = false;
-                let root = inv.files.first().map_or("data", |f| {
-                    f.display
-                        .strip_suffix(&f.rel)
-                        .unwrap_or("data/")
-                        .trim_end_matches('/')
-                });
+                let root = data_root(inv);
                 acc.out.diagnostics.push(Diagnostic::file_error(format!("{root}/referanse/{table}.csv"), format!("missing reference table `referanse/{table}.csv`")).hint("every data folder needs the four reference tables; `tsb-report init` writes a starting set"));
             }
             Some(f) => match read(f, None, &[]) {
@@ -481,7 +492,7 @@ pub fn validate_with_cache(
     };
     let Some(resolvers) = resolvers else {
         acc.out.diagnostics.push(Diagnostic::file_error(
-            "data",
+            data_root(inv),
             "the other files were not checked, because the reference tables could not be read",
         ));
         return finish(acc);

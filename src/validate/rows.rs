@@ -59,6 +59,34 @@ pub struct QuarantineFile {
     pub rows: Vec<QuarantineRow>,
 }
 
+impl QuarantineFile {
+    /// The quarantine file's bytes (data-contract §8): UTF-8 with BOM, `;`-separated, CRLF,
+    /// the header `linje;kolonne;årsak` and the input's columns, then one record per
+    /// quarantined row, each on its own line. A ragged row keeps every field it had, so its
+    /// record is longer than the header (the writer is flexible). Any write error is
+    /// returned, never ignored: a dropped terminator would glue records together.
+    pub fn to_csv(&self) -> anyhow::Result<Vec<u8>> {
+        use anyhow::Context as _;
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::CRLF)
+            .flexible(true)
+            .from_writer(vec![0xEF, 0xBB, 0xBF]);
+        let context = || format!("failed to write the quarantine file `{}`", self.rel);
+        let mut header = vec!["linje".to_string(), "kolonne".into(), "årsak".into()];
+        header.extend(self.headers.iter().cloned());
+        w.write_record(&header).with_context(context)?;
+        for r in &self.rows {
+            let line = r.line.to_string();
+            let fixed = [line.as_str(), r.columns.as_str(), r.reasons.as_str()];
+            w.write_record(fixed.into_iter().chain(r.fields.iter().map(|f| f.as_str())))
+                .with_context(context)?;
+        }
+        w.into_inner()
+            .map_err(|e| anyhow::anyhow!("{}: {}", context(), e.error()))
+    }
+}
+
 /// Collects the row errors of one file.
 #[derive(Debug, Default)]
 pub struct RowSink {
@@ -111,6 +139,23 @@ impl RowSink {
         }
         true
     }
+}
+
+/// Column names for a message: each as [`values::shown`] quotes a cell (cut to 60 characters,
+/// control characters escaped), at most 20 of them, then how many more: an export with
+/// thousands of columns, or a header of a million characters, gives one readable line.
+pub fn column_list<S: AsRef<str>>(names: &[S]) -> String {
+    const MAX: usize = 20;
+    let mut out = names
+        .iter()
+        .take(MAX)
+        .map(|n| values::shown(n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > MAX {
+        out.push_str(&format!(" and {} more", names.len() - MAX));
+    }
+    out
 }
 
 /// Problems with a row's shape: more non-empty fields than the header has columns.
@@ -173,5 +218,21 @@ impl Parsers {
             self.dates.insert(s.to_string(), r.clone());
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_lists_stay_one_short_line() {
+        let names: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
+        let list = column_list(&names);
+        assert!(list.ends_with("c19 and 4980 more"), "{list}");
+        let long = ["x".repeat(1_000_000), "a\nerror: forged".to_string()];
+        let list = column_list(&long);
+        assert!(list.chars().count() < 100, "{list}");
+        assert!(list.ends_with("a\\nerror: forged"), "{list}");
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::diag::Diagnostic;
 use crate::ingest::RawTable;
-use crate::ingest::values::parse_number;
+use crate::ingest::values::{Bound, parse_bounded};
 use crate::model::{StaffingRow, StaffingSource};
 
 use super::columns;
@@ -39,7 +39,7 @@ pub fn validate(
         warnings.push(
             Diagnostic::warning(
                 display,
-                format!("unused columns: {}", cols.unused.join(", ")),
+                format!("unused columns: {}", super::rows::column_list(&cols.unused)),
             )
             .at_line(table.header_line),
         );
@@ -61,16 +61,9 @@ pub fn validate(
             .resolve(&resolvers.yrke, &h(3), cols.get(3, f))
             .map_err(|p| problems.push(p))
             .ok();
-        let mut num = |i: usize, required: bool| -> Option<f64> {
+        let mut num = |i: usize, required: bool, bound: Bound| -> Option<f64> {
             cols.index[i]?;
-            match parse_number(cols.get(i, f)) {
-                Ok(Some(v)) if v < 0.0 => {
-                    problems.push(Problem::new(
-                        &h(i),
-                        format!("expected a number of zero or more, found {v}"),
-                    ));
-                    None
-                }
+            match parse_bounded(cols.get(i, f), bound) {
                 Ok(Some(v)) => Some(v),
                 Ok(None) if required => {
                     problems.push(Problem::new(&h(i), "missing value in required column"));
@@ -83,22 +76,14 @@ pub fn validate(
                 }
             }
         };
-        let b = num(4, true);
-        let fi = num(5, true);
-        let inn = num(6, false);
-        let ledige = num(7, false);
-        let ledige6 = num(8, false);
-        let ansatte = num(9, false);
-        let sluttet = num(10, false);
-        let syk = num(11, false);
-        if let Some(s) = syk
-            && s > 100.0
-        {
-            problems.push(Problem::new(
-                &h(11),
-                format!("sick leave is a percentage, found {s}"),
-            ));
-        }
+        let b = num(4, true, Bound::Fte);
+        let fi = num(5, true, Bound::Fte);
+        let inn = num(6, false, Bound::Fte);
+        let ledige = num(7, false, Bound::Count);
+        let ledige6 = num(8, false, Bound::Count);
+        let ansatte = num(9, false, Bound::Count);
+        let sluttet = num(10, false, Bound::Count);
+        let syk = num(11, false, Bound::Percent);
         if sink.reject(row, problems) {
             continue;
         }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::diag::{Diagnostic, cell_text};
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
-use crate::ingest::values::{is_missing, parse_number};
+use crate::ingest::values::{Bound, is_missing, parse_bounded, parse_number};
 use crate::model::{ItemScore, Respondent, StaffingRow, StaffingSource, SurveyType};
 
 use super::names::{NameCache, Places};
@@ -562,7 +562,7 @@ pub fn validate(
                 display,
                 format!(
                     "unused columns (no codebook key names them): {}",
-                    unused.join(", ")
+                    super::rows::column_list(&unused)
                 ),
             )
             .at_line(table.header_line),
@@ -688,15 +688,8 @@ pub fn validate(
                 }
             } else if let Some(m) = &q.maal {
                 if m == "tid_andre_kunne_gjort_pst" {
-                    match parse_number(raw) {
-                        Ok(Some(x)) if (0.0..=100.0).contains(&x) => tid = Some(x / 100.0),
-                        Ok(Some(_)) => problems.push(Problem::new(
-                            h,
-                            format!(
-                                "expected a percentage from 0 to 100, found `{}`",
-                                cell_text(raw)
-                            ),
-                        )),
+                    match parse_bounded(raw, Bound::Percent) {
+                        Ok(Some(x)) => tid = Some(x / 100.0),
                         Ok(None) => {}
                         Err(e) => problems.push(Problem::new(h, e)),
                     }
@@ -715,8 +708,15 @@ pub fn validate(
         }
         let mut staffing: BTreeMap<String, BTreeMap<&str, f64>> = BTreeMap::new();
         for (i, b, y) in &staffing_items {
-            match parse_number(cell(*i)) {
-                Ok(Some(x)) if x >= 0.0 => {
+            let bound = if b.maal.ends_with("årsverk") {
+                Bound::Fte
+            } else if b.maal.ends_with("_pst") {
+                Bound::Percent
+            } else {
+                Bound::Count
+            };
+            match parse_bounded(cell(*i), bound) {
+                Ok(Some(x)) => {
                     if let Some(y) = y {
                         staffing
                             .entry(y.clone())
@@ -724,13 +724,6 @@ pub fn validate(
                             .insert(b.maal.as_str(), x);
                     }
                 }
-                Ok(Some(_)) => problems.push(Problem::new(
-                    &headers[*i],
-                    format!(
-                        "expected a number of zero or more, found `{}`",
-                        cell_text(cell(*i))
-                    ),
-                )),
                 Ok(None) => {}
                 Err(e) => problems.push(Problem::new(&headers[*i], e)),
             }

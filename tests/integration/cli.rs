@@ -612,3 +612,221 @@ fn init_scaffolds_a_project_that_builds_out_of_the_box() {
     let again = p.run(&["init", "rapport"]).code(2);
     assert!(again.stderr.contains("not empty"), "{}", again.stderr);
 }
+
+// ---- issue 11: links and odd files, broken pipes, locations, unreadable files, manifest ----
+
+/// Run the binary with `args` in `p`, as `tsb-report … 2>&1 | head -0` would: stdout and
+/// stderr one pipe whose reader is gone before the first write.
+fn run_into_closed_pipe(p: &Project, args: &[&str]) -> i32 {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_tsb-report"))
+        .args(args)
+        .current_dir(&p.dir)
+        .env_remove("TSB_REPORT_DATA")
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    status.code().unwrap_or(-1)
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_silently_and_the_exit_code_is_the_runs_own() {
+    // Before: `eprint!` panicked on the closed pipe: exit 101.
+    let p = case("planted_errors");
+    assert_eq!(run_into_closed_pipe(&p, &["check"]), 1);
+    assert_eq!(run_into_closed_pipe(&p, &["check", "--data", "nosuch"]), 2);
+    let ok = case("duplicate_file");
+    assert_eq!(run_into_closed_pipe(&ok, &["check"]), 0);
+}
+
+#[test]
+fn links_fifos_and_folder_links_are_skipped_with_a_warning_naming_them() {
+    use std::os::unix::fs::symlink;
+    let p = case("planted_errors");
+    let rows = |stderr: &str| {
+        let summary = stderr.lines().last().unwrap().to_string();
+        summary
+            .split(" rows")
+            .next()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let rows_before = rows(&p.run(&["check"]).code(1).stderr);
+    let pilot = p.path("data/piloter/lar-sykepleier");
+    // A link to a regular file inside data/: read like the file (here: the same bytes as the
+    // log, so skipped as a duplicate — which shows it was read).
+    symlink("logg-2025.csv", pilot.join("uke99-lenke.csv")).unwrap();
+    // A link to a file outside data/: never read.
+    symlink("/etc/passwd", p.path("data/bemanning-passwd.csv")).unwrap();
+    std::fs::create_dir_all(p.path("data/bemanning")).unwrap();
+    symlink("/etc/passwd", p.path("data/bemanning/passwd.csv")).unwrap();
+    // Folder links: out to /etc, and back to data/ (a loop if followed).
+    symlink("/etc", p.path("data/bemanning/etc")).unwrap();
+    symlink("../..", pilot.join("tilbake")).unwrap();
+    // A link to nothing.
+    symlink("finnes-ikke.csv", pilot.join("borte.csv")).unwrap();
+    // A FIFO in place of a log: reading it would block forever.
+    let status = std::process::Command::new("mkfifo")
+        .arg(pilot.join("uke07.csv"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo failed");
+    let r = p.run(&["check"]).code(1);
+    let warned = |path: &str, what: &str| {
+        let at = format!("  --> data/{path}\n");
+        let found = r
+            .stderr
+            .split("warning: ")
+            .any(|w| w.contains(&at) && w.contains(what));
+        assert!(found, "no warning `{what}` for {path}:\n{}", r.stderr);
+    };
+    warned(
+        "piloter/lar-sykepleier/uke99-lenke.csv",
+        "the same bytes as `data/piloter/lar-sykepleier/logg-2025.csv`",
+    );
+    warned("bemanning/passwd.csv", "outside the data folder");
+    warned("bemanning-passwd.csv", "outside the data folder");
+    warned("bemanning/etc", "outside the data folder");
+    warned("piloter/lar-sykepleier/tilbake", "link to a folder");
+    warned("piloter/lar-sykepleier/borte.csv", "leads nowhere");
+    warned("piloter/lar-sykepleier/uke07.csv", "not a regular file");
+    assert!(!r.stderr.contains("root:"), "{}", r.stderr);
+    // The rows of the log are counted once.
+    assert_eq!(rows(&r.stderr), rows_before, "{}", r.stderr);
+}
+
+#[test]
+fn run_level_messages_name_the_data_folder_as_given() {
+    // Before: `--> data` for `--data mydata`.
+    let p = Project::new("mydata")
+        .copy(&fixture("validate/_referanse"), "mydata/referanse")
+        .file("mydata/referanse/foretak.csv", "");
+    let r = p.run(&["check", "--data", "mydata"]).code(1);
+    assert!(r.stderr.contains("  --> mydata\n"), "{}", r.stderr);
+    assert!(!r.stderr.contains("--> data"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--> mydata/referanse/foretak.csv"),
+        "{}",
+        r.stderr
+    );
+    // An empty folder: the missing tables are named under it too.
+    let e = Project::new("emptydata");
+    std::fs::create_dir_all(e.path("tom")).unwrap();
+    let r = e.run(&["check", "--data", "tom"]).code(1);
+    assert!(
+        r.stderr.contains("--> tom/referanse/foretak.csv"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("  --> tom\n"), "{}", r.stderr);
+}
+
+#[test]
+fn a_missing_data_folder_is_named_once_with_a_hint() {
+    // Before: "failed to walk `nosuch`: IO error for operation on nosuch: No such file or
+    // directory (os error 2)": the cause twice, no hint.
+    let p = Project::new("nosuch");
+    let r = p.run(&["check", "--data", "nosuch"]).code(2);
+    assert!(
+        r.stderr
+            .starts_with("error: failed to find the data folder `nosuch`\nhint: "),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("nosuch").count(), 1, "{}", r.stderr);
+}
+
+/// Run the binary in `p` so that files without read permission are unreadable: as root
+/// (which reads everything) under the uid of `nobody` through `setpriv`, otherwise as is.
+fn run_unprivileged(p: &Project, args: &[&str]) -> crate::support::Run {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let mut cmd = if root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_tsb-report"));
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tsb-report"))
+    };
+    let out = cmd
+        .args(args)
+        .current_dir(&p.dir)
+        .env_remove("TSB_REPORT_DATA")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("failed to run tsb-report (as root this needs `setpriv` from util-linux)");
+    crate::support::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn every_unreadable_file_and_folder_is_a_file_error_and_check_exits_1() {
+    // Before: exit 2 at the first ("failed to read `…`: Permission denied").
+    use std::os::unix::fs::PermissionsExt;
+    let p = case("planted_errors")
+        .file("data/bemanning/2025.csv", "dato\n")
+        .file("data/piloter/lar-sykepleier/uke02.csv", "dato\n")
+        .file("data/piloter/lar-sykepleier/uke03.csv", "dato\n");
+    let mode = |rel: &str, m: u32| {
+        std::fs::set_permissions(p.path(rel), std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    mode("data/piloter/lar-sykepleier/uke02.csv", 0o000);
+    mode("data/piloter/lar-sykepleier/uke03.csv", 0o000);
+    mode("data/bemanning", 0o000);
+    let r = run_unprivileged(&p, &["check"]);
+    mode("data/bemanning", 0o755);
+    let r = r.code(1);
+    for path in [
+        "data/bemanning",
+        "data/piloter/lar-sykepleier/uke02.csv",
+        "data/piloter/lar-sykepleier/uke03.csv",
+    ] {
+        let found = r
+            .stderr
+            .split("error: ")
+            .any(|e| e.contains("permission denied") && e.contains(&format!("  --> {path}\n")));
+        assert!(found, "no file error for {path}:\n{}", r.stderr);
+    }
+    // The readable files were still checked.
+    assert!(r.stderr.contains("logg-2025.csv:14"), "{}", r.stderr);
+}
+
+#[test]
+fn the_manifest_lists_every_file_read_the_sample_marker_included() {
+    // Before: `EKSEMPELDATA.md` was read (the banner) but missing from the manifest.
+    let p = case("planted_errors").file("data/EKSEMPELDATA.md", "Syntetiske data.\n");
+    let typst = crate::fuzz::stub_typst(&p);
+    p.run(&["build", "--typst", &typst]).code(0);
+    let m: serde_json::Value = serde_json::from_str(&p.read("output/manifest.json")).unwrap();
+    let inputs = m["inputs"].as_array().unwrap();
+    let mut listed: Vec<&str> = inputs.iter().map(|i| i["path"].as_str().unwrap()).collect();
+    listed.sort();
+    let mut on_disk: Vec<String> = p
+        .files()
+        .into_iter()
+        .filter_map(|f| f.strip_prefix("data/").map(str::to_string))
+        .collect();
+    on_disk.sort();
+    assert_eq!(listed, on_disk);
+    for i in inputs {
+        let path = i["path"].as_str().unwrap();
+        let bytes = std::fs::read(p.path(&format!("data/{path}"))).unwrap();
+        assert_eq!(
+            i["sha256"].as_str().unwrap(),
+            tsb_report::discover::sha256_hex(&bytes),
+            "{path}"
+        );
+    }
+}

@@ -482,6 +482,8 @@ fn render_docx(meta: &ReportMeta) -> Vec<(String, String)> {
             n: None,
             maleenhet: "andel".into(),
             prikket: true,
+            serie: None,
+            runde: None,
         }],
     };
     let dataset = Dataset::default();

@@ -652,3 +652,86 @@ proptest! {
         let _ = read_table("data/forms.xlsx", &bytes, Format::Xlsx, None);
     }
 }
+
+// ---- workbooks that claim a huge extent (issue 11, item 1) ---------------------------------
+
+/// A data folder whose staffing export is the fixture workbook `case`.
+fn staffing_workbook_project(case: &str) -> crate::support::Project {
+    let bytes = std::fs::read(fixtures().join(case).join("input.xlsx")).unwrap();
+    crate::support::Project::new(case)
+        .copy(
+            &crate::support::fixture("validate/_referanse"),
+            "data/referanse",
+        )
+        .file("data/bemanning/2025.xlsx", bytes)
+}
+
+#[test]
+fn a_stray_cell_at_excels_last_cell_is_read_without_allocating_the_extent() {
+    // Before: `memory allocation of 549755813888 bytes failed`, exit 134.
+    let p = staffing_workbook_project("huge_dimension_xlsx");
+    for cmd in ["check", "build"] {
+        let r = p.run(&[cmd]);
+        assert!(
+            r.code == 1 && !r.stderr.contains("memory allocation"),
+            "{cmd}: exit {}\n{}",
+            r.code,
+            r.stderr
+        );
+        // Read as a table (then refused as a staffing export for its columns), by name.
+        assert!(
+            r.stderr.contains("--> data/bemanning/2025.xlsx"),
+            "{}",
+            r.stderr
+        );
+    }
+    let bytes = std::fs::read(fixtures().join("huge_dimension_xlsx/input.xlsx")).unwrap();
+    let t = read_table("data/a.xlsx", &bytes, Format::Xlsx, None).unwrap();
+    assert_eq!(t.headers, ["dato", "minutter"]);
+    assert_eq!(t.rows.len(), 2);
+    assert_eq!(t.rows[1].line, 1_048_576);
+    assert_eq!(t.rows[1].fields.len(), 16_384);
+    assert_eq!(t.rows[1].fields[16_383], "x");
+}
+
+#[test]
+fn a_cell_reference_beyond_excels_limits_is_a_file_error_without_panic_text() {
+    // Before: `panicked at … capacity overflow` on stderr before the file error.
+    let p = staffing_workbook_project("absurd_cell_reference_xlsx");
+    let r = p.run(&["check"]).code(1);
+    assert!(
+        !r.stderr.contains("panicked") && !r.stderr.contains("capacity overflow"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("beyond Excel's last cell")
+            && r.stderr.contains("data/bemanning/2025.xlsx"),
+        "{}",
+        r.stderr
+    );
+    let d = error_case("absurd_cell_reference_xlsx");
+    assert!(
+        d.message.contains("beyond Excel's last cell"),
+        "{}",
+        d.message
+    );
+}
+
+/// A sheet whose rows reach far to the right of a narrow header, in many rows: padded, it
+/// would hold hundreds of millions of empty cells. Refused as a file error, never allocated.
+#[test]
+fn a_sheet_that_would_be_mostly_empty_padding_is_refused() {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>"#,
+    );
+    for r in 2..20_000 {
+        xml.push_str(&format!(
+            r#"<row r="{r}"><c r="XFD{r}" t="inlineStr"><is><t>x</t></is></c></row>"#
+        ));
+    }
+    xml.push_str("</sheetData></worksheet>");
+    let bytes = crate::fuzz::workbook_with_sheet(&xml);
+    let d = read_table("data/a.xlsx", &bytes, Format::Xlsx, None).unwrap_err();
+    assert!(d.message.contains("mostly empty cells"), "{}", d.message);
+}

@@ -4,6 +4,7 @@ mod support;
 
 mod cli;
 mod docx;
+mod fuzz;
 mod incremental;
 mod indicators;
 mod ingest;

@@ -276,6 +276,7 @@ mod properties {
         Inventory {
             files,
             diagnostics: vec![],
+            ..Inventory::default()
         }
     }
 
@@ -459,4 +460,112 @@ fn a_unit_given_under_another_health_trust_is_a_row_error() {
         "unit `STO-LAR` belongs to `STO`, not to `HMR`"
     );
     assert_eq!(v.dataset.logs.len(), 30);
+}
+
+// ---- issue 11: the quarantine keeps every record; implausible numbers ----------------------
+
+#[test]
+fn the_quarantine_file_holds_every_quarantined_row_on_its_own_line_ragged_rows_whole() {
+    // Before: a row with one field more than the header made the CSV writer refuse it, the
+    // error was ignored, and it and every later record were glued into one line.
+    let p = case("planted_errors");
+    let log = p.path("data/piloter/lar-sykepleier/logg-2025.csv");
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend_from_slice(
+        b"29.03.2025;St. Olavs hospital HF;LAR St. Olavs;Legespesialist;Behandlingssamtale;15;P0005;A009;ekstra\r\n\
+          29.03.2025;St. Olavs hospital HF;LAR St. Olavs;Legespesialist;Behandlingssamtale;mange;P0005;A009\r\n\
+          29.03.2025;St. Olavs hospital HF;LAR St. Olavs;Legespesialist;Behandlingssamtale;0;P0005;A009\r\n",
+    );
+    std::fs::write(&log, bytes).unwrap();
+    let typst = crate::fuzz::stub_typst(&p);
+    p.run(&["build", "--typst", &typst]).code(0);
+    let q = std::fs::read(p.path("output/karantene/piloter/lar-sykepleier/logg-2025.csv")).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .flexible(true)
+        .from_reader(q.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap());
+    let header_len = reader.headers().unwrap().len();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let lines: Vec<u64> = records.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(lines, [14, 40, 77, 120, 200, 250, 302, 303, 304]);
+    let ragged = &records[6];
+    assert_eq!(ragged.len(), header_len + 1, "{ragged:?}");
+    assert_eq!(&ragged[ragged.len() - 1], "ekstra");
+    for r in &records[..6] {
+        assert_eq!(r.len(), header_len, "{r:?}");
+    }
+    // Every line of the file is one record: the header plus nine.
+    assert_eq!(
+        q.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count(),
+        10
+    );
+}
+
+#[test]
+fn implausible_numbers_are_row_errors_that_quote_the_cells_text() {
+    // Before: `1e308` FTE was accepted (sums became `inf`) and `-1e308` was refused with its
+    // 309-digit expansion in the message.
+    let header = "dato;foretak;enhet;yrke;budsjetterte_årsverk;besatte_årsverk;ledige_stillinger;ansatte;sykefravær_pst\n";
+    let rows = [
+        "01.03.2025;STO;STO-LAR;sykepleier;12;11;1;14;5,5", // line 2: fine
+        "01.03.2025;STO;STO-LAR;sykepleier;1e308;11;;;",    // 3
+        "01.03.2025;STO;STO-LAR;sykepleier;-1e308;11;;;",   // 4
+        "01.03.2025;STO;STO-LAR;sykepleier;12;10 001;;;",   // 5
+        "01.03.2025;STO;STO-LAR;sykepleier;12;11;2000000;;", // 6
+        "01.03.2025;STO;STO-LAR;sykepleier;12;11;;1,5e7;",  // 7
+        "01.03.2025;STO;STO-LAR;sykepleier;12;11;;;250 %",  // 8
+        "01.03.2025;STO;STO-LAR;sykepleier;inf;NaN;;;",     // 9
+        "01.03.2025;STO;STO-LAR;sykepleier;1e400;11;;;-1",  // 10
+    ];
+    let p = Project::new("implausible")
+        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .file(
+            "data/bemanning/2025.csv",
+            format!("{header}{}\n", rows.join("\n")),
+        );
+    let v = check(&p);
+    let errs: Vec<(u64, String, String)> = v
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::RowError)
+        .map(|d| {
+            (
+                d.line.unwrap(),
+                d.column.clone().unwrap(),
+                d.message.clone(),
+            )
+        })
+        .collect();
+    let at = |line: u64, col: &str, text: &str| {
+        assert!(
+            errs.iter()
+                .any(|(l, c, m)| *l == line && c == col && m.contains(&format!("`{text}`"))),
+            "no error at line {line}, column {col} quoting `{text}`: {errs:#?}"
+        )
+    };
+    at(3, "budsjetterte_årsverk", "1e308");
+    at(4, "budsjetterte_årsverk", "-1e308");
+    at(5, "besatte_årsverk", "10 001");
+    at(6, "ledige_stillinger", "2000000");
+    at(7, "ansatte", "1,5e7");
+    at(8, "sykefravær_pst", "250 %");
+    at(9, "budsjetterte_årsverk", "inf");
+    at(9, "besatte_årsverk", "NaN");
+    at(10, "budsjetterte_årsverk", "1e400");
+    at(10, "sykefravær_pst", "-1");
+    for (_, _, m) in &errs {
+        let longest = m
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest < 20, "a reformatted number in: {m}");
+    }
+    let input = &v
+        .inputs
+        .iter()
+        .find(|i| i.path == "bemanning/2025.csv")
+        .unwrap();
+    assert_eq!(input.rows_read, 9);
+    assert_eq!(input.rows_used + input.rows_quarantined, 9);
 }
