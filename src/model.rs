@@ -333,6 +333,26 @@ pub struct Dataset {
     pub logs: Vec<LogRow>,
     /// Survey submissions.
     pub respondents: Vec<Respondent>,
+    /// Annual activity volumes (`aktivitet/`, data-contract §5.1).
+    #[serde(default)]
+    pub activity: Vec<ActivityRow>,
+}
+
+/// One annual activity volume (data-contract §5.1), resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityRow {
+    /// The year the count covers.
+    pub ar: i32,
+    /// Health trust id.
+    pub foretak_id: String,
+    /// Unit id.
+    pub enhet_id: String,
+    /// Task id.
+    pub oppgave_id: String,
+    /// Occurrences in that year.
+    pub antall: f64,
+    /// The file it came from (as shown in messages).
+    pub fil: String,
 }
 
 /// What happened to one input file: the row accounting of data-contract §8 and its hash.

@@ -368,11 +368,15 @@ fn dataset() -> Dataset {
         pilots: vec![pilot()],
         logs: log_rows(),
         respondents: respondents(),
+        activity: Vec::new(),
     }
 }
 
 fn k3() -> IndicatorSettings {
-    IndicatorSettings { k: 3 }
+    IndicatorSettings {
+        k: 3,
+        ..IndicatorSettings::default()
+    }
 }
 
 fn keys() -> Keys {
@@ -760,7 +764,16 @@ fn indicators_surveys() {
 
 #[test]
 fn indicators_k_below_three_is_an_error() {
-    assert!(compute(&dataset(), &IndicatorSettings { k: 2 }).is_err());
+    assert!(
+        compute(
+            &dataset(),
+            &IndicatorSettings {
+                k: 2,
+                ..IndicatorSettings::default()
+            }
+        )
+        .is_err()
+    );
     assert_eq!(IndicatorSettings::default().k, 5);
 }
 
