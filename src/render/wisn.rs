@@ -200,7 +200,7 @@ pub(super) fn build(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> WisnView {
         let series: Vec<Series> = levels
             .iter()
             .map(|l| Series {
-                name: level_name(*l),
+                name: format!("Nivå {l}"),
                 bars: trusts
                     .iter()
                     .map(|f| {

@@ -497,7 +497,7 @@ fn wisn_moving_a_level_4_task_to_level_2_frees_a_paper_computable_amount() {
 }
 
 #[test]
-fn wisn_activity_standard_overrides_the_logs_and_a_spread_pilot_changes_nothing_elsewhere() {
+fn wisn_activity_standard_overrides_the_logs_mean() {
     let mut s = settings();
     s.wisn.standarder = vec![ActivityStandardSettings {
         oppgave: "vurd".into(),
