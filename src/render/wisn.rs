@@ -285,10 +285,22 @@ fn pilot(ctx: &Ctx<'_>, id: &str, har_data: bool) -> WisnPilotView {
         Some(r) if r.prikket => "Hva spredning av piloten ville frigjøre av spesialistårsverk, vises ikke, fordi pilotens registreringer bygger på for få personer (prikket).".to_string(),
         Some(r) => {
             let v = r.verdi.unwrap_or(0.0);
-            let ci = if intervall.is_empty() {
-                String::new()
-            } else {
-                format!(" (95 % KI {intervall})")
+            // The interval in the sentence's own direction: freed, or the added need.
+            let ci = match (r.nedre, r.ovre) {
+                (Some(lo), Some(hi)) => {
+                    let (a, b) = if v >= 0.0 { (lo, hi) } else { (-hi, -lo) };
+                    let unsure = if lo <= 0.0 && hi >= 0.0 {
+                        "; ingen sikker endring"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        " (95 % KI {} til {}{unsure})",
+                        format::fte(a),
+                        format::fte(b)
+                    )
+                }
+                _ => String::new(),
             };
             let first = if v >= 0.0 {
                 format!(
@@ -309,6 +321,10 @@ fn pilot(ctx: &Ctx<'_>, id: &str, har_data: bool) -> WisnPilotView {
                 ),
                 Some(_) if v > 0.0 => String::new(),
                 None if v > 0.0 => " Regionen har ingen registrerte ledige spesialistårsverk å sammenligne med.".to_string(),
+                Some(d) if !d.prikket => format!(
+                    " Spredningen dekker dermed ingen del av de {} ledige spesialistårsverkene (nivå 4).",
+                    ledige.tekst
+                ),
                 _ => String::new(),
             };
             format!("{first}{second}")

@@ -885,4 +885,111 @@ fn wisn_bundled_sample_ratio_and_vacancy_cover_are_consistent() {
     assert_eq!(pilots, 3);
     // The sample's volumes are usable: no notes.
     assert!(t.merknader.is_empty(), "{:?}", t.merknader);
+
+    // The report: chapter 5's table and chart, and in each pilot's subsection the freed
+    // specialist FTE with its interval and what it means for the specialist vacancy; the
+    // repository's rule on the new indicators is raised.
+    use tsb_report::render::{RenderInput, ReportMeta, builtin_templates, render};
+    let meta = ReportMeta {
+        k: settings.prikking.k,
+        ..ReportMeta::default()
+    };
+    let input = RenderInput {
+        table: &t,
+        dataset: ds,
+        inputs: &[],
+        meta: &meta,
+        definitions: &[],
+        changes: None,
+        anbefalinger: &settings.anbefaling,
+    };
+    let r = render(&input, &builtin_templates()).unwrap();
+    let typ = String::from_utf8(r.files["rapport.typ"].clone()).unwrap();
+    assert!(typ.contains("<tab-wisn>") && typ.contains("<fig-wisn>"));
+    assert!(r.files.contains_key("figurer/wisn_ratio.svg"));
+    let ch7 = &typ[typ.find("<sec-piloter>").unwrap()..typ.find("<sec-samhandling>").unwrap()];
+    assert_eq!(
+        ch7.matches("Spredt til alle enheter av samme type").count(),
+        3
+    );
+    assert_eq!(ch7.matches("årsverk i regionen (95 % KI ").count(), 3);
+    assert_eq!(
+        ch7.matches(" ledige spesialistårsverkene (nivå 4).")
+            .count(),
+        3,
+        "{ch7}"
+    );
+    assert!(typ.contains("Spre LAR\\-modellen til alle LAR\\-enheter i regionen.*"));
+}
+
+// ---------------------------------------------------------------- the documents
+
+fn rendered(ds: &Dataset) -> String {
+    use tsb_report::render::{RenderInput, ReportMeta, builtin_templates, render};
+    let table = compute(ds, &settings()).unwrap();
+    let meta = ReportMeta {
+        k: 3,
+        ..ReportMeta::default()
+    };
+    let input = RenderInput {
+        table: &table,
+        dataset: ds,
+        inputs: &[],
+        meta: &meta,
+        definitions: &[],
+        changes: None,
+        anbefalinger: &[],
+    };
+    let r = render(&input, &builtin_templates()).expect("render succeeds");
+    String::from_utf8(r.files["rapport.typ"].clone())
+        .unwrap()
+        .replace('\u{a0}', " ")
+}
+
+#[test]
+fn wisn_sentences_read_correctly_published_suppressed_and_absent() {
+    // Published: the worked example frees 1200 / 1494.75 = 0,8 FTE, 0,8028 / 1,2 = 66,9 %
+    // of the 1,2 vacant specialist FTE.
+    let typ = rendered(&dataset());
+    assert!(
+        typ.contains("frigjøre 0,8 spesialistårsverk i regionen (95 % KI 0,8 til 0,8). Det tilsvarer 66,9 % av de 1,2 ledige spesialistårsverkene (nivå 4)."),
+        "{typ}"
+    );
+    assert!(typ.contains("<tab-wisn>") && typ.contains("figurer/wisn_ratio.svg"));
+    assert!(typ.contains("AAA HF"));
+    // Suppressed: no number, and why.
+    let mut ds = dataset();
+    for r in &mut ds.logs {
+        r.utfort_av = Some("a1".into());
+    }
+    let typ = rendered(&ds);
+    assert!(typ.contains("vises ikke, fordi pilotens registreringer bygger på for få personer"));
+    assert!(!typ.contains("frigjøre 0,8"));
+    // The pilot takes work from level 2 to level 4: the need for specialists rises, and the
+    // interval is given in that direction. Now CAS(spes) = 30 / (30 + 30) = 0.5, CAF = 2, so
+    // the rise is 1000 h × 2 / 1494.75 = 1,3 FTE.
+    let mut ds = dataset();
+    for r in &mut ds.logs {
+        if r.oppgave_id == "vurd" {
+            r.yrke_id = if r.fase == Fase::For { "spl" } else { "spes" }.into();
+        }
+    }
+    let typ = rendered(&ds);
+    assert!(
+        typ.contains(
+            "øke behovet for spesialister med 1,3 årsverk i regionen (95 % KI 1,3 til 1,3)."
+        ),
+        "{typ}"
+    );
+    // Absent: no volumes.
+    let mut ds = dataset();
+    ds.activity.clear();
+    let typ = rendered(&ds);
+    assert!(typ.contains("Uten aktivitetstall kan det ikke beregnes"));
+    assert!(
+        typ.contains(
+            "Det finnes ikke aktivitetstall, så bemanningsbehovet (WISN) er ikke beregnet."
+        )
+    );
+    assert!(!typ.contains("<tab-wisn>"));
 }
