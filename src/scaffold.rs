@@ -186,7 +186,7 @@ pub fn init(dir: &Path) -> Result<()> {
     }
     let data = dir.join("data");
     crate::sample::reference::write(&data)?;
-    for sub in ["bemanning", "undersokelser", "piloter"] {
+    for sub in ["bemanning", "aktivitet", "undersokelser", "piloter"] {
         fsx::create_dir_all(&data.join(sub))?;
     }
     fsx::write(&dir.join("tsb-report.toml"), SETTINGS_TEMPLATE)?;

@@ -101,7 +101,8 @@ pub fn pilot_cache_key(
     k: u32,
 ) -> String {
     let mut text = format!(
-        "pilot-v1\0{}\0{pilot}\0k={k}\0maks={}\0",
+        // v2: a pilot's draft also holds its logs summarised for the staffing need (§8).
+        "pilot-v2\0{}\0{pilot}\0k={k}\0maks={}\0",
         crate::tool_version(),
         settings.maks_karantene_andel
     );
