@@ -957,6 +957,12 @@ fn wisn_sentences_read_correctly_published_suppressed_and_absent() {
     );
     assert!(typ.contains("<tab-wisn>") && typ.contains("figurer/wisn_ratio.svg"));
     assert!(typ.contains("AAA HF"));
+    // Vedlegg B lists what the staffing need could not use (grp, sek).
+    assert!(typ.contains("ikke kunne brukes i bemanningsbehovet (WISN)"));
+    assert!(
+        typ.contains("task \\`grp\\` has volumes in 1 unit(s) but no time"),
+        "{typ}"
+    );
     // Suppressed: no number, and why.
     let mut ds = dataset();
     for r in &mut ds.logs {
