@@ -210,12 +210,14 @@ mod tests {
                 row("vakansgrad", "HMR", Some(0.10)),
                 row("vakansgrad", "STO", Some(0.20)),
             ],
+            ..IndicatorTable::default()
         };
         let cur = IndicatorTable {
             rows: vec![
                 row("vakansgrad", "HMR", Some(0.10)),
                 row("vakansgrad", "STO", Some(0.25)),
             ],
+            ..IndicatorTable::default()
         };
         let c = compare(Some(("run1", &prev_inputs, &prev)), &inputs, &cur);
         assert!(!c.first_run);

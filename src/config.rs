@@ -18,6 +18,12 @@ pub struct Settings {
     pub prikking: SuppressionSettings,
     /// Validation thresholds.
     pub validering: ValidationSettings,
+    /// `[arbeidstid]`: available working time for the staffing need (WISN, indicators.md §8).
+    pub arbeidstid: WorkingTimeSettings,
+    /// `[[aktivitetsstandard]]`: minutes per occurrence of a task, overriding the logs.
+    pub aktivitetsstandard: Vec<ActivityStandardSettings>,
+    /// `[[tillegg]]`: additional activities not in the volumes (WISN IAF).
+    pub tillegg: Vec<AdditionalActivitySettings>,
     /// `[[anbefaling]]`: rules that raise candidate recommendations (report §9).
     pub anbefaling: Vec<RuleSettings>,
 }
@@ -342,6 +348,117 @@ fn check_rule(rule: &RuleSettings) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// `[arbeidstid]`: what an FTE's year holds (indicators.md §8, available working time
+/// `AWT = (A − (B + C + D + E)) × F`; A and B come from the calendar).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkingTimeSettings {
+    /// Hours per week of a full-time position (F = timer_per_uke / 5 hours per day).
+    pub timer_per_uke: f64,
+    /// Holiday days per year (C).
+    pub ferie_dager: f64,
+    /// Other absence per year, in days: courses, leave, meetings outside the unit (E).
+    pub andre_fravaersdager: f64,
+    /// Sick leave in percent where the staffing export does not give it (D).
+    pub sykefravaer_pst: f64,
+}
+
+impl Default for WorkingTimeSettings {
+    fn default() -> Self {
+        WorkingTimeSettings {
+            timer_per_uke: 37.5,
+            ferie_dager: 25.0,
+            andre_fravaersdager: 5.0,
+            sykefravaer_pst: 7.0,
+        }
+    }
+}
+
+/// `[[aktivitetsstandard]]`: the time one occurrence of a task takes, used instead of the
+/// mean of the logs' `før` rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityStandardSettings {
+    /// Task id (`oppgaver.csv`).
+    pub oppgave: String,
+    /// Minutes per occurrence.
+    pub minutter: f64,
+}
+
+/// `[[tillegg]]`: an additional activity (WISN: done by some staff, not in the volumes),
+/// `IAF = timer_per_ar × personer / AWT`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdditionalActivitySettings {
+    /// Health trust id.
+    pub foretak: String,
+    /// Unit id; without it the activity counts for the health trust as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enhet: Option<String>,
+    /// Profession id.
+    pub yrke: String,
+    /// Hours per person per year.
+    pub timer_per_ar: f64,
+    /// How many persons do it.
+    pub personer: f64,
+    /// What it is (for the reader).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub beskrivelse: String,
+}
+
+/// Check `[arbeidstid]`, `[[aktivitetsstandard]]` and `[[tillegg]]`.
+fn check_working_time(s: &Settings) -> std::result::Result<(), String> {
+    let a = &s.arbeidstid;
+    let range = |name: &str, v: f64, lo: f64, hi: f64| {
+        if v.is_finite() && (lo..=hi).contains(&v) {
+            Ok(())
+        } else {
+            Err(format!(
+                "`arbeidstid.{name}` must be between {lo} and {hi}, found {v}"
+            ))
+        }
+    };
+    range("timer_per_uke", a.timer_per_uke, 1.0, 80.0)?;
+    range("ferie_dager", a.ferie_dager, 0.0, 60.0)?;
+    range("andre_fravaersdager", a.andre_fravaersdager, 0.0, 100.0)?;
+    range("sykefravaer_pst", a.sykefravaer_pst, 0.0, 50.0)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, st) in s.aktivitetsstandard.iter().enumerate() {
+        let at = format!("`[[aktivitetsstandard]]` {} («{}»)", i + 1, st.oppgave);
+        if st.oppgave.trim().is_empty() {
+            return Err(format!("{at}: `oppgave` is empty"));
+        }
+        if !seen.insert(st.oppgave.trim().to_lowercase()) {
+            return Err(format!("{at}: the task is given twice"));
+        }
+        if !(st.minutter.is_finite() && st.minutter > 0.0 && st.minutter <= 1440.0) {
+            return Err(format!(
+                "{at}: `minutter` must be more than 0 and at most 1440, found {}",
+                st.minutter
+            ));
+        }
+    }
+    for (i, t) in s.tillegg.iter().enumerate() {
+        let at = format!("`[[tillegg]]` {} ({} × {})", i + 1, t.foretak, t.yrke);
+        if t.foretak.trim().is_empty() || t.yrke.trim().is_empty() {
+            return Err(format!("{at}: `foretak` and `yrke` must be given"));
+        }
+        if !(t.timer_per_ar.is_finite() && t.timer_per_ar > 0.0 && t.timer_per_ar <= 2000.0) {
+            return Err(format!(
+                "{at}: `timer_per_ar` must be more than 0 and at most 2000, found {}",
+                t.timer_per_ar
+            ));
+        }
+        if !(t.personer.is_finite() && t.personer >= 0.0 && t.personer <= 10_000.0) {
+            return Err(format!(
+                "{at}: `personer` must be between 0 and 10000, found {}",
+                t.personer
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `[rapport]`: texts on the documents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -411,6 +528,8 @@ impl Settings {
                 "failed to read settings `{origin}` (`validering.maks_karantene_andel` must be a share between 0 and 1, found {share})"
             );
         }
+        check_working_time(&settings)
+            .map_err(|e| anyhow::anyhow!("failed to read settings `{origin}` ({e})"))?;
         for (i, rule) in settings.anbefaling.iter().enumerate() {
             check_rule(rule).map_err(|e| {
                 anyhow::anyhow!(

@@ -26,6 +26,8 @@ pub enum FileKind {
     Staffing,
     /// `undersokelser/<stem>.<ext>`: a survey export.
     Survey,
+    /// `aktivitet/*`: annual activity volumes per unit × task.
+    Activity,
     /// `undersokelser/<stem>.kodebok.toml`.
     Codebook,
     /// `undersokelser/codebook-<form>-<date>.txt` or `*.sps`: the codebook a survey tool
@@ -46,6 +48,7 @@ impl FileKind {
             FileKind::Reference(_) => "referanse",
             FileKind::Staffing => "bemanning",
             FileKind::Survey => "undersøkelse",
+            FileKind::Activity => "aktivitet",
             FileKind::Codebook => "kodebok",
             FileKind::ToolCodebook => "verktøykodebok",
             FileKind::PilotConfig(_) => "pilot",
@@ -195,6 +198,7 @@ pub fn classify(rel: &str) -> Option<FileKind> {
                 .then_some(FileKind::Reference(stem))
         }
         ["bemanning", _] if is_table => Some(FileKind::Staffing),
+        ["aktivitet", _] if is_table => Some(FileKind::Activity),
         ["undersokelser", _] if name.to_lowercase().ends_with(".kodebok.toml") => {
             Some(FileKind::Codebook)
         }
@@ -440,7 +444,7 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
                     "file fits no rule of the data folder and was not read",
                 )
                 .hint(
-                    "see data-contract §1: referanse/, bemanning/, undersokelser/, piloter/<id>/",
+                    "see data-contract §1: referanse/, bemanning/, aktivitet/, undersokelser/, piloter/<id>/",
                 ),
             ),
         }
@@ -509,6 +513,7 @@ mod tests {
         );
         assert_eq!(classify("referanse/ukjent.csv"), None);
         assert_eq!(classify("bemanning/2025-03.xlsx"), Some(FileKind::Staffing));
+        assert_eq!(classify("aktivitet/npr-2025.csv"), Some(FileKind::Activity));
         assert_eq!(classify("undersokelser/a.tsv"), Some(FileKind::Survey));
         assert_eq!(
             classify("undersokelser/a.kodebok.toml"),

@@ -336,6 +336,9 @@ pub struct Dataset {
     /// Each used survey export's series and round (data-contract §6.2), sorted by survey key.
     #[serde(default)]
     pub survey_rounds: Vec<SurveyRound>,
+    /// Annual activity volumes (`aktivitet/`, data-contract §5.1).
+    #[serde(default)]
+    pub activity: Vec<ActivityRow>,
 }
 
 /// One survey export as a round of a series (data-contract §6.2).
@@ -349,6 +352,23 @@ pub struct SurveyRound {
     pub runde: NaiveDate,
     /// Staff or unit-leader survey.
     pub survey_type: SurveyType,
+}
+
+/// One annual activity volume (data-contract §5.1), resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityRow {
+    /// The year the count covers.
+    pub ar: i32,
+    /// Health trust id.
+    pub foretak_id: String,
+    /// Unit id.
+    pub enhet_id: String,
+    /// Task id.
+    pub oppgave_id: String,
+    /// Occurrences in that year.
+    pub antall: f64,
+    /// The file it came from (as shown in messages).
+    pub fil: String,
 }
 
 /// What happened to one input file: the row accounting of data-contract §8 and its hash.

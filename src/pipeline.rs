@@ -148,6 +148,15 @@ pub struct Analysis {
     pub changes: crate::changes::Changes,
 }
 
+/// The indicators' notes (what the staffing need could not use) as warnings, so the
+/// console shows them (Vedlegg B lists them from the table).
+fn add_notes(v: &mut Validated, notes: &[indicators::Merknad]) {
+    for n in notes {
+        v.diagnostics
+            .push(Diagnostic::warning(&n.fil, n.tekst.clone()));
+    }
+}
+
 const CACHE_DIR: &str = ".cache";
 const ANALYSIS_CACHE: &str = "analyse.json";
 const HASH_INDEX: &str = "filer.json";
@@ -171,6 +180,16 @@ fn data_key(inventory: &discover::Inventory, cfg: &BuildConfig) -> String {
         cfg.settings.prikking.k,
         cfg.settings.validering.maks_karantene_andel,
         crate::tool_version()
+    ));
+    // The staffing-need settings (indicators.md §8) change values too.
+    s.push_str(&format!(
+        "wisn={}\n",
+        serde_json::to_string(&(
+            &cfg.settings.arbeidstid,
+            &cfg.settings.aktivitetsstandard,
+            &cfg.settings.tillegg
+        ))
+        .unwrap_or_default()
     ));
     crate::discover::sha256_hex(s.as_bytes())
 }
@@ -284,6 +303,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             reused.pilots = skip.iter().cloned().collect();
             let settings = IndicatorSettings {
                 k: cfg.settings.prikking.k,
+                wisn: indicators::wisn::WisnSettings::of(&cfg.settings),
             };
             // Each pilot's rows, as soon as validated: its log-cache entries are encoded
             // (written only if the run succeeds) and its indicators computed, then the rows
@@ -352,6 +372,8 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             }
             let (table, _) =
                 indicators::compute_incremental(&validated.dataset, &settings, &drafts)?;
+            let mut validated = validated;
+            add_notes(&mut validated, &table.merknader);
             timer.lap("indicators");
             // The pilots' indicators were computed during validation: count them here.
             timer.shift("validate", "indicators", pilot_time);
@@ -362,6 +384,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             dataset.logs = Vec::new();
             dataset.staffing = Vec::new();
             dataset.respondents = Vec::new();
+            dataset.activity = Vec::new();
             let changes = crate::changes::compare(
                 previous_analysis
                     .as_ref()

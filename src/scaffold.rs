@@ -27,6 +27,33 @@ k = 5
 # A file with more quarantined rows than this share (and at least 3) is refused.
 maks_karantene_andel = 0.05
 
+# Staffing need (WHO WISN, chapter 5): the working time an FTE has in a year.
+# Available hours = (weekdays − public holidays on weekdays − ferie_dager − sick-leave days
+# − andre_fravaersdager) × timer_per_uke / 5. Weekdays and holidays come from the calendar
+# of the activity year; sick leave from the staffing exports (foretak × yrke), else
+# sykefravaer_pst below.
+[arbeidstid]
+timer_per_uke = 37.5
+ferie_dager = 25
+andre_fravaersdager = 5
+sykefravaer_pst = 7.0
+
+# Minutes one occurrence of a task takes, where the pilots' `før` logs should not decide
+# (the default is the mean of the task's `før` log rows). One block per task:
+# [[aktivitetsstandard]]
+# oppgave = "spesialistvurdering"     # a task id of referanse/oppgaver.csv
+# minutter = 90
+
+# Additional activities that the activity volumes do not count (teaching, supervision,
+# committee work): hours per person per year and how many persons do it. Without `enhet`
+# it counts for the health trust as a whole.
+[[tillegg]]
+foretak = "STO"
+yrke = "legespesialist"
+timer_per_ar = 80
+personer = 4
+beskrivelse = "Veiledning av leger i spesialisering (LIS)"
+
 # Candidate recommendations (chapter 9 of the report). A rule is raised when every condition
 # holds on a published (not suppressed) value; `{navn}` in `tekst` prints that condition's
 # value the way the report does (12,3 %, 8,3). Each condition names one indicator cell:
@@ -73,6 +100,26 @@ gruppering = "pilot"
 pilot_id = "erfaringskonsulent-poliklinikk"
 fase = "endring"
 over = 2.0
+
+[[anbefaling]]
+tittel = "Spre LAR-modellen til alle LAR-enheter i regionen"
+tekst = "Spredt til alle LAR-enheter vil sykepleierkoordinert LAR-oppfølging frigjøre {frigjort} spesialistårsverk, {dekket} av spesialistvakansen i regionen."
+
+[[anbefaling.vilkar]]
+navn = "frigjort"
+indikator = "frigjorte_spesialistarsverk"
+gruppering = "pilot"
+pilot_id = "lar-sykepleier"
+fase = "endring"
+over = 0.5
+
+[[anbefaling.vilkar]]
+navn = "dekket"
+indikator = "vakanse_dekket_andel"
+gruppering = "pilot"
+pilot_id = "lar-sykepleier"
+fase = "pilot"
+minst = 0.05
 "#;
 
 const EXAMPLE_CODEBOOK: &str = r#"# Example codebook: copy it beside a survey export as <export name>.kodebok.toml
@@ -139,7 +186,7 @@ pub fn init(dir: &Path) -> Result<()> {
     }
     let data = dir.join("data");
     crate::sample::reference::write(&data)?;
-    for sub in ["bemanning", "undersokelser", "piloter"] {
+    for sub in ["bemanning", "aktivitet", "undersokelser", "piloter"] {
         fsx::create_dir_all(&data.join(sub))?;
     }
     fsx::write(&dir.join("tsb-report.toml"), SETTINGS_TEMPLATE)?;
@@ -161,12 +208,14 @@ mod tests {
     use crate::config::Settings;
 
     #[test]
-    fn the_settings_template_parses_to_the_defaults_plus_two_example_rules() {
+    fn the_settings_template_parses_to_the_defaults_plus_example_rules_and_one_addition() {
         let mut parsed = Settings::parse(SETTINGS_TEMPLATE, "tsb-report.toml").unwrap();
         let rules = std::mem::take(&mut parsed.anbefaling);
+        let tillegg = std::mem::take(&mut parsed.tillegg);
         assert_eq!(parsed, Settings::default());
-        assert_eq!(rules.len(), 2);
+        assert_eq!(rules.len(), 3);
         assert!(rules.iter().all(|r| r.vilkar.len() == 2));
+        assert_eq!(tillegg.len(), 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! that pushes rows, families and links into the `Draft`; disclosure control stays here.
 
 pub mod bootstrap;
+pub mod calendar;
 pub mod export;
 mod frames;
 mod logs;
@@ -15,9 +16,10 @@ mod staffing;
 pub mod suppress;
 mod surveys;
 pub mod table;
+pub mod wisn;
 
 pub use registry::{IndicatorDef, def, registry};
-pub use table::{IndicatorRow, IndicatorTable, Keys};
+pub use table::{IndicatorRow, IndicatorTable, Keys, Merknad};
 
 use std::collections::BTreeMap;
 
@@ -28,11 +30,16 @@ use crate::model::Dataset;
 pub struct IndicatorSettings {
     /// Minimum cell size for disclosure control (≥ 3, default 5).
     pub k: u32,
+    /// Working time, activity standards and additional activities (§8).
+    pub wisn: wisn::WisnSettings,
 }
 
 impl Default for IndicatorSettings {
     fn default() -> Self {
-        IndicatorSettings { k: 5 }
+        IndicatorSettings {
+            k: 5,
+            wisn: wisn::WisnSettings::default(),
+        }
     }
 }
 
@@ -82,7 +89,12 @@ impl Draft {
 /// takes back from an earlier run instead of that pilot's log rows. Opaque; serialisable
 /// for the cache under `output/.cache/`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct PilotDraft(Draft);
+pub struct PilotDraft {
+    draft: Draft,
+    /// The pilot's logs summarised for the staffing-need model (§8).
+    #[serde(default)]
+    work: wisn::PilotWork,
+}
 
 /// A row with no interval, not suppressed.
 pub(crate) fn new_row(
@@ -150,11 +162,18 @@ pub fn compute_incremental(
     }
     let mut pilots: Vec<(&String, &PilotDraft)> = earlier.iter().chain(&fresh).collect();
     pilots.sort_by_key(|(p, _)| *p);
-    for (_, d) in pilots {
-        draft.append(d.0.clone());
+    for (_, d) in &pilots {
+        draft.append(d.draft.clone());
     }
+    let works: BTreeMap<String, &wisn::PilotWork> = pilots
+        .iter()
+        .map(|(p, d)| ((*p).clone(), &d.work))
+        .collect();
+    let notes = wisn::compute(dataset, &settings.wisn, &works, &mut draft);
     surveys::compute(dataset, k, &head, &mut draft)?;
-    Ok((disclose(draft, k), fresh))
+    let mut table = disclose(draft, k);
+    table.merknader = notes;
+    Ok((table, fresh))
 }
 
 /// The log indicators of one pilot's rows (of any pilots' rows, in fact: each pilot's
@@ -167,7 +186,10 @@ pub fn pilot_draft(
     check(settings)?;
     let mut d = Draft::default();
     logs::compute(rows, reference, u64::from(settings.k), &mut d)?;
-    Ok(PilotDraft(d))
+    Ok(PilotDraft {
+        draft: d,
+        work: wisn::pilot_work(rows),
+    })
 }
 
 fn check(settings: &IndicatorSettings) -> anyhow::Result<()> {
@@ -215,7 +237,10 @@ fn disclose(draft: Draft, k: u64) -> IndicatorTable {
             row.ovre = None;
         }
     }
-    let mut table = IndicatorTable { rows };
+    let mut table = IndicatorTable {
+        rows,
+        ..IndicatorTable::default()
+    };
     table.sort();
     table
 }

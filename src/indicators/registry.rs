@@ -35,6 +35,14 @@ const S1: &str = "§1 Kapasitet og vakanser (bemanning)";
 const S2: &str = "§2 Oppgavedeling (aktivitetslogger)";
 const S3: &str = "§3 Samhandling og involvering (aktivitetslogger med pasient)";
 const S4: &str = "§4 Utfordringsområder (spørreundersøkelser)";
+const S8: &str =
+    "§8 Bemanningsbehov (WISN) og effekten av oppgavedeling (aktivitetsvolum, logger, bemanning)";
+const WISN: &[&str] = &[
+    "enhet_yrke",
+    "foretak_yrke",
+    "foretak_kompetansenivå",
+    "kompetansenivå",
+];
 
 macro_rules! def {
     ($id:expr, $navn:expr, $formel:expr, $enhet:expr, $grp:expr, $kilde:expr) => {
@@ -283,6 +291,62 @@ static REGISTRY: &[IndicatorDef] = &[
         "andel",
         &["region", "foretak", "enhet"],
         S4
+    ),
+    def!(
+        "wisn_arsverk",
+        "Besatte og innleide årsverk (WISN)",
+        "Σ (besatte + innleide årsverk) ved siste registrering, i enheter med aktivitetstall",
+        "årsverk",
+        WISN,
+        S8
+    ),
+    def!(
+        "wisn_behov",
+        "Bemanningsbehov (WISN)",
+        "R = Σ oppgaver V · T / 60 · s / AWT × CAF + IAF årsverk, der V = årlig volum, T = minutter per gang (snitt av førperiodens logger eller [[aktivitetsstandard]]), s = yrkets andel av oppgavens førminutter i enheter av samme tjeneste, AWT = (virkedager − helligdager på virkedager − ferie − sykefravær − annet fravær) × timer per dag, CAF = 1 / (1 − andel støttearbeid), IAF = [[tillegg]] timer × personer / AWT; over enheter med aktivitetstall",
+        "årsverk",
+        WISN,
+        S8
+    ),
+    def!(
+        "wisn_differanse",
+        "Differanse mot besatte årsverk",
+        "besatte + innleide årsverk − bemanningsbehov (negativ: underdekning)",
+        "årsverk",
+        WISN,
+        S8
+    ),
+    def!(
+        "wisn_ratio",
+        "WISN-ratio",
+        "(besatte + innleide årsverk) / bemanningsbehov (under 1: mer arbeid enn bemanning)",
+        "forhold",
+        WISN,
+        S8
+    ),
+    def!(
+        "wisn_behov_etter_oppgavedeling",
+        "Behov med pilotens oppgavedeling spredt",
+        "R′: som bemanningsbehovet, men med pilotens endring i hvem som gjør hva (pilotperiodens andeler minus førperiodens, for oppgavene piloten logget i begge perioder) lagt til fordelingen i alle enheter med samme tjeneste som pilotens enheter",
+        "årsverk",
+        &["pilot_foretak_kompetansenivå", "pilot_kompetansenivå"],
+        S8
+    ),
+    def!(
+        "frigjorte_spesialistarsverk",
+        "Frigjorte spesialistårsverk",
+        "Σ over yrker på nivå 4 av R − R′, med 95 % konfidensintervall fra bootstrap over dager (enhet, dato) i hver fase",
+        "årsverk",
+        PILOT,
+        S8
+    ),
+    def!(
+        "vakanse_dekket_andel",
+        "Andel av spesialistvakansen som dekkes",
+        "frigjorte spesialistårsverk / ledige årsverk på nivå 4 (fase pilot: med pilotens oppgavedeling spredt), med intervallet til de frigjorte årsverkene delt på det samme",
+        "andel",
+        PILOT,
+        S8
     ),
 ];
 

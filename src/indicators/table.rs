@@ -59,6 +59,19 @@ pub struct IndicatorRow {
 pub struct IndicatorTable {
     /// The rows, sorted by indicator, grouping, then every key.
     pub rows: Vec<IndicatorRow>,
+    /// What the indicators could not use, said once each (indicators.md §8: a task with a
+    /// volume but no time, a support share ≥ 0,9, a setting naming something unknown).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merknader: Vec<Merknad>,
+}
+
+/// A note from computing the indicators: what could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merknad {
+    /// The file it concerns (as shown in messages), or `tsb-report.toml`.
+    pub fil: String,
+    /// The note.
+    pub tekst: String,
 }
 
 impl IndicatorTable {

@@ -129,6 +129,7 @@ pub fn in_unit(x: f64, maleenhet: &str) -> String {
         "timer_per_uke" => number(x, 1),
         "minutter" | "antall" => count(x),
         "skår" => score(x),
+        "forhold" => number(x, 2),
         _ => number(x, 1),
     }
 }

@@ -14,6 +14,7 @@ pub mod rules;
 pub mod svg;
 pub mod trust;
 pub mod view;
+pub mod wisn;
 
 use std::collections::BTreeMap;
 

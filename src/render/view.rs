@@ -547,6 +547,8 @@ pub struct ReportView {
     pub endringer_kort: String,
     /// Candidate recommendations from the rules in `tsb-report.toml` (§9).
     pub regler: super::rules::RulesView,
+    /// Staffing need (WISN) and what spreading each pilot would free (indicators.md §8).
+    pub wisn: super::wisn::WisnView,
 }
 
 /// Vedlegg C in one line: what changed since the previous run, counted.
@@ -968,7 +970,9 @@ pub fn build(input: &RenderInput<'_>) -> (ReportView, Vec<Chart>) {
         input.definitions.to_vec()
     };
 
+    let wisn = super::wisn::build(&ctx, &mut charts);
     let view = ReportView {
+        wisn,
         meta: meta_view(input.meta),
         region,
         foretak,

@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+pub mod activity;
 pub mod logs;
 pub mod out;
 pub mod reference;
@@ -47,6 +48,7 @@ pub fn generate_milli(out: &Path, scale_milli: u64, seed: u64) -> anyhow::Result
     files += f;
     let logs = logs::write(out, scale_milli, seed)?;
     files += logs.files;
+    files += activity::write(out, seed, mult)?;
     out::write_text(
         &out.join("EKSEMPELDATA.md"),
         &note(scale_milli, seed, respondents, &logs),

@@ -6,6 +6,7 @@
 //! no file system: the pipeline writes the quarantine. Nothing is lost: every data row read
 //! is either used or quarantined, and counted (data-contract §8).
 
+pub mod activity;
 pub mod columns;
 pub mod logs;
 pub mod names;
@@ -100,7 +101,8 @@ pub fn pilot_cache_key(
     k: u32,
 ) -> String {
     let mut text = format!(
-        "pilot-v1\0{}\0{pilot}\0k={k}\0maks={}\0",
+        // v2: a pilot's draft also holds its logs summarised for the staffing need (§8).
+        "pilot-v2\0{}\0{pilot}\0k={k}\0maks={}\0",
         crate::tool_version(),
         settings.maks_karantene_andel
     );
@@ -707,6 +709,31 @@ pub fn validate_with_cache(
                     Ok((rows, warns)) => {
                         if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
                             ds.staffing.extend(rows);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Activity volumes (data-contract §5.1).
+    let activity_files: Vec<&SourceFile> = files
+        .iter()
+        .filter(|f| f.kind == FileKind::Activity)
+        .copied()
+        .collect();
+    let mut seen_volumes = activity::SeenVolumes::new();
+    let mut read_ahead = read_in_parallel(&activity_files);
+    for f in activity_files.iter().copied() {
+        match read_ahead.next().expect("one table per file") {
+            Err(d) => acc.rejected(f, 0, d),
+            Ok(t) => {
+                let mut sink = rows::RowSink::new(&f.display);
+                match activity::validate(&f.display, &t, &resolvers, &mut seen_volumes, &mut sink) {
+                    Err(d) => acc.rejected(f, t.rows.len() as u64, d),
+                    Ok((rows, warns)) => {
+                        if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
+                            ds.activity.extend(rows);
                         }
                     }
                 }

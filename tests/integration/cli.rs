@@ -153,6 +153,9 @@ fn export_forms(csv_bytes: &[u8]) -> std::collections::BTreeSet<String> {
             if &rec[unit] == "andel" {
                 forms.insert(format!("{} %", one_decimal(v * 100.0)));
                 forms.insert(one_decimal(v * 100.0));
+            } else if &rec[unit] == "forhold" {
+                // A WISN ratio prints with two decimals.
+                forms.insert(format!("{:.2}", v.abs()).replace('.', ","));
             } else {
                 forms.insert(one_decimal(v));
             }

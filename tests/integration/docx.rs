@@ -485,6 +485,7 @@ fn render_docx(meta: &ReportMeta) -> Vec<(String, String)> {
             serie: None,
             runde: None,
         }],
+        merknader: Vec::new(),
     };
     let dataset = Dataset::default();
     let input = RenderInput {

@@ -369,11 +369,15 @@ fn dataset() -> Dataset {
         logs: log_rows(),
         respondents: respondents(),
         survey_rounds: vec![],
+        activity: Vec::new(),
     }
 }
 
 fn k3() -> IndicatorSettings {
-    IndicatorSettings { k: 3 }
+    IndicatorSettings {
+        k: 3,
+        ..IndicatorSettings::default()
+    }
 }
 
 fn keys() -> Keys {
@@ -761,7 +765,16 @@ fn indicators_surveys() {
 
 #[test]
 fn indicators_k_below_three_is_an_error() {
-    assert!(compute(&dataset(), &IndicatorSettings { k: 2 }).is_err());
+    assert!(
+        compute(
+            &dataset(),
+            &IndicatorSettings {
+                k: 2,
+                ..IndicatorSettings::default()
+            }
+        )
+        .is_err()
+    );
     assert_eq!(IndicatorSettings::default().k, 5);
 }
 

@@ -15,3 +15,4 @@ mod sample;
 mod surveys;
 mod typeset;
 mod validate;
+mod wisn;

@@ -453,6 +453,7 @@ fn table() -> IndicatorTable {
     });
     let mut table = IndicatorTable {
         rows: rows.into_iter().map(into_row).collect(),
+        ..IndicatorTable::default()
     };
     for r in &mut table.rows {
         match (r.indikator.as_str(), r.keys.fase.as_deref()) {

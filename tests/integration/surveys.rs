@@ -382,7 +382,14 @@ fn surveys_an_unticked_box_is_no_on_both_checkbox_shapes() {
             "{name}: every respondent answered"
         );
         // The share is over every respondent of the cell: 2 of 6.
-        let t = compute(&v.dataset, &IndicatorSettings { k: 3 }).unwrap();
+        let t = compute(
+            &v.dataset,
+            &IndicatorSettings {
+                k: 3,
+                ..IndicatorSettings::default()
+            },
+        )
+        .unwrap();
         let r = t
             .rows
             .iter()

@@ -1,0 +1,985 @@
+//! §8 Staffing need (WHO WISN) and what each pilot's task sharing frees when spread to the
+//! units of its kind.
+//!
+//! Inputs: the current activity volumes `V(u,t)`, the pilots' `før` logs (minutes per
+//! occurrence `T(t)`, who does what `s(t,y)`, support shares `CAS(y)`), the current staffing
+//! snapshot (filled and hired-in FTE, sick leave) and `[arbeidstid]`,
+//! `[[aktivitetsstandard]]`, `[[tillegg]]` from the settings. The pilots' logs are never all
+//! in memory: each pilot's rows are summarised into a [`PilotWork`] (minutes and rows per
+//! day × task × profession), which is cached with the pilot's other log indicators.
+//!
+//! A task with a volume but no time or no known performer, a profession whose support share
+//! is 0,9 or more, and a setting that names something unknown are reported as [`Merknad`]s,
+//! never guessed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::bootstrap::{RESAMPLES, SplitMix64, fnv1a, interval};
+use super::table::Merknad;
+use super::{Draft, Keys, new_row};
+use crate::config::{ActivityStandardSettings, AdditionalActivitySettings, WorkingTimeSettings};
+use crate::model::{Dataset, Fase, LogRow, StaffingRow};
+
+/// A support share at or above this makes CAF meaningless: an error in the data.
+pub const MAX_SUPPORT_SHARE: f64 = 0.9;
+
+/// The settings of §8.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WisnSettings {
+    /// `[arbeidstid]`.
+    pub arbeidstid: WorkingTimeSettings,
+    /// `[[aktivitetsstandard]]`.
+    pub standarder: Vec<ActivityStandardSettings>,
+    /// `[[tillegg]]`.
+    pub tillegg: Vec<AdditionalActivitySettings>,
+}
+
+impl WisnSettings {
+    /// The §8 settings of a settings file.
+    pub fn of(s: &crate::config::Settings) -> WisnSettings {
+        WisnSettings {
+            arbeidstid: s.arbeidstid.clone(),
+            standarder: s.aktivitetsstandard.clone(),
+            tillegg: s.tillegg.clone(),
+        }
+    }
+}
+
+/// One logged day (enhet, dato) of a pilot: `(task, profession, minutes, rows)`, sorted.
+pub type WorkDay = Vec<(String, String, f64, u64)>;
+
+/// A pilot's logs as the staffing-need model uses them: per phase, one entry per
+/// (enhet, dato) day, in (enhet, dato) order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PilotWork {
+    /// Days of phase `før`.
+    pub before: Vec<WorkDay>,
+    /// Days of phase `pilot`.
+    pub after: Vec<WorkDay>,
+}
+
+/// Summarise one pilot's log rows.
+pub fn pilot_work(rows: &[&LogRow]) -> PilotWork {
+    type Cells<'a> = HashMap<(&'a str, &'a str), (f64, u64)>;
+    let mut days: BTreeMap<(Fase, &str, chrono::NaiveDate), Cells<'_>> = BTreeMap::new();
+    for r in rows {
+        let e = days
+            .entry((r.fase, r.enhet_id.as_str(), r.dato))
+            .or_default()
+            .entry((r.oppgave_id.as_str(), r.yrke_id.as_str()))
+            .or_default();
+        e.0 += r.minutter;
+        e.1 += 1;
+    }
+    let mut work = PilotWork::default();
+    for ((fase, _, _), cells) in days {
+        let mut day: WorkDay = cells
+            .into_iter()
+            .map(|((t, y), (m, n))| (t.to_owned(), y.to_owned(), m, n))
+            .collect();
+        day.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        match fase {
+            Fase::For => work.before.push(day),
+            Fase::Pilot => work.after.push(day),
+        }
+    }
+    work
+}
+
+/// Minutes per task × profession (`nt × ny`) and rows per task of a set of days.
+#[derive(Debug, Clone, PartialEq)]
+struct Agg {
+    min: Vec<f64>,
+    rows: Vec<f64>,
+}
+
+/// A day in dense indices: `(task, profession, minutes, rows)`.
+type Day = Vec<(usize, usize, f64, f64)>;
+
+struct PilotData {
+    id: String,
+    tjenester: BTreeSet<String>,
+    before_days: Vec<Day>,
+    after_days: Vec<Day>,
+    before: Agg,
+    after: Agg,
+    rows_before: u64,
+    rows_after: u64,
+}
+
+/// A unit with current volumes.
+struct Unit {
+    enhet: String,
+    foretak: String,
+    tjeneste: String,
+    /// `(task, volume, year, file)`.
+    volumes: Vec<(usize, f64, i32, String)>,
+}
+
+/// The model's parameters derived from the `før` logs.
+struct Params {
+    /// Minutes per occurrence, per task.
+    t: Vec<Option<f64>>,
+    /// Per tjeneste: per task, the shares by profession.
+    shares: BTreeMap<String, Vec<Option<Vec<f64>>>>,
+    /// CAF per profession; `None` when the support share is ≥ 0,9.
+    caf: Vec<Option<f64>>,
+    /// CAS per profession.
+    cas: Vec<f64>,
+}
+
+struct Model<'a> {
+    nt: usize,
+    ny: usize,
+    yrke_ids: Vec<&'a str>,
+    niva: Vec<u8>,
+    support: Vec<bool>,
+    standard: Vec<Option<f64>>,
+    pilots: Vec<PilotData>,
+    units: Vec<Unit>,
+    /// AWT hours per (foretak, year), per profession; `None` when not positive.
+    awt: HashMap<(String, i32), Vec<Option<f64>>>,
+}
+
+impl Model<'_> {
+    fn empty_agg(&self) -> Agg {
+        Agg {
+            min: vec![0.0; self.nt * self.ny],
+            rows: vec![0.0; self.nt],
+        }
+    }
+
+    fn agg(&self, days: &[Day]) -> Agg {
+        let mut a = self.empty_agg();
+        for d in days {
+            add_day(&mut a, d, self.ny);
+        }
+        a
+    }
+
+    /// Parameters from the `før` aggregates of every pilot (in `self.pilots` order).
+    fn params(&self, before: &[&Agg]) -> Params {
+        let (nt, ny) = (self.nt, self.ny);
+        let mut t = vec![None; nt];
+        for (ti, out) in t.iter_mut().enumerate() {
+            if let Some(m) = self.standard[ti] {
+                *out = Some(m);
+                continue;
+            }
+            let rows: f64 = before.iter().map(|a| a.rows[ti]).sum();
+            let min: f64 = before
+                .iter()
+                .map(|a| a.min[ti * ny..(ti + 1) * ny].iter().sum::<f64>())
+                .sum();
+            if rows > 0.0 {
+                *out = Some(min / rows);
+            }
+        }
+        let pooled = |which: &[usize], ti: usize| -> Option<Vec<f64>> {
+            let mut v = vec![0.0; ny];
+            for &q in which {
+                for (y, x) in v.iter_mut().enumerate() {
+                    *x += before[q].min[ti * ny + y];
+                }
+            }
+            let total: f64 = v.iter().sum();
+            (total > 0.0).then(|| v.into_iter().map(|x| x / total).collect())
+        };
+        let all: Vec<usize> = (0..self.pilots.len()).collect();
+        let tjenester: BTreeSet<&str> = self.units.iter().map(|u| u.tjeneste.as_str()).collect();
+        let mut shares = BTreeMap::new();
+        for g in tjenester {
+            let mut pool: Vec<usize> = all
+                .iter()
+                .copied()
+                .filter(|q| self.pilots[*q].tjenester.contains(g))
+                .collect();
+            if pool.is_empty() {
+                pool = all.clone();
+            }
+            let per_task: Vec<Option<Vec<f64>>> = (0..nt)
+                .map(|ti| pooled(&pool, ti).or_else(|| pooled(&all, ti)))
+                .collect();
+            shares.insert(g.to_owned(), per_task);
+        }
+        let mut cas = vec![0.0; ny];
+        let mut caf = vec![Some(1.0); ny];
+        for y in 0..ny {
+            let (mut sup, mut tot) = (0.0, 0.0);
+            for a in before {
+                for ti in 0..nt {
+                    let m = a.min[ti * ny + y];
+                    tot += m;
+                    if self.support[ti] {
+                        sup += m;
+                    }
+                }
+            }
+            if tot > 0.0 {
+                cas[y] = sup / tot;
+                caf[y] = (cas[y] < MAX_SUPPORT_SHARE).then(|| 1.0 / (1.0 - cas[y]));
+            }
+        }
+        Params {
+            t,
+            shares,
+            caf,
+            cas,
+        }
+    }
+
+    fn awt(&self, foretak: &str, year: i32, y: usize) -> Option<f64> {
+        self.awt.get(&(foretak.to_owned(), year)).and_then(|v| v[y])
+    }
+
+    /// R(u,y) without additional activities, per profession; `over`: a spread pilot's change
+    /// of the shares, applied to the pooled ones for the tasks it covers.
+    fn need(&self, p: &Params, u: &Unit, over: Option<&[Option<Vec<f64>>]>) -> Vec<f64> {
+        let mut r = vec![0.0; self.ny];
+        let base = &p.shares[&u.tjeneste];
+        for (ti, v, year, _) in &u.volumes {
+            let (Some(t), Some(s)) = (p.t[*ti], base[*ti].as_ref()) else {
+                continue;
+            };
+            let spread_s = over.and_then(|o| o[*ti].as_ref()).map(|d| spread(s, d));
+            let s = spread_s.as_ref().unwrap_or(s);
+            for (y, share) in s.iter().enumerate() {
+                if *share == 0.0 {
+                    continue;
+                }
+                if let (Some(awt), Some(caf)) = (self.awt(&u.foretak, *year, y), p.caf[y]) {
+                    r[y] += v * t / 60.0 * share / awt * caf;
+                }
+            }
+        }
+        r
+    }
+}
+
+fn add_day(a: &mut Agg, d: &Day, ny: usize) {
+    for (t, y, m, n) in d {
+        a.min[t * ny + y] += m;
+        a.rows[*t] += n;
+    }
+}
+
+/// The pilot-phase shares per task of an aggregate (`None` where the task has no minutes).
+fn shares_of(a: &Agg, nt: usize, ny: usize) -> Vec<Option<Vec<f64>>> {
+    (0..nt)
+        .map(|ti| {
+            let v = &a.min[ti * ny..(ti + 1) * ny];
+            let total: f64 = v.iter().sum();
+            (total > 0.0).then(|| v.iter().map(|x| x / total).collect())
+        })
+        .collect()
+}
+
+/// A pilot's change of who does what, per task it logged in both phases: the pilot phase's
+/// shares minus the `før` phase's.
+fn change_of(before: &Agg, after: &Agg, nt: usize, ny: usize) -> Vec<Option<Vec<f64>>> {
+    shares_of(before, nt, ny)
+        .into_iter()
+        .zip(shares_of(after, nt, ny))
+        .map(|(b, a)| Some(a?.iter().zip(b?).map(|(a, b)| a - b).collect()))
+        .collect()
+}
+
+/// The pooled shares `s` with a pilot's change `d` applied: `max(s + d, 0)`, scaled to sum
+/// to 1. Where the pilot alone informs `s`, this is the pilot phase's shares.
+fn spread(s: &[f64], d: &[f64]) -> Vec<f64> {
+    let v: Vec<f64> = s.iter().zip(d).map(|(s, d)| (s + d).max(0.0)).collect();
+    let total: f64 = v.iter().sum();
+    if total > 0.0 {
+        v.into_iter().map(|x| x / total).collect()
+    } else {
+        s.to_vec()
+    }
+}
+
+/// Weekdays and weekday holidays of a year, memoised.
+fn calendar(year: i32, memo: &mut HashMap<i32, (f64, f64)>) -> (f64, f64) {
+    *memo.entry(year).or_insert_with(|| {
+        (
+            f64::from(super::calendar::weekdays(year)),
+            f64::from(super::calendar::weekday_holidays(year)),
+        )
+    })
+}
+
+/// Available working time per FTE, hours per year: `(A − (B + C + D + E)) × F` with
+/// `D = sick × (A − B − C)`.
+pub fn available_hours(year: i32, sick: f64, a: &WorkingTimeSettings) -> f64 {
+    let weekdays = f64::from(super::calendar::weekdays(year));
+    let holidays = f64::from(super::calendar::weekday_holidays(year));
+    awt_of(weekdays, holidays, sick, a)
+}
+
+fn awt_of(weekdays: f64, holidays: f64, sick: f64, a: &WorkingTimeSettings) -> f64 {
+    let d = sick * (weekdays - holidays - a.ferie_dager);
+    (weekdays - (holidays + a.ferie_dager + d + a.andre_fravaersdager)) * (a.timer_per_uke / 5.0)
+}
+
+/// Each unit × profession cell at its latest snapshot.
+fn current_staffing(staffing: &[StaffingRow]) -> Vec<&StaffingRow> {
+    let mut latest: BTreeMap<(&str, &str), &StaffingRow> = BTreeMap::new();
+    for r in staffing {
+        let e = latest
+            .entry((r.enhet_id.as_str(), r.yrke_id.as_str()))
+            .or_insert(r);
+        if r.dato > e.dato {
+            *e = r;
+        }
+    }
+    latest.into_values().collect()
+}
+
+/// The staffing-need rows: computed, pushed into `draft`; returns the notes.
+pub(crate) fn compute(
+    dataset: &Dataset,
+    settings: &WisnSettings,
+    works: &BTreeMap<String, &PilotWork>,
+    draft: &mut Draft,
+) -> Vec<Merknad> {
+    let mut notes = Vec::new();
+    if dataset.activity.is_empty() {
+        return notes;
+    }
+    let r = &dataset.reference;
+    let task_ids: Vec<&str> = r.oppgaver.iter().map(|o| o.id.as_str()).collect();
+    let task_idx: HashMap<&str, usize> =
+        task_ids.iter().enumerate().map(|(i, t)| (*t, i)).collect();
+    let yrke_ids: Vec<&str> = r.yrker.iter().map(|y| y.id.as_str()).collect();
+    let yrke_idx: HashMap<&str, usize> =
+        yrke_ids.iter().enumerate().map(|(i, y)| (*y, i)).collect();
+    let (nt, ny) = (task_ids.len(), yrke_ids.len());
+    let settings_file = "tsb-report.toml";
+
+    // Current volumes: the latest year per unit × task.
+    let mut latest: BTreeMap<(&str, &str), &crate::model::ActivityRow> = BTreeMap::new();
+    for a in &dataset.activity {
+        let e = latest
+            .entry((a.enhet_id.as_str(), a.oppgave_id.as_str()))
+            .or_insert(a);
+        if a.ar > e.ar {
+            *e = a;
+        }
+    }
+    let with_volume: BTreeSet<usize> = latest
+        .values()
+        .filter(|a| a.antall > 0.0)
+        .filter_map(|a| task_idx.get(a.oppgave_id.as_str()).copied())
+        .collect();
+    let mut units: BTreeMap<&str, Unit> = BTreeMap::new();
+    for a in latest.values() {
+        let Some(&ti) = task_idx.get(a.oppgave_id.as_str()) else {
+            continue;
+        };
+        let tjeneste = r
+            .enhet(&a.enhet_id)
+            .map_or_else(|| "annet".to_owned(), |e| e.tjeneste.clone());
+        let u = units.entry(a.enhet_id.as_str()).or_insert_with(|| Unit {
+            enhet: a.enhet_id.clone(),
+            foretak: a.foretak_id.clone(),
+            tjeneste,
+            volumes: Vec::new(),
+        });
+        u.volumes.push((ti, a.antall, a.ar, a.fil.clone()));
+    }
+    let units: Vec<Unit> = units.into_values().collect();
+
+    // Settings: standards and support tasks.
+    let mut standard = vec![None; nt];
+    for s in &settings.standarder {
+        match task_idx.get(s.oppgave.trim()) {
+            Some(&ti) => standard[ti] = Some(s.minutter),
+            None => notes.push(Merknad {
+                fil: settings_file.into(),
+                tekst: format!(
+                    "`[[aktivitetsstandard]]` names unknown task `{}`; it is not used",
+                    s.oppgave
+                ),
+            }),
+        }
+    }
+    let support: Vec<bool> = r
+        .oppgaver
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            matches!(o.omrade.as_str(), "dokumentasjon" | "administrasjon")
+                && !with_volume.contains(&i)
+        })
+        .collect();
+
+    // Pilots.
+    let mut pilots = Vec::new();
+    for (id, w) in works {
+        let tjenester: BTreeSet<String> = dataset
+            .pilots
+            .iter()
+            .find(|p| &p.id == id)
+            .map(|p| {
+                p.enheter
+                    .iter()
+                    .filter_map(|e| r.enhet(e).map(|e| e.tjeneste.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let dense = |days: &[WorkDay]| -> Vec<Day> {
+            days.iter()
+                .map(|d| {
+                    d.iter()
+                        .filter_map(|(t, y, m, n)| {
+                            Some((
+                                *task_idx.get(t.as_str())?,
+                                *yrke_idx.get(y.as_str())?,
+                                *m,
+                                *n as f64,
+                            ))
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let before_days = dense(&w.before);
+        let after_days = dense(&w.after);
+        let rows = |days: &[WorkDay]| days.iter().flatten().map(|c| c.3).sum::<u64>();
+        pilots.push(PilotData {
+            id: id.clone(),
+            tjenester,
+            rows_before: rows(&w.before),
+            rows_after: rows(&w.after),
+            before: Agg {
+                min: Vec::new(),
+                rows: Vec::new(),
+            },
+            after: Agg {
+                min: Vec::new(),
+                rows: Vec::new(),
+            },
+            before_days,
+            after_days,
+        });
+    }
+
+    // Sick leave per foretak × yrke at the current snapshot (§1), AWT per foretak × year.
+    let current = current_staffing(&dataset.staffing);
+    let mut sick: HashMap<(&str, &str), (f64, f64)> = HashMap::new();
+    for c in &current {
+        if let Some(p) = c.sykefravaer_pst {
+            let e = sick
+                .entry((c.foretak_id.as_str(), c.yrke_id.as_str()))
+                .or_default();
+            e.0 += p / 100.0 * c.besatte_arsverk;
+            e.1 += c.besatte_arsverk;
+        }
+    }
+    let default_sick = settings.arbeidstid.sykefravaer_pst / 100.0;
+    let mut memo = HashMap::new();
+    let mut awt: HashMap<(String, i32), Vec<Option<f64>>> = HashMap::new();
+    let mut years: BTreeSet<(String, i32)> = units
+        .iter()
+        .flat_map(|u| u.volumes.iter().map(|v| (u.foretak.clone(), v.2)))
+        .collect();
+    // Additional activities use the health trust's latest volume year.
+    let trust_year: BTreeMap<String, i32> = units.iter().fold(BTreeMap::new(), |mut m, u| {
+        for v in &u.volumes {
+            let e = m.entry(u.foretak.clone()).or_insert(v.2);
+            *e = (*e).max(v.2);
+        }
+        m
+    });
+    years.extend(trust_year.iter().map(|(f, y)| (f.clone(), *y)));
+    for (f, year) in years {
+        let (a, b) = calendar(year, &mut memo);
+        let v = yrke_ids
+            .iter()
+            .map(|y| {
+                let s = sick
+                    .get(&(f.as_str(), *y))
+                    .filter(|(_, den)| *den > 0.0)
+                    .map_or(default_sick, |(num, den)| num / den);
+                let h = awt_of(a, b, s, &settings.arbeidstid);
+                (h > 0.0).then_some(h)
+            })
+            .collect();
+        awt.insert((f, year), v);
+    }
+
+    let mut model = Model {
+        nt,
+        ny,
+        yrke_ids,
+        niva: r.yrker.iter().map(|y| y.niva).collect(),
+        support,
+        standard,
+        pilots,
+        units,
+        awt,
+    };
+    let befores: Vec<Agg> = model
+        .pilots
+        .iter()
+        .map(|p| model.agg(&p.before_days))
+        .collect();
+    let afters: Vec<Agg> = model
+        .pilots
+        .iter()
+        .map(|p| model.agg(&p.after_days))
+        .collect();
+    for (p, (b, a)) in model.pilots.iter_mut().zip(befores.into_iter().zip(afters)) {
+        p.before = b;
+        p.after = a;
+    }
+    let before_refs: Vec<&Agg> = model.pilots.iter().map(|p| &p.before).collect();
+    let params = model.params(&before_refs);
+
+    // What cannot be used, said once each.
+    let mut unusable: BTreeMap<usize, (BTreeSet<&str>, &str, &'static str)> = BTreeMap::new();
+    for u in &model.units {
+        for (ti, v, _, fil) in &u.volumes {
+            if *v <= 0.0 {
+                continue;
+            }
+            let why = if params.t[*ti].is_none() {
+                Some("no time: no `før` log rows and no `[[aktivitetsstandard]]`")
+            } else if params.shares[&u.tjeneste][*ti].is_none() {
+                Some("no `før` log rows show who does it")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                let e = unusable
+                    .entry(*ti)
+                    .or_insert((BTreeSet::new(), fil.as_str(), why));
+                e.0.insert(u.enhet.as_str());
+            }
+        }
+    }
+    for (ti, (enheter, fil, why)) in &unusable {
+        notes.push(Merknad {
+            fil: (*fil).to_owned(),
+            tekst: format!(
+                "task `{}` has volumes in {} unit(s) but {why}; its volumes are not used in the staffing need",
+                task_ids[*ti],
+                enheter.len()
+            ),
+        });
+    }
+    for (y, caf) in params.caf.iter().enumerate() {
+        if caf.is_none() {
+            notes.push(Merknad {
+                fil: "aktivitetslogger (før)".into(),
+                tekst: format!(
+                    "profession `{}` spends {:.1} % of its `før` minutes on support activities (documentation and administration without volumes), 90 % or more: the staffing need of the profession is not computed",
+                    model.yrke_ids[y],
+                    params.cas[y] * 100.0
+                ),
+            });
+        }
+    }
+
+    // Additional activities: per unit, or per health trust.
+    let mut iaf_unit: HashMap<(&str, usize), f64> = HashMap::new();
+    let mut iaf_trust: BTreeMap<(&str, usize), f64> = BTreeMap::new();
+    for t in &settings.tillegg {
+        let Some(&y) = yrke_idx.get(t.yrke.trim()) else {
+            notes.push(Merknad {
+                fil: settings_file.into(),
+                tekst: format!(
+                    "`[[tillegg]]` names unknown profession `{}`; it is not used",
+                    t.yrke
+                ),
+            });
+            continue;
+        };
+        let Some((f, &year)) = trust_year.get_key_value(t.foretak.trim()) else {
+            notes.push(Merknad {
+                fil: settings_file.into(),
+                tekst: format!(
+                    "`[[tillegg]]` for `{}` × `{}`: the health trust has no activity volumes (or is unknown); it is not used",
+                    t.foretak, t.yrke
+                ),
+            });
+            continue;
+        };
+        let Some(awt) = model.awt(f, year, y) else {
+            continue;
+        };
+        let f = f.as_str();
+        let iaf = t.timer_per_ar * t.personer / awt;
+        match &t.enhet {
+            None => *iaf_trust.entry((f, y)).or_default() += iaf,
+            Some(e) => match model.units.iter().find(|u| u.enhet == e.trim() && u.foretak == f) {
+                Some(u) => *iaf_unit.entry((u.enhet.as_str(), y)).or_default() += iaf,
+                None => notes.push(Merknad {
+                    fil: settings_file.into(),
+                    tekst: format!(
+                        "`[[tillegg]]` for unit `{e}`: the unit has no activity volumes in `{f}`; it is not used"
+                    ),
+                }),
+            },
+        }
+    }
+
+    // Staff per unit × profession (filled + hired-in), and the specialist vacancy.
+    let mut staff: HashMap<(&str, usize), f64> = HashMap::new();
+    let mut vacancy4: BTreeMap<&str, f64> = BTreeMap::new();
+    for c in &current {
+        let Some(&y) = yrke_idx.get(c.yrke_id.as_str()) else {
+            continue;
+        };
+        *staff.entry((c.enhet_id.as_str(), y)).or_default() +=
+            c.besatte_arsverk + c.innleide_arsverk;
+        if model.niva[y] == 4 {
+            *vacancy4.entry(c.foretak_id.as_str()).or_default() +=
+                (c.budsjetterte_arsverk - c.besatte_arsverk).max(0.0);
+        }
+    }
+
+    // R per unit × profession; professions without CAF are left out.
+    let needs: Vec<Vec<f64>> = model
+        .units
+        .iter()
+        .map(|u| model.need(&params, u, None))
+        .collect();
+    let cells = |u: &Unit, need: &[f64]| -> Vec<(usize, f64, f64)> {
+        (0..ny)
+            .filter(|y| params.caf[*y].is_some())
+            .filter_map(|y| {
+                let iaf = iaf_unit.get(&(u.enhet.as_str(), y)).copied().unwrap_or(0.0);
+                let rr = need[y] + iaf;
+                let s = staff.get(&(u.enhet.as_str(), y)).copied().unwrap_or(0.0);
+                (rr > 0.0 || s > 0.0).then_some((y, rr, s))
+            })
+            .collect()
+    };
+    #[derive(Default, Clone, Copy)]
+    struct Sum {
+        r: f64,
+        s: f64,
+        n: u64,
+    }
+    let mut by_fy: BTreeMap<(&str, usize), Sum> = BTreeMap::new();
+    for (u, need) in model.units.iter().zip(&needs) {
+        let n = u.volumes.len() as u64;
+        for (y, rr, s) in cells(u, need) {
+            let keys = Keys {
+                foretak_id: Some(u.foretak.clone()),
+                enhet_id: Some(u.enhet.clone()),
+                yrke_id: Some(model.yrke_ids[y].to_owned()),
+                ..Keys::default()
+            };
+            emit(draft, "enhet_yrke", keys, rr, s, n);
+            let e = by_fy.entry((u.foretak.as_str(), y)).or_default();
+            e.r += rr;
+            e.s += s;
+            e.n += n;
+        }
+    }
+    for ((f, y), iaf) in &iaf_trust {
+        if params.caf[*y].is_some() {
+            by_fy.entry((f, *y)).or_default().r += iaf;
+        }
+    }
+    let mut by_fl: BTreeMap<(&str, u8), Sum> = BTreeMap::new();
+    for ((f, y), s) in &by_fy {
+        let keys = Keys {
+            foretak_id: Some((*f).to_owned()),
+            yrke_id: Some(model.yrke_ids[*y].to_owned()),
+            ..Keys::default()
+        };
+        emit(draft, "foretak_yrke", keys, s.r, s.s, s.n);
+        let e = by_fl.entry((f, model.niva[*y])).or_default();
+        e.r += s.r;
+        e.s += s.s;
+        e.n += s.n;
+    }
+    let mut by_l: BTreeMap<u8, Sum> = BTreeMap::new();
+    for ((f, l), s) in &by_fl {
+        let keys = Keys {
+            foretak_id: Some((*f).to_owned()),
+            kompetanseniva: Some(*l),
+            ..Keys::default()
+        };
+        emit(draft, "foretak_kompetansenivå", keys, s.r, s.s, s.n);
+        let e = by_l.entry(*l).or_default();
+        e.r += s.r;
+        e.s += s.s;
+        e.n += s.n;
+    }
+    for (l, s) in &by_l {
+        let keys = Keys {
+            kompetanseniva: Some(*l),
+            ..Keys::default()
+        };
+        emit(draft, "kompetansenivå", keys, s.r, s.s, s.n);
+    }
+
+    // Each pilot spread to the units of its kind.
+    let region_vacancy: f64 = vacancy4.values().sum();
+    for (pi, p) in model.pilots.iter().enumerate() {
+        if p.after_days.is_empty() {
+            continue;
+        }
+        // The pilot's phase rows carry its disclosure control.
+        let sources: Vec<usize> = draft
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.indikator == "riktig_niva_andel"
+                    && r.gruppering == "pilot"
+                    && r.keys.pilot_id.as_deref() == Some(p.id.as_str())
+                    && matches!(r.keys.fase.as_deref(), Some("før" | "pilot"))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let n = p.rows_before.min(p.rows_after);
+        let over = change_of(&p.before, &p.after, nt, ny);
+        let spreads_to = |u: &Unit| p.tjenester.contains(&u.tjeneste);
+        // R′ per foretak × nivå and per nivå.
+        let mut fl: BTreeMap<(&str, u8), f64> = BTreeMap::new();
+        for (u, need) in model.units.iter().zip(&needs) {
+            let need2 = if spreads_to(u) {
+                model.need(&params, u, Some(&over))
+            } else {
+                need.clone()
+            };
+            for (y, rr, _) in cells(u, &need2) {
+                *fl.entry((u.foretak.as_str(), model.niva[y])).or_default() += rr;
+            }
+        }
+        for ((f, y), iaf) in &iaf_trust {
+            if params.caf[*y].is_some() {
+                *fl.entry((f, model.niva[*y])).or_default() += iaf;
+            }
+        }
+        let mut l_sum: BTreeMap<u8, f64> = BTreeMap::new();
+        let push = |draft: &mut Draft,
+                    grp: &str,
+                    keys: Keys,
+                    v: f64,
+                    unit: &str,
+                    ci: Option<(f64, f64)>| {
+            let mut row = new_row(
+                match unit {
+                    "behov" => "wisn_behov_etter_oppgavedeling",
+                    "frigjort" => "frigjorte_spesialistarsverk",
+                    _ => "vakanse_dekket_andel",
+                },
+                grp,
+                keys,
+                Some(v),
+                Some(n),
+                if unit == "dekket" {
+                    "andel"
+                } else {
+                    "årsverk"
+                },
+            );
+            if let Some((lo, hi)) = ci {
+                row.nedre = Some(lo);
+                row.ovre = Some(hi);
+            }
+            let i = draft.push(row, false);
+            if !sources.is_empty() {
+                draft.links.push((i, sources.clone()));
+            }
+        };
+        let pkeys = |foretak: Option<&str>, fase: &str| Keys {
+            pilot_id: Some(p.id.clone()),
+            foretak_id: foretak.map(str::to_owned),
+            fase: Some(fase.to_owned()),
+            ..Keys::default()
+        };
+        for ((f, l), v) in &fl {
+            let mut k = pkeys(Some(*f), "pilot");
+            k.kompetanseniva = Some(*l);
+            push(draft, "pilot_foretak_kompetansenivå", k, *v, "behov", None);
+            *l_sum.entry(*l).or_default() += v;
+        }
+        for (l, v) in &l_sum {
+            let mut k = pkeys(None, "pilot");
+            k.kompetanseniva = Some(*l);
+            push(draft, "pilot_kompetansenivå", k, *v, "behov", None);
+        }
+        // Freed specialist FTE, with the day bootstrap.
+        let point = freed(&model, &params, &over, p);
+        let cis = freed_intervals(&model, pi);
+        let mut total = 0.0;
+        for (f, v) in &point {
+            total += v;
+            let ci = cis.get(&Some((*f).to_owned())).copied().flatten();
+            push(
+                draft,
+                "pilot_foretak",
+                pkeys(Some(*f), "endring"),
+                *v,
+                "frigjort",
+                ci,
+            );
+            if let Some(vac) = vacancy4.get(f).filter(|v| **v > 0.0) {
+                let ci = ci.map(|(lo, hi)| (lo / vac, hi / vac));
+                push(
+                    draft,
+                    "pilot_foretak",
+                    pkeys(Some(*f), "pilot"),
+                    v / vac,
+                    "dekket",
+                    ci,
+                );
+            }
+        }
+        if !point.is_empty() {
+            let ci = cis.get(&None).copied().flatten();
+            push(
+                draft,
+                "pilot",
+                pkeys(None, "endring"),
+                total,
+                "frigjort",
+                ci,
+            );
+            if region_vacancy > 0.0 {
+                let ci = ci.map(|(lo, hi)| (lo / region_vacancy, hi / region_vacancy));
+                push(
+                    draft,
+                    "pilot",
+                    pkeys(None, "pilot"),
+                    total / region_vacancy,
+                    "dekket",
+                    ci,
+                );
+            }
+        }
+    }
+    notes
+}
+
+/// The four values of one cell: staff, need, difference and ratio.
+fn emit(draft: &mut Draft, grp: &str, keys: Keys, r: f64, s: f64, n: u64) {
+    draft.push(
+        new_row(
+            "wisn_arsverk",
+            grp,
+            keys.clone(),
+            Some(s),
+            Some(n),
+            "årsverk",
+        ),
+        false,
+    );
+    draft.push(
+        new_row("wisn_behov", grp, keys.clone(), Some(r), Some(n), "årsverk"),
+        false,
+    );
+    draft.push(
+        new_row(
+            "wisn_differanse",
+            grp,
+            keys.clone(),
+            Some(s - r),
+            Some(n),
+            "årsverk",
+        ),
+        false,
+    );
+    if r > 0.0 {
+        draft.push(
+            new_row("wisn_ratio", grp, keys, Some(s / r), Some(n), "forhold"),
+            false,
+        );
+    }
+}
+
+/// Specialist FTE freed per health trust when pilot `p`'s change of shares `over` is applied
+/// to the pooled ones in the units of its kind: `Σ_{u, t, y: nivå 4} V·T/60·(s − s′)/AWT·CAF`. Only the
+/// trusts with such units are present.
+fn freed<'m>(
+    m: &'m Model<'_>,
+    params: &Params,
+    over: &[Option<Vec<f64>>],
+    p: &PilotData,
+) -> BTreeMap<&'m str, f64> {
+    let mut out = BTreeMap::new();
+    for u in m.units.iter().filter(|u| p.tjenester.contains(&u.tjeneste)) {
+        let acc = out.entry(u.foretak.as_str()).or_insert(0.0);
+        let base = &params.shares[&u.tjeneste];
+        for (ti, v, year, _) in &u.volumes {
+            let (Some(t), Some(s), Some(d)) =
+                (params.t[*ti], base[*ti].as_ref(), over[*ti].as_ref())
+            else {
+                continue;
+            };
+            let s2 = spread(s, d);
+            for y in (0..m.ny).filter(|y| m.niva[*y] == 4) {
+                if let (Some(awt), Some(caf)) = (m.awt(&u.foretak, *year, y), params.caf[y]) {
+                    *acc += v * t / 60.0 * (s[y] - s2[y]) / awt * caf;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// 95 % intervals of the freed specialist FTE of pilot `pi`, per health trust (`Some`) and
+/// for the region (`None`): the pilot's (enhet, dato) days are resampled within each phase
+/// (the §2 day bootstrap, 2 000 resamples, seed from the pilot id), and T, s, CAS and the
+/// pilot's shares recomputed from each resample.
+fn freed_intervals(m: &Model<'_>, pi: usize) -> BTreeMap<Option<String>, Option<(f64, f64)>> {
+    let p = &m.pilots[pi];
+    let mut out = BTreeMap::new();
+    if p.before_days.is_empty() || p.after_days.is_empty() {
+        return out;
+    }
+    let mut rng = SplitMix64::new(fnv1a(&format!("wisn\0{}", p.id)));
+    let mut reps: BTreeMap<Option<String>, Vec<f64>> = BTreeMap::new();
+    for _ in 0..RESAMPLES {
+        let mut b = m.empty_agg();
+        for _ in 0..p.before_days.len() {
+            add_day(&mut b, &p.before_days[rng.below(p.before_days.len())], m.ny);
+        }
+        let mut a = m.empty_agg();
+        for _ in 0..p.after_days.len() {
+            add_day(&mut a, &p.after_days[rng.below(p.after_days.len())], m.ny);
+        }
+        let befores: Vec<&Agg> = m
+            .pilots
+            .iter()
+            .enumerate()
+            .map(|(q, x)| if q == pi { &b } else { &x.before })
+            .collect();
+        let params = m.params(&befores);
+        let over = change_of(&b, &a, m.nt, m.ny);
+        let f = freed(m, &params, &over, p);
+        let total: f64 = f.values().sum();
+        for (k, v) in f {
+            reps.entry(Some(k.to_owned())).or_default().push(v);
+        }
+        reps.entry(None).or_default().push(total);
+    }
+    for (k, v) in reps {
+        out.insert(k, interval(v));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn available_hours_2025_by_hand() {
+        // 2025: A = 261 weekdays, B = 9 weekday holidays, C = 25, sick 10 %:
+        // D = 0.10 × (261 − 9 − 25) = 22.7, E = 5; (261 − 9 − 25 − 22.7 − 5) × 7.5
+        // = 199.3 × 7.5 = 1494.75 hours.
+        let a = WorkingTimeSettings {
+            sykefravaer_pst: 0.0,
+            ..WorkingTimeSettings::default()
+        };
+        assert!((available_hours(2025, 0.10, &a) - 1494.75).abs() < 1e-9);
+    }
+}
