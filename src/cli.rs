@@ -35,6 +35,9 @@ pub enum Command {
     Sample(SampleArgs),
     /// Start a new report project (folders, settings, templates) in DIR.
     Init(InitArgs),
+    /// Build, then rebuild whenever a file under the data or template folder or the settings
+    /// change (Ctrl-C stops).
+    Watch(BuildArgs),
 }
 
 /// Where the data is.

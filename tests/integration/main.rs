@@ -12,3 +12,4 @@ mod reproducible;
 mod sample;
 mod typeset;
 mod validate;
+mod watch;
