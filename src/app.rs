@@ -162,6 +162,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
             ));
             Ok(EXIT_OK)
         }
+        Command::Watch(args) => crate::watch::run(args, quiet, cli.diagnostic_format),
         Command::Init(args) => {
             crate::scaffold::init(&args.dir)?;
             say(&format!(

@@ -44,6 +44,9 @@ pub enum Command {
 pub struct KodebokArgs {
     /// The survey export (`.csv`, `.tsv`, `.txt` or `.xlsx`).
     pub export: PathBuf,
+    /// Build, then rebuild whenever a file under the data or template folder or the settings
+    /// change (Ctrl-C stops).
+    Watch(BuildArgs),
 }
 
 /// Where the data is.

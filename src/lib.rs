@@ -27,6 +27,7 @@ pub mod sample;
 pub mod scaffold;
 pub mod typeset;
 pub mod validate;
+pub mod watch;
 
 /// The tool's version, which every cache key and the manifest carry: a new version
 /// recomputes everything. `TSB_REPORT_VERSION` stands in for it, so that the tests can

@@ -16,3 +16,4 @@ mod surveys;
 mod typeset;
 mod validate;
 mod wisn;
+mod watch;
