@@ -526,7 +526,8 @@ fn two_builds_into_the_same_folder_wait_for_each_other() {
     let mut second = spawn(&p, &["build"]);
     let stderr = second.stderr.take().unwrap();
     let mut said = String::new();
-    for line in std::io::BufReader::new(stderr).lines() {
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         said.push_str(&line);
         said.push('\n');
@@ -535,6 +536,11 @@ fn two_builds_into_the_same_folder_wait_for_each_other() {
         }
     }
     std::fs::write(p.path("go"), "").unwrap();
+    // Read on to the end (a closed pipe would fail the second build).
+    for line in lines {
+        said.push_str(&line.unwrap());
+        said.push('\n');
+    }
     let first = first.wait_with_output().unwrap();
     let second_status = second.wait().unwrap();
     assert!(

@@ -1341,7 +1341,7 @@ fn empty_sentences(typ: &str) -> Vec<String> {
             {
                 bad.push(format!("`{w}` in: {line}"));
             }
-            if w.contains("()") || w.contains("( )") || (*w == "(" && next.starts_with(')')) {
+            if w.starts_with("()") || (*w == "(" && next.starts_with(')')) {
                 bad.push(format!("`{w}` in: {line}"));
             }
         }
