@@ -211,21 +211,32 @@ fn pdfs(p: &Project) -> Vec<std::path::PathBuf> {
 /// veraPDF's test corpus) against PDF/A-2b and PDF/UA-1, and that every table in its
 /// structure tree has header cells (a layout table without them is flagged by PDF/UA
 /// checkers).
+///
+/// One rule is checked here instead: page_validation 0.12.2 counts a stream whose data ends
+/// in CR (before typst's LF and `endstream`) one byte short and reports "a stream /Length
+/// does not match its raw content length" (ISO 19005-2 6.1.7.1:1), which happens to about
+/// one stream in 256. [`exact_stream_lengths`] checks that rule strictly instead.
 fn assert_conformant(pdf: &Path) {
     use page_validation::{ValidationOptions, ValidationProfile, validate_pdf};
+    const STREAM_LENGTH_RULE: &str = "ISO 19005-2:2011:6.1.7.1:1";
+    let bytes = std::fs::read(pdf).unwrap();
+    let streams = exact_stream_lengths(&bytes)
+        .unwrap_or_else(|e| panic!("{}: {e}", pdf.display()));
+    assert!(streams > 0, "{}: no streams found", pdf.display());
     for profile in [ValidationProfile::PdfA2b, ValidationProfile::PdfUa1] {
         let report = validate_pdf(pdf, &ValidationOptions::default().profile(profile))
             .unwrap_or_else(|e| panic!("{}: the validator failed: {e}", pdf.display()));
+        let failures: Vec<String> = report
+            .failures
+            .iter()
+            .filter(|f| f.rule_id != STREAM_LENGTH_RULE)
+            .map(|f| format!("[{}] {}", f.rule_id, f.message))
+            .collect();
         assert!(
-            report.is_compliant,
+            failures.is_empty(),
             "{} is not {profile:?}:\n{}",
             pdf.display(),
-            report
-                .failures
-                .iter()
-                .map(|f| format!("[{}] {}", f.rule_id, f.message))
-                .collect::<Vec<_>>()
-                .join("\n")
+            failures.join("\n")
         );
     }
     let tables = tables_without_header_cells(pdf);
@@ -234,6 +245,61 @@ fn assert_conformant(pdf: &Path) {
         "{}: {tables} tables without header cells",
         pdf.display()
     );
+}
+
+/// Walk every stream of a PDF in file order and check that its direct `/Length` is exactly
+/// the bytes between the EOL after `stream` and the EOL before `endstream` (PDF/A-2
+/// 6.1.7.1); returns the number of streams.
+fn exact_stream_lengths(b: &[u8]) -> Result<usize, String> {
+    let find = |from: usize, what: &[u8]| {
+        b.get(from..)
+            .and_then(|rest| rest.windows(what.len()).position(|w| w == what))
+            .map(|i| from + i)
+    };
+    let (mut pos, mut n) = (0, 0);
+    while let Some(i) = find(pos, b"stream") {
+        pos = i + 6;
+        if i >= 3 && &b[i - 3..i] == b"end" {
+            continue;
+        }
+        let data = if b[pos..].starts_with(b"\r\n") {
+            pos + 2
+        } else if b[pos..].starts_with(b"\n") {
+            pos + 1
+        } else {
+            continue;
+        };
+        // The stream's dictionary: from its object header to the keyword.
+        let header = b[..i]
+            .windows(4)
+            .rposition(|w| w == b" obj")
+            .ok_or("a stream outside an object")?;
+        let dict = String::from_utf8_lossy(&b[header..i]);
+        // `/Length` itself, not `/Length1` of a font file.
+        let length = dict
+            .match_indices("/Length")
+            .map(|(at, _)| &dict[at + 7..])
+            .filter(|rest| rest.starts_with(char::is_whitespace))
+            .last()
+            .ok_or("a stream without /Length")?;
+        let length = length.trim_start();
+        let digits: String = length.chars().take_while(char::is_ascii_digit).collect();
+        let len: usize = digits.parse().map_err(|_| "a /Length that is not a number")?;
+        if length[digits.len()..].trim_start().starts_with(|c: char| c.is_ascii_digit()) {
+            return Err("an indirect /Length (not checked here)".into());
+        }
+        let end = data + len;
+        let tail = b.get(end..).unwrap_or_default();
+        if !(tail.starts_with(b"\nendstream")
+            || tail.starts_with(b"\r\nendstream")
+            || tail.starts_with(b"\rendstream"))
+        {
+            return Err(format!("the stream at byte {i} is not /Length {len} bytes long"));
+        }
+        n += 1;
+        pos = end;
+    }
+    Ok(n)
 }
 
 /// The number of `Table` structure elements with no `TH` below them.
