@@ -147,7 +147,25 @@ impl Staging {
     /// Move every entry into the output folder, in order, and remove the staging folder.
     /// Each file is renamed over its target (never half a file); a folder replaces the old
     /// one, which is removed after.
+    /// Nothing moves unless every entry is there (a program that reported success without
+    /// writing its file fails the commit, not half of it).
     pub fn commit(self) -> Result<()> {
+        for (rel, is_dir) in &self.entries {
+            let from = self.dir.join(rel);
+            let there = if *is_dir {
+                from.is_dir()
+            } else {
+                from.is_file()
+            };
+            if !there {
+                anyhow::bail!(
+                    "failed to write `{}` (`{}` was not made; nothing was moved into `{}`)",
+                    self.out.join(rel).display(),
+                    from.display(),
+                    self.out.display()
+                );
+            }
+        }
         for (rel, is_dir) in &self.entries {
             let from = self.dir.join(rel);
             let to = self.out.join(rel);
@@ -172,9 +190,8 @@ impl Staging {
     pub fn fail_keeping(self, keep: &str) -> Option<std::path::PathBuf> {
         let failed = self.out.join(FAILED_DIR);
         let from = self.dir.join(keep);
-        let kept = from.is_dir()
-            && remove_dir_all(&failed).is_ok()
-            && rename(&from, &failed).is_ok();
+        let kept =
+            from.is_dir() && remove_dir_all(&failed).is_ok() && rename(&from, &failed).is_ok();
         kept.then_some(failed)
     }
 
@@ -192,7 +209,8 @@ pub fn clean_leftovers(out: &Path) -> Vec<std::path::PathBuf> {
         name.starts_with('.')
             && name.split_once(".tmp-").is_some_and(|(_, rest)| {
                 let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                !digits.is_empty() && (rest.len() == digits.len() || rest[digits.len()..].starts_with('.'))
+                !digits.is_empty()
+                    && (rest.len() == digits.len() || rest[digits.len()..].starts_with('.'))
             })
     };
     let cache = out.join(CACHE_DIR);
@@ -274,9 +292,14 @@ impl OutputLock {
             }
         };
         let limit = match std::env::var(LOCK_TIMEOUT_VAR) {
-            Ok(v) => v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).with_context(|| {
-                format!("failed to read {LOCK_TIMEOUT_VAR} (`{v}` is not a number of seconds)")
-            })?,
+            Ok(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .with_context(|| {
+                    format!("failed to read {LOCK_TIMEOUT_VAR} (`{v}` is not a number of seconds)")
+                })?,
             Err(_) => DEFAULT_LOCK_TIMEOUT_SECS as f64,
         };
         let limit = std::time::Duration::from_secs_f64(limit);
@@ -308,8 +331,7 @@ impl OutputLock {
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
                 Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(e)
-                        .with_context(|| format!("failed to lock `{}`", path.display()));
+                    return Err(e).with_context(|| format!("failed to lock `{}`", path.display()));
                 }
             }
         }

@@ -371,7 +371,9 @@ mod tests {
             c.ranges.extend(cmap_ranges(bytes));
         }
         c.normalise();
-        for ch in ['a', 'æ', 'ø', 'å', '–', '→', '≥', '😀', '🚀', '北', '京', MARKER] {
+        for ch in [
+            'a', 'æ', 'ø', 'å', '–', '→', '≥', '😀', '🚀', '北', '京', MARKER,
+        ] {
             assert!(c.contains(ch), "{ch} U+{:04X}", ch as u32);
         }
         // Egyptian hieroglyphs are in none of them.
@@ -383,7 +385,10 @@ mod tests {
     fn a_missing_character_becomes_the_marker_with_a_warning_naming_it() {
         let c = Coverage::embedded();
         let mut files = std::collections::BTreeMap::from([
-            ("rapport.typ".to_string(), "Pilot \u{13000} og æøå".as_bytes().to_vec()),
+            (
+                "rapport.typ".to_string(),
+                "Pilot \u{13000} og æøå".as_bytes().to_vec(),
+            ),
             ("a.png".to_string(), vec![0xFF, 0xFE]),
         ]);
         let w = replace_missing(&mut files, &c, Path::new("output/build"));

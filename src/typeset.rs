@@ -129,9 +129,9 @@ pub fn timeout_from_env() -> Result<Option<std::time::Duration>, TypesetError> {
     };
     let text = v.to_string_lossy();
     match text.trim().parse::<f64>() {
-        Ok(s) if s == 0.0 => Ok(None),
-        Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => {
-            Ok(Some(std::time::Duration::from_secs_f64(s)))
+        // 0 is no limit.
+        Ok(s) if (0.0..1e9).contains(&s) => {
+            Ok((s > 0.0).then(|| std::time::Duration::from_secs_f64(s)))
         }
         _ => Err(TypesetError::Io(format!(
             "failed to read {TIMEOUT_VAR} (`{text}` is not a number of seconds)\nhint: give whole or decimal seconds, e.g. {TIMEOUT_VAR}=600, or 0 for no limit"
@@ -269,7 +269,11 @@ pub fn resolve(explicit: Option<&Path>, say: &dyn Fn(&str)) -> Result<Typst, Typ
 /// sets for the programs it runs), else `cargo` on PATH.
 pub fn install(say: &dyn Fn(&str)) -> Result<(), TypesetError> {
     let cargo = std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
-    install_with(&cargo, &cache_dir().join(format!("typst-{TYPST_VERSION}")), say)
+    install_with(
+        &cargo,
+        &cache_dir().join(format!("typst-{TYPST_VERSION}")),
+        say,
+    )
 }
 
 /// The program an install into `root` writes.

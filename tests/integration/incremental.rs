@@ -385,8 +385,13 @@ fn assert_same_files(
     before: &std::collections::BTreeMap<String, Vec<u8>>,
     after: &std::collections::BTreeMap<String, Vec<u8>>,
 ) {
-    let names = |m: &std::collections::BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(names(before), names(after), "the failed run added or removed files");
+    let names =
+        |m: &std::collections::BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(before),
+        names(after),
+        "the failed run added or removed files"
+    );
     for (name, bytes) in before {
         assert!(after[name] == *bytes, "the failed run changed `{name}`");
     }
@@ -410,7 +415,10 @@ fn a_failing_typst_changes_nothing_under_the_output_folder_and_keeps_its_typst()
         r.stderr
     );
     assert!(p.path("output/.cache/feilet/styrenotat.typ").is_file());
-    assert!(p.read("output/.cache/feilet/styrenotat.typ").contains("En ny setning."));
+    assert!(
+        p.read("output/.cache/feilet/styrenotat.typ")
+            .contains("En ny setning.")
+    );
     assert_same_files(&before, &output_files(&p));
     // The next good build is not disturbed by the kept folder.
     p.run(&["build"]).code(0);
@@ -438,13 +446,25 @@ fn a_hanging_typst_is_stopped_after_the_timeout_and_nothing_is_written() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("styrenotat.typ"), "name the document: {}", r.stderr);
-    assert!(r.stderr.contains("TSB_REPORT_TYPST_TIMEOUT"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("styrenotat.typ"),
+        "name the document: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("TSB_REPORT_TYPST_TIMEOUT"),
+        "{}",
+        r.stderr
+    );
     assert_same_files(&before, &output_files(&p));
     let r = p
         .run_with(&["build"], &[("TSB_REPORT_TYPST_TIMEOUT", "soon")])
         .code(2);
-    assert!(r.stderr.contains("TSB_REPORT_TYPST_TIMEOUT"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("TSB_REPORT_TYPST_TIMEOUT"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// Spawn the binary in the project (stderr piped).
@@ -554,4 +574,19 @@ fn two_builds_into_the_same_folder_wait_for_each_other() {
         "the second build must say whom it waits for: {said}"
     );
     assert!(pdf_text(&p.path("output/rapport.pdf")).contains("Sammendrag"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_typst_that_reports_success_but_writes_no_pdf_changes_nothing() {
+    let p = built_then_changed("typst-silent");
+    let before = output_files(&p);
+    script(
+        &p,
+        "typst-silent",
+        "if [ \"$1\" = --version ]; then echo 'typst 0.15.1 (fake)'; fi\nexit 0\n",
+    );
+    let r = p.run(&["build", "--typst", "typst-silent"]).code(2);
+    assert!(r.stderr.contains("was not made"), "{}", r.stderr);
+    assert_same_files(&before, &output_files(&p));
 }

@@ -1305,8 +1305,8 @@ fn each_health_trust_gets_its_own_short_report() {
 
 /// Words a Norwegian sentence cannot end on, nor put right before a comma or a colon.
 const CONNECTORS: &[&str] = &[
-    "er", "og", "eller", "ved", "på", "mot", "med", "fra", "av", "som", "enn", "i", "til",
-    "for", "om", "fordi", "at", "de", "den", "det", "en", "et", "hos",
+    "er", "og", "eller", "ved", "på", "mot", "med", "fra", "av", "som", "enn", "i", "til", "for",
+    "om", "fordi", "at", "de", "den", "det", "en", "et", "hos",
 ];
 
 /// The places in the generated Typst where a sentence ends (or a clause breaks) on a bare
@@ -1420,7 +1420,15 @@ fn every_sentence_reads_right_when_every_value_is_suppressed_or_absent() {
         ("no data at all", &empty, &Dataset::default()),
     ] {
         let r = render_table(t, d);
-        bad.extend(empty_sentences_in(&r).into_iter().map(|b| format!("{what}: {b}")));
+        bad.extend(
+            empty_sentences_in(&r)
+                .into_iter()
+                .map(|b| format!("{what}: {b}")),
+        );
     }
-    assert!(bad.is_empty(), "sentences with nothing in them:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "sentences with nothing in them:\n{}",
+        bad.join("\n")
+    );
 }

@@ -175,7 +175,8 @@ fn the_install_shows_cargo_progress_and_a_second_run_waits_for_the_same_install(
         "cargo's count must be shown: {said:#?}"
     );
     assert!(
-        waiting.contains("waiting for that install") && waiting.contains(&format!("pid {}", std::process::id())),
+        waiting.contains("waiting for that install")
+            && waiting.contains(&format!("pid {}", std::process::id())),
         "{waiting}"
     );
     assert_eq!(
@@ -202,7 +203,9 @@ fn planted(name: &str) -> Project {
 fn pdfs(p: &Project) -> Vec<std::path::PathBuf> {
     p.files()
         .into_iter()
-        .filter(|f| f.starts_with("output/") && !f.starts_with("output/.cache") && f.ends_with(".pdf"))
+        .filter(|f| {
+            f.starts_with("output/") && !f.starts_with("output/.cache") && f.ends_with(".pdf")
+        })
         .map(|f| p.path(&f))
         .collect()
 }
@@ -220,8 +223,7 @@ fn assert_conformant(pdf: &Path) {
     use page_validation::{ValidationOptions, ValidationProfile, validate_pdf};
     const STREAM_LENGTH_RULE: &str = "ISO 19005-2:2011:6.1.7.1:1";
     let bytes = std::fs::read(pdf).unwrap();
-    let streams = exact_stream_lengths(&bytes)
-        .unwrap_or_else(|e| panic!("{}: {e}", pdf.display()));
+    let streams = exact_stream_lengths(&bytes).unwrap_or_else(|e| panic!("{}: {e}", pdf.display()));
     assert!(streams > 0, "{}: no streams found", pdf.display());
     for profile in [ValidationProfile::PdfA2b, ValidationProfile::PdfUa1] {
         let report = validate_pdf(pdf, &ValidationOptions::default().profile(profile))
@@ -241,7 +243,8 @@ fn assert_conformant(pdf: &Path) {
     }
     let tables = tables_without_header_cells(pdf);
     assert_eq!(
-        tables, 0,
+        tables,
+        0,
         "{}: {tables} tables without header cells",
         pdf.display()
     );
@@ -284,8 +287,13 @@ fn exact_stream_lengths(b: &[u8]) -> Result<usize, String> {
             .ok_or("a stream without /Length")?;
         let length = length.trim_start();
         let digits: String = length.chars().take_while(char::is_ascii_digit).collect();
-        let len: usize = digits.parse().map_err(|_| "a /Length that is not a number")?;
-        if length[digits.len()..].trim_start().starts_with(|c: char| c.is_ascii_digit()) {
+        let len: usize = digits
+            .parse()
+            .map_err(|_| "a /Length that is not a number")?;
+        if length[digits.len()..]
+            .trim_start()
+            .starts_with(|c: char| c.is_ascii_digit())
+        {
             return Err("an indirect /Length (not checked here)".into());
         }
         let end = data + len;
@@ -294,7 +302,9 @@ fn exact_stream_lengths(b: &[u8]) -> Result<usize, String> {
             || tail.starts_with(b"\r\nendstream")
             || tail.starts_with(b"\rendstream"))
         {
-            return Err(format!("the stream at byte {i} is not /Length {len} bytes long"));
+            return Err(format!(
+                "the stream at byte {i} is not /Length {len} bytes long"
+            ));
         }
         n += 1;
         pos = end;
