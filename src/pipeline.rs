@@ -566,7 +566,7 @@ fn build_locked(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     if let Some((source, e)) = failure {
         // Nothing moves into the output folder; the generated Typst is kept for inspection.
         return Err(match stage.fail_keeping("build") {
-            Some(kept) => e.kept_in(kept.join(&source), kept),
+            Some(kept) => e.kept_in(&[&build_abs, &staged_build], kept.join(&source), kept),
             None => e,
         }
         .into());

@@ -97,15 +97,23 @@ impl std::fmt::Display for TypesetError {
 impl std::error::Error for TypesetError {}
 
 impl TypesetError {
-    /// The same error, naming `kept` as the folder the generated Typst was moved to and
-    /// `source` as the document (the build folder was staged elsewhere and moved there).
-    pub fn kept_in(self, source: PathBuf, kept: PathBuf) -> TypesetError {
+    /// The same error, naming `kept` as the folder the generated Typst was moved to from
+    /// `moved_from` (any of its spellings), and `source` as the document.
+    pub fn kept_in(self, moved_from: &[&Path], source: PathBuf, kept: PathBuf) -> TypesetError {
         match self {
-            TypesetError::Compile { stderr, .. } => TypesetError::Compile {
-                source,
-                stderr,
-                kept,
-            },
+            TypesetError::Compile { mut stderr, .. } => {
+                for from in moved_from {
+                    let from = from.display().to_string();
+                    if !from.is_empty() {
+                        stderr = stderr.replace(&from, &kept.display().to_string());
+                    }
+                }
+                TypesetError::Compile {
+                    source,
+                    stderr,
+                    kept,
+                }
+            }
             TypesetError::Timeout { limit, .. } => TypesetError::Timeout {
                 source,
                 limit,
