@@ -219,7 +219,14 @@ fn hash_rendered<'a>(files: impl Iterator<Item = (&'a String, &'a String)>) -> S
 pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     let fresh = !cfg.out.exists();
     let lock = fsx::OutputLock::acquire(&cfg.out, say)?;
-    fsx::clean_leftovers(&cfg.out);
+    let leftovers = fsx::clean_leftovers(&cfg.out);
+    if !leftovers.is_empty() {
+        say(&format!(
+            "removed {} files an interrupted run left in `{}`",
+            leftovers.len(),
+            cfg.out.display()
+        ));
+    }
     let result = build_locked(cfg, say);
     drop(lock);
     if fresh && !matches!(result, Ok(Outcome::Built(_))) {

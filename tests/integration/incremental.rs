@@ -512,7 +512,8 @@ fn a_build_killed_while_typst_writes_leaves_nothing_the_next_build_keeps() {
     wait_for(&p.path("typst-started"));
     child.kill().unwrap();
     child.wait().unwrap();
-    p.run(&["build"]).code(0);
+    let r = p.run(&["build"]).code(0);
+    assert!(r.stderr.contains("an interrupted run left"), "{}", r.stderr);
     let left: Vec<String> = p
         .files()
         .into_iter()

@@ -429,3 +429,29 @@ fn text_the_embedded_fonts_lack_is_shown_or_marked_and_check_and_build_agree() {
         assert_conformant(&pdf);
     }
 }
+
+#[test]
+fn every_pdf_of_the_bundled_sample_passes_pdfa_2b_and_pdfua_1() {
+    use crate::support::repo;
+    let p = Project::new("conformance-sample");
+    let (data, templates, settings) = (
+        repo().join("data"),
+        repo().join("report-templates"),
+        repo().join("tsb-report.toml"),
+    );
+    p.run(&[
+        "build",
+        "--data",
+        data.to_str().unwrap(),
+        "--templates",
+        templates.to_str().unwrap(),
+        "--settings",
+        settings.to_str().unwrap(),
+    ])
+    .code(0);
+    let all = pdfs(&p);
+    assert!(all.len() >= 7, "{all:?}");
+    for pdf in &all {
+        assert_conformant(pdf);
+    }
+}
