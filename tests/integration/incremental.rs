@@ -591,3 +591,21 @@ fn a_typst_that_reports_success_but_writes_no_pdf_changes_nothing() {
     assert!(r.stderr.contains("was not made"), "{}", r.stderr);
     assert_same_files(&before, &output_files(&p));
 }
+
+#[test]
+fn a_build_gives_up_on_a_held_output_folder_after_the_lock_timeout_naming_the_holder() {
+    let p = project("lock-timeout");
+    let held = tsb_report::fsx::OutputLock::acquire(&p.path("output"), &|_| {}).unwrap();
+    let r = p
+        .run_with(&["build"], &[("TSB_REPORT_LOCK_TIMEOUT", "0.2")])
+        .code(2);
+    assert!(
+        r.stderr
+            .contains(&format!("(pid {}) still holds", std::process::id())),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("TSB_REPORT_LOCK_TIMEOUT"), "{}", r.stderr);
+    drop(held);
+    p.run(&["build"]).code(0);
+}
