@@ -360,6 +360,91 @@ fn push(out: &mut Vec<(u32, u32)>, c: u32) {
     }
 }
 
+/// For `check`: a warning for each data file whose text reaches the documents (file names,
+/// reference table names, a pilot's `pilot.toml`) with characters no font in `coverage`
+/// has; `build` prints them as [`MARKER`]. So `check` and `build` agree on such data: both
+/// accept it, and both say so.
+pub fn check_data(
+    inventory: &crate::discover::Inventory,
+    dataset: &crate::model::Dataset,
+    coverage: &Coverage,
+) -> Vec<Diagnostic> {
+    use crate::discover::FileKind;
+    let display = |pred: &dyn Fn(&FileKind) -> bool| {
+        inventory
+            .files
+            .iter()
+            .find(|f| pred(&f.kind))
+            .map(|f| f.display.clone())
+    };
+    let mut texts: Vec<(String, String)> = inventory
+        .files
+        .iter()
+        .map(|f| (f.display.clone(), f.rel.clone()))
+        .collect();
+    let r = &dataset.reference;
+    for (table, names) in [
+        (
+            "foretak",
+            r.foretak
+                .iter()
+                .map(|x| x.navn.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "enheter",
+            r.enheter.iter().map(|x| x.navn.as_str()).collect(),
+        ),
+        ("yrker", r.yrker.iter().map(|x| x.navn.as_str()).collect()),
+        (
+            "oppgaver",
+            r.oppgaver.iter().map(|x| x.navn.as_str()).collect(),
+        ),
+    ] {
+        if let Some(file) = display(&|k| matches!(k, FileKind::Reference(t) if t == table)) {
+            texts.extend(names.into_iter().map(|n| (file.clone(), n.to_string())));
+        }
+    }
+    for p in &dataset.pilots {
+        if let Some(file) = display(&|k| matches!(k, FileKind::PilotConfig(id) if *id == p.id)) {
+            texts.push((file.clone(), p.navn.clone()));
+            texts.push((file.clone(), p.beskrivelse.clone()));
+            texts.extend(p.arbeidsflyt.iter().map(|a| (file.clone(), a.steg.clone())));
+        }
+    }
+    let mut missing: std::collections::BTreeMap<String, BTreeSet<char>> = Default::default();
+    for (file, text) in texts {
+        for c in text
+            .chars()
+            .filter(|c| !c.is_ascii() && !coverage.contains(*c))
+        {
+            missing.entry(file.clone()).or_default().insert(c);
+        }
+    }
+    missing
+        .into_iter()
+        .map(|(file, chars)| {
+            let list: Vec<String> = chars
+                .iter()
+                .map(|c| format!("U+{:04X} `{c}`", *c as u32))
+                .collect();
+            Diagnostic::warning(
+                file,
+                format!(
+                    "no shipped font can show {} ({}); the documents print {MARKER} instead",
+                    if chars.len() == 1 {
+                        "this character"
+                    } else {
+                        "these characters"
+                    },
+                    list.join(", ")
+                ),
+            )
+            .hint("add a font that has them to `fonts/` in the template folder, or change the text")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

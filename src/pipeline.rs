@@ -74,13 +74,20 @@ impl Timer {
 /// Discover and validate the data folder (the log rows are checked, then dropped).
 pub fn check(data: &Path, settings: &crate::config::Settings) -> Result<Validated> {
     let inventory = discover::discover(data)?;
-    Ok(validate::validate_with_cache(
+    let mut v = validate::validate_with_cache(
         &inventory,
         &settings.validering,
         validate::LogCache::new(),
         &std::collections::BTreeSet::new(),
         &mut |_, _| {},
-    ))
+    );
+    // Text the documents cannot show: `build` prints a marker and warns; so does `check`.
+    let templates = Path::new("report-templates");
+    let (fonts, _) = crate::glyphs::font_dirs(Some(templates).filter(|t| t.is_dir()))?;
+    let coverage = crate::glyphs::Coverage::with_fonts(&fonts);
+    v.diagnostics
+        .extend(crate::glyphs::check_data(&inventory, &v.dataset, &coverage));
+    Ok(v)
 }
 
 /// Load templates from a folder (every `*.j2` file and every other file, by relative path).

@@ -413,6 +413,12 @@ fn text_the_embedded_fonts_lack_is_shown_or_marked_and_check_and_build_agree() {
     .unwrap();
     let check = p.run(&["check"]);
     assert_eq!(check.code, before.code, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("U+13000") && check.stderr.contains("pilot.toml"),
+        "check warns about the character, naming the file: {}",
+        check.stderr
+    );
+    assert!(!check.stderr.contains("U+1F680"), "{}", check.stderr);
     let build = p.run(&["build"]).code(0);
     assert!(
         build.stderr.contains("U+13000") && build.stderr.contains("printed as □"),
