@@ -37,6 +37,9 @@ pub enum Command {
     Init(InitArgs),
     /// Draft a codebook (`<stem>.kodebok.toml`) beside a survey export; never overwrites.
     Kodebok(KodebokArgs),
+    /// Build, then rebuild whenever a file under the data or template folder or the settings
+    /// change (Ctrl-C stops).
+    Watch(BuildArgs),
 }
 
 /// Arguments of `kodebok`.
@@ -44,9 +47,6 @@ pub enum Command {
 pub struct KodebokArgs {
     /// The survey export (`.csv`, `.tsv`, `.txt` or `.xlsx`).
     pub export: PathBuf,
-    /// Build, then rebuild whenever a file under the data or template folder or the settings
-    /// change (Ctrl-C stops).
-    Watch(BuildArgs),
 }
 
 /// Where the data is.

@@ -15,6 +15,7 @@ pub mod config;
 pub mod diag;
 pub mod discover;
 pub mod fsx;
+pub mod glyphs;
 pub mod indicators;
 pub mod ingest;
 pub mod kodebok;

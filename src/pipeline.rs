@@ -74,13 +74,20 @@ impl Timer {
 /// Discover and validate the data folder (the log rows are checked, then dropped).
 pub fn check(data: &Path, settings: &crate::config::Settings) -> Result<Validated> {
     let inventory = discover::discover(data)?;
-    Ok(validate::validate_with_cache(
+    let mut v = validate::validate_with_cache(
         &inventory,
         &settings.validering,
         validate::LogCache::new(),
         &std::collections::BTreeSet::new(),
         &mut |_, _| {},
-    ))
+    );
+    // Text the documents cannot show: `build` prints a marker and warns; so does `check`.
+    let templates = Path::new("report-templates");
+    let (fonts, _) = crate::glyphs::font_dirs(Some(templates).filter(|t| t.is_dir()))?;
+    let coverage = crate::glyphs::Coverage::with_fonts(&fonts);
+    v.diagnostics
+        .extend(crate::glyphs::check_data(&inventory, &v.dataset, &coverage));
+    Ok(v)
 }
 
 /// Load templates from a folder (every `*.j2` file and every other file, by relative path).
@@ -96,7 +103,8 @@ pub fn load_templates(dir: &Path) -> Result<Templates> {
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect::<Vec<_>>()
                 .join("/");
-            if name.starts_with('.') {
+            // Fonts (and their licences) are not templates: see `glyphs::font_dirs`.
+            if name.starts_with('.') || name.starts_with("fonts/") {
                 continue;
             }
             t.insert(name, fsx::read_to_string(entry.path())?);
@@ -157,7 +165,7 @@ fn add_notes(v: &mut Validated, notes: &[indicators::Merknad]) {
     }
 }
 
-const CACHE_DIR: &str = ".cache";
+const CACHE_DIR: &str = fsx::CACHE_DIR;
 const ANALYSIS_CACHE: &str = "analyse.json";
 const HASH_INDEX: &str = "filer.json";
 
@@ -220,7 +228,35 @@ fn hash_rendered<'a>(files: impl Iterator<Item = (&'a String, &'a String)>) -> S
 
 /// Run `build`: every stage that is out of date, then write the outputs. `say` receives
 /// progress lines.
+///
+/// The run holds the output folder's lock ([`fsx::OutputLock`]) throughout, first removes
+/// what an interrupted run left ([`fsx::clean_leftovers`]), and stages everything it writes
+/// ([`fsx::Staging`]): a run that fails changes nothing under the output folder except the
+/// failed run's Typst, kept in `.cache/feilet/` when typst fails. A first run into a new
+/// folder that fails leaves no folder behind.
 pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
+    let fresh = !cfg.out.exists();
+    let lock = fsx::OutputLock::acquire(&cfg.out, say)?;
+    let leftovers = fsx::clean_leftovers(&cfg.out);
+    if !leftovers.is_empty() {
+        say(&format!(
+            "removed {} files an interrupted run left in `{}`",
+            leftovers.len(),
+            cfg.out.display()
+        ));
+    }
+    let result = build_locked(cfg, say);
+    drop(lock);
+    if fresh && !matches!(result, Ok(Outcome::Built(_))) {
+        // Only what the lock made: `remove_dir` keeps a folder that holds anything else.
+        let _ = std::fs::remove_file(cfg.out.join(fsx::LOCK_FILE));
+        let _ = std::fs::remove_dir(cfg.out.join(fsx::CACHE_DIR));
+        let _ = std::fs::remove_dir(&cfg.out);
+    }
+    result
+}
+
+fn build_locked(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     let mut timer = Timer::default();
     timer.lap("");
     let hash_index_path = cfg.out.join(CACHE_DIR).join(HASH_INDEX);
@@ -230,6 +266,7 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         .unwrap_or_default();
     let (inventory, hash_index) = discover::discover_with(&cfg.data, &known)?;
     // Kept current by every successful run (a failed run writes nothing).
+    let hash_index_changed = hash_index != known;
     let save_hash_index = || -> Result<()> {
         if hash_index != known {
             fsx::write_atomic(&hash_index_path, serde_json::to_vec(&hash_index)?)?;
@@ -461,31 +498,41 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         changes: changes_view.as_ref(),
         anbefalinger: &cfg.settings.anbefaling,
     };
-    let rendered = render::render(&input, &templates)?;
+    let mut rendered = render::render(&input, &templates)?;
+    // Characters no shipped font has become a visible marker, with a warning (under PDF/A
+    // typst would refuse them).
+    let (font_paths, fonts_key) = crate::glyphs::font_dirs(cfg.templates.as_deref())?;
+    let glyph_warnings = crate::glyphs::replace_missing(
+        &mut rendered.files,
+        &crate::glyphs::Coverage::with_fonts(&font_paths),
+        &cfg.out.join("build"),
+    );
     timer.lap("render");
 
-    // Typeset into temporary PDFs beside the final ones; skip documents whose sources and
+    // Stage the build folder and typeset into staged PDFs; skip documents whose sources and
     // tools are unchanged since the PDF on disk was made.
+    // (A staging folder dropped on an error is removed.)
+    let typst_timeout = typeset::timeout_from_env()?;
     let build_dir = cfg.out.join("build");
-    fsx::remove_dir_all(&build_dir)?;
+    let mut stage = fsx::Staging::new(&cfg.out)?;
+    let staged_build = stage.folder("build")?;
     for (rel, bytes) in &rendered.files {
-        fsx::write(&build_dir.join(rel), bytes)?;
+        fsx::write(&staged_build.join(rel), bytes)?;
     }
-    let build_abs = std::fs::canonicalize(&build_dir)
-        .with_context(|| format!("failed to resolve `{}`", build_dir.display()))?;
+    let build_abs = std::fs::canonicalize(&staged_build)
+        .with_context(|| format!("failed to resolve `{}`", staged_build.display()))?;
     let timestamp = analysis
         .date
         .and_then(|d| d.and_hms_opt(12, 0, 0))
         .map_or(0, |d| d.and_utc().timestamp());
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut jobs: Vec<(String, PathBuf, PathBuf, TypstJob)> = Vec::new();
+    let mut jobs: Vec<(String, String, TypstJob)> = Vec::new();
     let file_hashes: BTreeMap<String, String> = rendered
         .files
         .iter()
         .map(|(k, v)| (k.clone(), crate::discover::sha256_hex(v)))
         .collect();
     let mut documents = BTreeMap::new();
-    let mut typst_warnings = Vec::new();
+    let mut typst_warnings = glyph_warnings;
     for doc in &rendered.documents {
         let target = cfg.out.join(&doc.pdf);
         // A document depends on its own main source and every shared file, not on the other
@@ -495,10 +542,11 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         });
         let sources_hash = crate::discover::sha256_hex(
             format!(
-                "{}\0{}\0{timestamp}\0{}",
+                "{}\0{}\0{timestamp}\0{}\0{}",
                 hash_rendered(own),
                 typst.version,
-                doc.source
+                doc.source,
+                fonts_key
             )
             .as_bytes(),
         );
@@ -510,28 +558,25 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
             reused.documents.push(doc.pdf.clone());
             continue;
         }
-        // typst infers the output format from the extension: keep `.pdf` last.
-        let tmp = cfg.out.join(format!(
-            ".{}.tmp-{}.pdf",
-            doc.pdf.trim_end_matches(".pdf").replace('/', "_"),
-            std::process::id()
-        ));
+        // Staged at the PDF's own path (typst infers the format from the extension).
+        let tmp = stage.path(&doc.pdf);
         let job = TypstJob {
             root: build_abs.clone(),
             source: build_abs.join(&doc.source),
             output: std::path::absolute(&tmp).unwrap_or(tmp.clone()),
             creation_timestamp: timestamp,
-            font_paths: Vec::new(),
+            font_paths: font_paths.clone(),
+            timeout: typst_timeout,
         };
         if let Some(parent) = tmp.parent() {
             fsx::create_dir_all(parent)?;
         }
-        jobs.push((doc.source.clone(), tmp, target, job));
+        jobs.push((doc.source.clone(), doc.pdf.clone(), job));
     }
     // The documents are independent: compile them on every core.
-    let results = crate::par::map(&jobs, |(_, _, _, job)| typeset::compile(&typst, job));
+    let results = crate::par::map(&jobs, |(_, _, job)| typeset::compile(&typst, job));
     let mut failure = None;
-    for ((source, tmp, target, _), result) in jobs.into_iter().zip(results) {
+    for ((source, pdf, _), result) in jobs.into_iter().zip(results) {
         match result {
             Ok(w) => {
                 if !w.trim().is_empty() {
@@ -540,60 +585,45 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
                         format!("typst: {}", w.trim()),
                     ));
                 }
-                staged.push((tmp, target));
+                stage.file(&pdf);
             }
             Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                failure.get_or_insert(e);
+                failure.get_or_insert((source, e));
             }
         }
     }
-    if let Some(e) = failure {
-        for (t, _) in &staged {
-            let _ = std::fs::remove_file(t);
+    if let Some((source, e)) = failure {
+        // Nothing moves into the output folder; the generated Typst is kept for inspection.
+        return Err(match stage.fail_keeping("build") {
+            Some(kept) => e.kept_in(&[&build_abs, &staged_build], kept.join(&source), kept),
+            None => e,
         }
-        return Err(e.into());
+        .into());
     }
     timer.lap("typeset");
     stage_outputs(
+        &mut stage,
         &cfg.out,
         &rendered.outputs,
         previous.as_ref(),
         &mut documents,
         &mut reused,
-        &mut staged,
+    )?;
+    finish_staged(
+        cfg,
+        &mut stage,
+        &analysis,
+        quarantine.as_deref(),
+        pending_logs.as_ref(),
+        &pending_pilots,
     )?;
 
     // Everything succeeded: move the outputs into place.
-    let mut outputs = Vec::new();
-    let exp_dir = cfg.out.join("indikatorer");
-    if quarantine.is_some() || !exp_dir.join("indikatorer.csv").is_file() {
-        fsx::write_atomic(
-            &exp_dir.join("indikatorer.csv"),
-            indicators::export::to_csv(&analysis.table),
-        )?;
-        fsx::write_atomic(
-            &exp_dir.join("indikatorer.parquet"),
-            indicators::export::to_parquet(&analysis.table)?,
-        )?;
-    }
-    outputs.push("indikatorer/indikatorer.csv".to_string());
-    outputs.push("indikatorer/indikatorer.parquet".to_string());
-    if let Some(q) = &quarantine {
-        write_quarantine(&cfg.out, q)?;
-        if let Some((entries, keep)) = &pending_logs {
-            write_log_cache(&cfg.out, entries, keep)?;
-        }
-        write_pilot_cache(&cfg.out, &pending_pilots, &pilot_keep)?;
-        fsx::write_atomic(
-            &cfg.out.join(CACHE_DIR).join(ANALYSIS_CACHE),
-            serde_json::to_vec(&analysis)?,
-        )?;
-    }
+    let mut outputs = vec![
+        "indikatorer/indikatorer.csv".to_string(),
+        "indikatorer/indikatorer.parquet".to_string(),
+    ];
     let mut pdfs = Vec::new();
-    for (tmp, target) in staged {
-        fsx::rename(&tmp, &target)?;
-    }
     for doc in &rendered.documents {
         outputs.push(doc.pdf.clone());
         pdfs.push(cfg.out.join(&doc.pdf));
@@ -617,8 +647,20 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         reused,
         timings_ms: timer.times,
     };
-    fsx::write_atomic(&manifest_path, manifest.to_json())?;
-    save_hash_index()?;
+    if hash_index_changed {
+        stage.write(
+            &format!("{CACHE_DIR}/{HASH_INDEX}"),
+            serde_json::to_vec(&hash_index)?,
+        )?;
+    }
+    stage.write("manifest.json", manifest.to_json())?;
+    stage.commit()?;
+    if quarantine.is_some() {
+        if let Some((_, keep)) = &pending_logs {
+            prune(&cfg.out.join(CACHE_DIR).join(LOG_CACHE), keep);
+        }
+        prune(&cfg.out.join(CACHE_DIR).join(PILOT_CACHE), &pilot_keep);
+    }
     let mut diagnostics = analysis.diagnostics;
     diagnostics.extend(typst_warnings);
     Ok(Outcome::Built(Box::new(BuildReport {
@@ -627,6 +669,39 @@ pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         manifest,
         up_to_date: false,
     })))
+}
+
+/// Stage the exports, the quarantine and the caches of a run whose documents are typeset.
+fn finish_staged(
+    cfg: &BuildConfig,
+    stage: &mut fsx::Staging,
+    analysis: &Analysis,
+    quarantine: Option<&[QuarantineFile]>,
+    pending_logs: Option<&PendingLogs>,
+    pending_pilots: &[(String, CachedPilot)],
+) -> Result<()> {
+    if quarantine.is_some() || !cfg.out.join("indikatorer/indikatorer.csv").is_file() {
+        stage.write(
+            "indikatorer/indikatorer.csv",
+            indicators::export::to_csv(&analysis.table),
+        )?;
+        stage.write(
+            "indikatorer/indikatorer.parquet",
+            indicators::export::to_parquet(&analysis.table)?,
+        )?;
+    }
+    if let Some(q) = quarantine {
+        write_quarantine(stage, q)?;
+        if let Some((entries, _)) = pending_logs {
+            write_log_cache(stage, entries)?;
+        }
+        write_pilot_cache(stage, pending_pilots)?;
+        stage.write(
+            &format!("{CACHE_DIR}/{ANALYSIS_CACHE}"),
+            serde_json::to_vec(analysis)?,
+        )?;
+    }
+    Ok(())
 }
 
 const LOG_CACHE: &str = "logger";
@@ -720,20 +795,15 @@ fn read_pilot_cache(out: &Path, keys: &BTreeMap<String, String>) -> BTreeMap<Str
         .collect()
 }
 
-/// Write this run's newly computed pilots and remove entries no pilot uses any more.
-fn write_pilot_cache(
-    out: &Path,
-    entries: &[(String, CachedPilot)],
-    keep: &std::collections::BTreeSet<String>,
-) -> Result<()> {
-    let dir = out.join(CACHE_DIR).join(PILOT_CACHE);
+/// Stage this run's newly computed pilots (entries no pilot uses any more are pruned after
+/// the commit).
+fn write_pilot_cache(stage: &mut fsx::Staging, entries: &[(String, CachedPilot)]) -> Result<()> {
     for (key, cached) in entries {
-        fsx::write_atomic(
-            &dir.join(format!("{key}.json")),
+        stage.write(
+            &format!("{CACHE_DIR}/{PILOT_CACHE}/{key}.json"),
             serde_json::to_vec(cached)?,
         )?;
     }
-    prune(&dir, keep);
     Ok(())
 }
 
@@ -750,18 +820,14 @@ fn prune(dir: &Path, keep: &std::collections::BTreeSet<String>) {
     }
 }
 
-/// Write this run's newly validated log files and remove entries no input uses any more.
-fn write_log_cache(
-    out: &Path,
-    entries: &[(String, Vec<u8>, Vec<u8>)],
-    keep: &std::collections::BTreeSet<String>,
-) -> Result<()> {
-    let dir = out.join(CACHE_DIR).join(LOG_CACHE);
+/// Stage this run's newly validated log files (entries no input uses any more are pruned
+/// after the commit).
+fn write_log_cache(stage: &mut fsx::Staging, entries: &[(String, Vec<u8>, Vec<u8>)]) -> Result<()> {
+    let dir = format!("{CACHE_DIR}/{LOG_CACHE}");
     for (key, rows, meta) in entries {
-        fsx::write_atomic(&dir.join(format!("{key}.parquet")), rows)?;
-        fsx::write_atomic(&dir.join(format!("{key}.json")), meta)?;
+        stage.write(&format!("{dir}/{key}.parquet"), rows)?;
+        stage.write(&format!("{dir}/{key}.json"), meta)?;
     }
-    prune(&dir, keep);
     Ok(())
 }
 
@@ -770,17 +836,13 @@ fn read_analysis(out: &Path) -> Option<Analysis> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Replace the quarantine folder with this run's quarantined rows.
-fn write_quarantine(out: &Path, files: &[QuarantineFile]) -> Result<()> {
-    let dir = out.join("karantene");
-    let tmp = out.join(format!(".karantene.tmp-{}", std::process::id()));
-    fsx::remove_dir_all(&tmp)?;
-    fsx::create_dir_all(&tmp)?;
+/// Stage the quarantine folder (it replaces the old one) with this run's quarantined rows.
+fn write_quarantine(stage: &mut fsx::Staging, files: &[QuarantineFile]) -> Result<()> {
+    let dir = stage.folder("karantene")?;
     for q in files {
-        fsx::write(&tmp.join(&q.rel), quarantine_csv(q)?)?;
+        fsx::write(&dir.join(&q.rel), quarantine_csv(q)?)?;
     }
-    fsx::remove_dir_all(&dir)?;
-    fsx::rename(&tmp, &dir)
+    Ok(())
 }
 
 /// Print diagnostics to stderr; in `limit` mode at most `per_file` row errors per file, with a
@@ -815,39 +877,26 @@ pub fn print_diagnostics(diags: &[Diagnostic], format: DiagnosticFormat, per_fil
 
 /// Stage the files render made whole (`styrenotat.docx`) beside the PDFs, to be moved into
 /// place with them. One whose bytes equal what the last run recorded in the manifest, and
-/// that is still there, is left as it is (and listed in `reused.documents`). On an error the
-/// staged files are removed.
+/// that is still there, is left as it is (and listed in `reused.documents`). A failed run
+/// removes its staging folder, so nothing of it reaches the output folder.
 fn stage_outputs(
+    stage: &mut fsx::Staging,
     out: &Path,
     files: &BTreeMap<String, Vec<u8>>,
     previous: Option<&Manifest>,
     documents: &mut BTreeMap<String, String>,
     reused: &mut manifest::Reused,
-    staged: &mut Vec<(PathBuf, PathBuf)>,
 ) -> Result<()> {
     for (name, bytes) in files {
-        let target = out.join(name);
         let hash = crate::discover::sha256_hex(bytes);
         let unchanged =
-            previous.and_then(|p| p.documents.get(name)) == Some(&hash) && target.is_file();
+            previous.and_then(|p| p.documents.get(name)) == Some(&hash) && out.join(name).is_file();
         documents.insert(name.clone(), hash);
         if unchanged {
             reused.documents.push(name.clone());
             continue;
         }
-        let tmp = out.join(format!(
-            ".{}.tmp-{}",
-            name.replace('/', "_"),
-            std::process::id()
-        ));
-        if let Err(e) = fsx::write(&tmp, bytes) {
-            let _ = std::fs::remove_file(&tmp);
-            for (t, _) in staged.iter() {
-                let _ = std::fs::remove_file(t);
-            }
-            return Err(e);
-        }
-        staged.push((tmp, target));
+        stage.write(name, bytes)?;
     }
     Ok(())
 }

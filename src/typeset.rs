@@ -2,10 +2,12 @@
 //!
 //! Finds the pinned typst — `--typst PATH` / `TSB_REPORT_TYPST`, then `typst` on PATH if it is
 //! the pinned version, then a per-user cache — and installs the pinned `typst-cli` into that
-//! cache once with `cargo install --locked` when none is found. Compiles one document per
-//! [`TypstJob`] with PDF/A-2b + PDF/UA-1, no system fonts and a creation timestamp from the
-//! data, so the same inputs give byte-identical PDFs. On failure the error carries typst's own
-//! messages; the generated `.typ` stays in the build folder for inspection.
+//! cache once with `cargo install --locked` when none is found, showing cargo's progress
+//! (a second run waits for the same install). Compiles one document per [`TypstJob`] with
+//! PDF/A-2b + PDF/UA-1, no system fonts and a creation timestamp from the data, so the same
+//! inputs give byte-identical PDFs, and stops a typst that runs past the job's timeout. On
+//! failure the error carries typst's own messages and names where the generated `.typ` is
+//! kept for inspection.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,6 +38,17 @@ pub enum TypesetError {
         source: PathBuf,
         /// typst's stderr.
         stderr: String,
+        /// Where the generated Typst is kept for inspection.
+        kept: PathBuf,
+    },
+    /// typst did not finish in time and was stopped.
+    Timeout {
+        /// The main source file.
+        source: PathBuf,
+        /// The limit.
+        limit: std::time::Duration,
+        /// Where the generated Typst is kept for inspection.
+        kept: PathBuf,
     },
     /// Another I/O failure.
     Io(String),
@@ -54,14 +67,27 @@ impl std::fmt::Display for TypesetError {
                 "failed to install typst {TYPST_VERSION} into `{}` with `cargo install --locked typst-cli`\n{output}\nhint: install it yourself (`cargo install --locked typst-cli@{TYPST_VERSION}`) and pass `--typst PATH`",
                 root.display()
             ),
-            TypesetError::Compile { source, stderr } => write!(
+            TypesetError::Compile {
+                source,
+                stderr,
+                kept,
+            } => write!(
                 f,
                 "failed to typeset `{}` (typst reported errors)\n{}\nhint: the generated Typst is kept in `{}` for inspection",
                 source.display(),
                 stderr.trim_end(),
-                source
-                    .parent()
-                    .map_or_else(String::new, |p| p.display().to_string())
+                kept.display()
+            ),
+            TypesetError::Timeout {
+                source,
+                limit,
+                kept,
+            } => write!(
+                f,
+                "failed to typeset `{}` (typst did not finish within {} s and was stopped)\nhint: nothing was written; the generated Typst is kept in `{}` for inspection; set {TIMEOUT_VAR} to allow more seconds (default {DEFAULT_TIMEOUT_SECS}, 0 for no limit)",
+                source.display(),
+                limit.as_secs_f64(),
+                kept.display()
             ),
             TypesetError::Io(m) => f.write_str(m),
         }
@@ -69,6 +95,57 @@ impl std::fmt::Display for TypesetError {
 }
 
 impl std::error::Error for TypesetError {}
+
+impl TypesetError {
+    /// The same error, naming `kept` as the folder the generated Typst was moved to from
+    /// `moved_from` (any of its spellings), and `source` as the document.
+    pub fn kept_in(self, moved_from: &[&Path], source: PathBuf, kept: PathBuf) -> TypesetError {
+        match self {
+            TypesetError::Compile { mut stderr, .. } => {
+                for from in moved_from {
+                    let from = from.display().to_string();
+                    if !from.is_empty() {
+                        stderr = stderr.replace(&from, &kept.display().to_string());
+                    }
+                }
+                TypesetError::Compile {
+                    source,
+                    stderr,
+                    kept,
+                }
+            }
+            TypesetError::Timeout { limit, .. } => TypesetError::Timeout {
+                source,
+                limit,
+                kept,
+            },
+            e => e,
+        }
+    }
+}
+
+/// The environment variable that limits one typst run, in seconds.
+pub const TIMEOUT_VAR: &str = "TSB_REPORT_TYPST_TIMEOUT";
+/// The default limit of one typst run, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
+
+/// The limit of one typst run from `TSB_REPORT_TYPST_TIMEOUT` (seconds; default 300; `0` for
+/// no limit).
+pub fn timeout_from_env() -> Result<Option<std::time::Duration>, TypesetError> {
+    let Some(v) = std::env::var_os(TIMEOUT_VAR) else {
+        return Ok(Some(std::time::Duration::from_secs(DEFAULT_TIMEOUT_SECS)));
+    };
+    let text = v.to_string_lossy();
+    match text.trim().parse::<f64>() {
+        // 0 is no limit.
+        Ok(s) if (0.0..1e9).contains(&s) => {
+            Ok((s > 0.0).then(|| std::time::Duration::from_secs_f64(s)))
+        }
+        _ => Err(TypesetError::Io(format!(
+            "failed to read {TIMEOUT_VAR} (`{text}` is not a number of seconds)\nhint: give whole or decimal seconds, e.g. {TIMEOUT_VAR}=600, or 0 for no limit"
+        ))),
+    }
+}
 
 /// A runnable typst.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +169,8 @@ pub struct TypstJob {
     pub creation_timestamp: i64,
     /// Extra font folders (fonts shipped with the project).
     pub font_paths: Vec<PathBuf>,
+    /// Stop typst after this long (None: no limit).
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// The version `program --version` reports, e.g. `0.15.1`.
@@ -194,25 +273,67 @@ pub fn resolve(explicit: Option<&Path>, say: &dyn Fn(&str)) -> Result<Typst, Typ
 }
 
 /// Install the pinned typst-cli into the cache with `cargo install --locked`, once: a lock
-/// file makes concurrent runs wait for the first.
+/// file makes concurrent runs wait for the first. The cargo program is `$CARGO` (which cargo
+/// sets for the programs it runs), else `cargo` on PATH.
 pub fn install(say: &dyn Fn(&str)) -> Result<(), TypesetError> {
-    let root = cache_dir().join(format!("typst-{TYPST_VERSION}"));
+    let cargo = std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
+    install_with(
+        &cargo,
+        &cache_dir().join(format!("typst-{TYPST_VERSION}")),
+        say,
+    )
+}
+
+/// The program an install into `root` writes.
+fn installed_typst(root: &Path) -> PathBuf {
+    root.join("bin")
+        .join(if cfg!(windows) { "typst.exe" } else { "typst" })
+}
+
+/// [`install`] with `cargo` as the cargo program, into `root`. While cargo compiles, `say`
+/// receives one line per crate with cargo's own count (`Compiling foo v1.2.0 (37/412)`); a
+/// second run that finds the install lock held says so and waits for the same install.
+pub fn install_with(cargo: &Path, root: &Path, say: &dyn Fn(&str)) -> Result<(), TypesetError> {
+    use std::io::{Read, Seek, Write};
     let io = |e: std::io::Error| {
         TypesetError::Io(format!("failed to prepare `{}` ({e})", root.display()))
     };
-    std::fs::create_dir_all(&root).map_err(io)?;
-    let lock = std::fs::File::create(root.join(".install.lock")).map_err(io)?;
-    lock.lock().map_err(io)?;
-    if version_of(&cached_typst()).is_ok() {
+    std::fs::create_dir_all(root).map_err(io)?;
+    let lock_path = root.join(".install.lock");
+    let mut lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(io)?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = lock.read_to_string(&mut holder);
+            say(&format!(
+                "another tsb-report run{} is installing typst {TYPST_VERSION} into `{}`; waiting for that install to finish (lock `{}`)",
+                holder_text(&holder),
+                root.display(),
+                lock_path.display()
+            ));
+            lock.lock().map_err(io)?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    if version_of(&installed_typst(root)).is_ok() {
         return Ok(()); // another run installed it while we waited
     }
+    let _ = lock.set_len(0);
+    let _ = lock.seek(std::io::SeekFrom::Start(0));
+    let _ = write!(lock, "{}", std::process::id());
     say(&format!(
-        "installing typst {TYPST_VERSION} into `{}` with `cargo install --locked` (once; several minutes on two cores)",
+        "installing typst {TYPST_VERSION} into `{}` with `cargo install --locked` (once; about 10 minutes on two cores); cargo's progress follows",
         root.display()
     ));
-    let cargo = std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
     let log = root.join("install.log");
-    let out = Command::new(&cargo)
+    let mut child = Command::new(cargo)
         .args([
             "install",
             "--locked",
@@ -221,34 +342,154 @@ pub fn install(say: &dyn Fn(&str)) -> Result<(), TypesetError> {
             "embedded-fonts",
             "--root",
         ])
-        .arg(&root)
+        .arg(root)
         .arg(format!("typst-cli@{TYPST_VERSION}"))
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("RUSTFLAGS")
-        .output()
+        // Cargo's progress bar carries the count of units (`Building [=> ] 37/412: …`); ask
+        // for it although stderr is a pipe.
+        .env("CARGO_TERM_PROGRESS_WHEN", "always")
+        .env("CARGO_TERM_PROGRESS_WIDTH", "100")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| TypesetError::InstallFailed {
-            root: root.clone(),
+            root: root.to_path_buf(),
             output: format!("failed to run `{}` ({e})", cargo.display()),
         })?;
-    let _ = std::fs::write(
-        &log,
-        [out.stdout.as_slice(), out.stderr.as_slice()].concat(),
-    );
-    if !out.status.success() {
-        let text = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = text.lines().rev().take(15).collect();
-        let tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
-        return Err(TypesetError::InstallFailed { root, output: tail });
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = stdout.read_to_end(&mut b);
+        b
+    });
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let mut progress = InstallProgress::default();
+    let mut all = Vec::new();
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = match stderr.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        all.extend_from_slice(&buf[..n]);
+        for &b in &buf[..n] {
+            if b == b'\n' || b == b'\r' {
+                if let Some(line) = progress.feed(&String::from_utf8_lossy(&pending)) {
+                    say(&line);
+                }
+                pending.clear();
+            } else {
+                pending.push(b);
+            }
+        }
     }
+    if let Some(line) = progress.feed(&String::from_utf8_lossy(&pending)) {
+        say(&line);
+    }
+    let status = child.wait().map_err(|e| TypesetError::InstallFailed {
+        root: root.to_path_buf(),
+        output: format!("failed to wait for `{}` ({e})", cargo.display()),
+    })?;
+    let out = out_reader.join().unwrap_or_default();
+    let _ = std::fs::write(&log, [out.as_slice(), all.as_slice()].concat());
+    if !status.success() {
+        let text = String::from_utf8_lossy(&all);
+        // The last lines, without the progress bar's redraws.
+        let lines: Vec<&str> = text
+            .split(['\n', '\r'])
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("Building ["))
+            .collect();
+        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+        return Err(TypesetError::InstallFailed {
+            root: root.to_path_buf(),
+            output: tail,
+        });
+    }
+    let _ = lock.set_len(0);
     say(&format!(
         "installed typst {TYPST_VERSION} at `{}`",
-        cached_typst().display()
+        installed_typst(root).display()
     ));
     Ok(())
 }
 
-/// Compile one document. Returns typst's warnings (stderr) on success.
+/// ` (pid N)` for a lock file holding a process id.
+fn holder_text(holder: &str) -> String {
+    let h = holder.trim();
+    if !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()) {
+        format!(" (pid {h})")
+    } else {
+        String::new()
+    }
+}
+
+/// Turns cargo's stderr, segment by segment (split at `\n` and `\r`), into progress lines.
+#[derive(Debug, Default)]
+struct InstallProgress {
+    /// Crates compiled so far (`Compiling` lines seen).
+    compiled: usize,
+    /// Cargo's last count of units (done, total), from its progress bar or `[N/M]`.
+    count: Option<(usize, usize)>,
+}
+
+impl InstallProgress {
+    /// One segment of cargo's stderr; a line to show for each crate that starts compiling.
+    fn feed(&mut self, segment: &str) -> Option<String> {
+        let seg = segment.trim();
+        if let Some(c) = counter(seg) {
+            self.count = Some(c);
+        }
+        let rest = seg.strip_prefix("Compiling ")?;
+        self.compiled += 1;
+        // `foo v1.2.0` (drop a trailing path or `(build script)`).
+        let name: Vec<&str> = rest.split_whitespace().take(2).collect();
+        let count = match self.count {
+            Some((done, total)) => format!("{}/{total}", done.max(self.compiled).min(total)),
+            None => format!("{} crates so far", self.compiled),
+        };
+        Some(format!(
+            "installing typst {TYPST_VERSION}: Compiling {} ({count})",
+            name.join(" ")
+        ))
+    }
+}
+
+/// A count `N/M` after cargo's progress bar (`Building [===> ] 37/412: foo`) or in brackets
+/// (`[37/412]`).
+fn counter(seg: &str) -> Option<(usize, usize)> {
+    let parse = |t: &str| -> Option<(usize, usize)> {
+        let (a, b) = t.split_once('/')?;
+        let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+        (b > 0).then_some((a, b))
+    };
+    if let Some(at) = seg.find("] ") {
+        let after = &seg[at + 2..];
+        let token = after.split([':', ' ']).next().unwrap_or("");
+        if let Some(c) = parse(token) {
+            return Some(c);
+        }
+    }
+    let mut rest = seg;
+    while let Some(open) = rest.find('[') {
+        let inner = &rest[open + 1..];
+        let close = inner.find(']')?;
+        if let Some(c) = parse(&inner[..close]) {
+            return Some(c);
+        }
+        rest = &inner[close + 1..];
+    }
+    None
+}
+
+/// Compile one document. Returns typst's warnings (stderr) on success; stops typst after
+/// `job.timeout`.
 pub fn compile(typst: &Typst, job: &TypstJob) -> Result<String, TypesetError> {
+    use std::io::Read;
     let mut cmd = Command::new(&typst.program);
     cmd.arg("--color")
         .arg("never")
@@ -267,17 +508,90 @@ pub fn compile(typst: &Typst, job: &TypstJob) -> Result<String, TypesetError> {
     }
     cmd.arg(&job.source).arg(&job.output);
     cmd.env_remove("SOURCE_DATE_EPOCH");
-    let out = cmd.output().map_err(|e| TypesetError::NotRunnable {
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| TypesetError::NotRunnable {
         program: typst.program.clone(),
         cause: e.to_string(),
     })?;
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    if out.status.success() {
+    let mut pipe = child.stderr.take().expect("piped stderr");
+    // Read stderr beside the wait, so a chatty typst never blocks on a full pipe. On a
+    // timeout the reader is left behind: a child of typst may still hold the pipe.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = pipe.read_to_end(&mut b);
+        let _ = tx.send(b);
+    });
+    let kept = job
+        .source
+        .parent()
+        .map_or_else(PathBuf::new, Path::to_path_buf);
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(1);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => {
+                return Err(TypesetError::Io(format!(
+                    "failed to wait for typst `{}` ({e})",
+                    typst.program.display()
+                )));
+            }
+        }
+        if let Some(limit) = job.timeout
+            && started.elapsed() >= limit
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(TypesetError::Timeout {
+                source: job.source.clone(),
+                limit,
+                kept,
+            });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(50));
+    };
+    let stderr = String::from_utf8_lossy(&rx.recv().unwrap_or_default()).into_owned();
+    if status.success() {
         Ok(stderr)
     } else {
         Err(TypesetError::Compile {
             source: job.source.clone(),
             stderr,
+            kept,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_progress_gives_the_crate_and_the_count() {
+        let mut p = InstallProgress::default();
+        assert_eq!(p.feed("    Updating crates.io index"), None);
+        assert_eq!(
+            p.feed("   Compiling proc-macro2 v1.0.95"),
+            Some(format!(
+                "installing typst {TYPST_VERSION}: Compiling proc-macro2 v1.0.95 (1 crates so far)"
+            ))
+        );
+        assert_eq!(
+            p.feed("    Building [=====>        ] 37/412: syn, serde"),
+            None
+        );
+        assert_eq!(
+            p.feed("   Compiling typst-library v0.15.1 (/x)"),
+            Some(format!(
+                "installing typst {TYPST_VERSION}: Compiling typst-library v0.15.1 (37/412)"
+            ))
+        );
+        assert_eq!(counter("[12/300] foo"), Some((12, 300)));
+        assert_eq!(counter("Compiling a v1 [features]"), None);
     }
 }

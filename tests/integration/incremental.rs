@@ -344,3 +344,268 @@ fn another_tool_version_recomputes_everything() {
     assert!(pdf_text(&p.path("output/rapport.pdf")).contains("9.9.9"));
     assert_eq!(p.read("output/indikatorer/indikatorer.csv"), export);
 }
+
+// ---------------------------------------------------------------- faults (issue 11.3–11.6)
+
+/// An executable shell script in the project.
+#[cfg(unix)]
+fn script(p: &Project, name: &str, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = p.path(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// Every file under the output folder with its bytes, but the kept failed run and the
+/// (emptied) lock file.
+fn output_files(p: &Project) -> std::collections::BTreeMap<String, Vec<u8>> {
+    p.files()
+        .into_iter()
+        .filter(|f| f.starts_with("output/"))
+        .filter(|f| !f.starts_with("output/.cache/feilet/") && f != "output/.cache/build.lock")
+        .map(|f| {
+            let bytes = std::fs::read(p.path(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+/// A built project whose board template then changed, so the next build typesets again.
+fn built_then_changed(name: &str) -> Project {
+    let p = project(name);
+    p.run(&["build"]).code(0);
+    let tpl = p.path("report-templates/styrenotat.typ.j2");
+    let text = std::fs::read_to_string(&tpl).unwrap();
+    std::fs::write(&tpl, format!("{text}\nEn ny setning.\n")).unwrap();
+    p
+}
+
+fn assert_same_files(
+    before: &std::collections::BTreeMap<String, Vec<u8>>,
+    after: &std::collections::BTreeMap<String, Vec<u8>>,
+) {
+    let names =
+        |m: &std::collections::BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(before),
+        names(after),
+        "the failed run added or removed files"
+    );
+    for (name, bytes) in before {
+        assert!(after[name] == *bytes, "the failed run changed `{name}`");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_failing_typst_changes_nothing_under_the_output_folder_and_keeps_its_typst() {
+    let p = built_then_changed("typst-fails");
+    let before = output_files(&p);
+    script(
+        &p,
+        "typst-fails",
+        "if [ \"$1\" = --version ]; then echo 'typst 0.15.1 (fake)'; exit 0; fi\necho 'styrenotat.typ:1:1: error: planted failure' >&2\nexit 1\n",
+    );
+    let r = p.run(&["build", "--typst", "typst-fails"]).code(2);
+    assert!(r.stderr.contains("planted failure"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(".cache/feilet"),
+        "the message must say where the Typst is kept: {}",
+        r.stderr
+    );
+    assert!(p.path("output/.cache/feilet/styrenotat.typ").is_file());
+    assert!(
+        p.read("output/.cache/feilet/styrenotat.typ")
+            .contains("En ny setning.")
+    );
+    assert_same_files(&before, &output_files(&p));
+    // The next good build is not disturbed by the kept folder.
+    p.run(&["build"]).code(0);
+    assert!(pdf_text(&p.path("output/styrenotat.pdf")).contains("En ny setning."));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_hanging_typst_is_stopped_after_the_timeout_and_nothing_is_written() {
+    let p = built_then_changed("typst-hangs");
+    let before = output_files(&p);
+    script(
+        &p,
+        "typst-hangs",
+        "if [ \"$1\" = --version ]; then echo 'typst 0.15.1 (fake)'; exit 0; fi\nexec sleep 30\n",
+    );
+    let r = p
+        .run_with(
+            &["build", "--typst", "typst-hangs"],
+            &[("TSB_REPORT_TYPST_TIMEOUT", "1")],
+        )
+        .code(2);
+    assert!(
+        r.stderr.contains("did not finish within 1 s"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("styrenotat.typ"),
+        "name the document: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("TSB_REPORT_TYPST_TIMEOUT"),
+        "{}",
+        r.stderr
+    );
+    assert_same_files(&before, &output_files(&p));
+    let r = p
+        .run_with(&["build"], &[("TSB_REPORT_TYPST_TIMEOUT", "soon")])
+        .code(2);
+    assert!(
+        r.stderr.contains("TSB_REPORT_TYPST_TIMEOUT"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Spawn the binary in the project (stderr piped).
+fn spawn(p: &Project, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tsb-report"))
+        .args(args)
+        .current_dir(&p.dir)
+        .env_remove("TSB_REPORT_DATA")
+        .env_remove("TSB_REPORT_VERSION")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Wait (bounded) until `path` exists.
+pub(crate) fn wait_for(path: &std::path::Path) {
+    for _ in 0..1200 {
+        if path.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("`{}` never appeared", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_build_killed_while_typst_writes_leaves_nothing_the_next_build_keeps() {
+    let p = built_then_changed("killed");
+    // Leftovers of an earlier version's interrupted run, at the places it wrote them.
+    std::fs::write(p.path("output/.rapport.tmp-4242.pdf"), "half a PDF").unwrap();
+    std::fs::write(p.path("output/.manifest.json.tmp-4242"), "{").unwrap();
+    // typst writes half a PDF, then hangs until the build is killed.
+    script(
+        &p,
+        "typst-slow",
+        &format!(
+            "if [ \"$1\" = --version ]; then echo 'typst 0.15.1 (fake)'; exit 0; fi\nfor a in \"$@\"; do out=\"$a\"; done\necho 'half a PDF' > \"$out\"\ntouch '{}'\nexec sleep 20\n",
+            p.path("typst-started").display()
+        ),
+    );
+    let mut child = spawn(&p, &["build", "--typst", "typst-slow"]);
+    wait_for(&p.path("typst-started"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let r = p.run(&["build"]).code(0);
+    assert!(r.stderr.contains("an interrupted run left"), "{}", r.stderr);
+    let left: Vec<String> = p
+        .files()
+        .into_iter()
+        .filter(|f| f.starts_with("output/") && (f.contains(".tmp-") || f.contains("/stage-")))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(pdf_text(&p.path("output/styrenotat.pdf")).contains("En ny setning."));
+}
+
+#[cfg(unix)]
+#[test]
+fn two_builds_into_the_same_folder_wait_for_each_other() {
+    use std::io::BufRead;
+    let p = project("two-at-once");
+    let real = tsb_report::typeset::resolve(None, &|_| {}).unwrap().program;
+    // The first build's typst waits for the word go before compiling, so the second build
+    // surely starts while the first holds the folder.
+    script(
+        &p,
+        "typst-gate",
+        &format!(
+            "if [ \"$1\" = --version ]; then exec '{real}' --version; fi\ntouch '{started}'\ni=0\nwhile [ ! -e '{go}' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\nexec '{real}' \"$@\"\n",
+            real = real.display(),
+            started = p.path("first-started").display(),
+            go = p.path("go").display()
+        ),
+    );
+    let first = spawn(&p, &["build", "--typst", "typst-gate"]);
+    let first_id = first.id();
+    wait_for(&p.path("first-started"));
+    let mut second = spawn(&p, &["build"]);
+    let stderr = second.stderr.take().unwrap();
+    let mut said = String::new();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.contains("waiting for") {
+            break;
+        }
+    }
+    std::fs::write(p.path("go"), "").unwrap();
+    // Read on to the end (a closed pipe would fail the second build).
+    for line in lines {
+        said.push_str(&line.unwrap());
+        said.push('\n');
+    }
+    let first = first.wait_with_output().unwrap();
+    let second_status = second.wait().unwrap();
+    assert!(
+        first.status.success(),
+        "the first build failed: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(second_status.success(), "the second build failed: {said}");
+    assert!(
+        said.contains("waiting for") && said.contains(&format!("pid {first_id}")),
+        "the second build must say whom it waits for: {said}"
+    );
+    assert!(pdf_text(&p.path("output/rapport.pdf")).contains("Sammendrag"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_typst_that_reports_success_but_writes_no_pdf_changes_nothing() {
+    let p = built_then_changed("typst-silent");
+    let before = output_files(&p);
+    script(
+        &p,
+        "typst-silent",
+        "if [ \"$1\" = --version ]; then echo 'typst 0.15.1 (fake)'; fi\nexit 0\n",
+    );
+    let r = p.run(&["build", "--typst", "typst-silent"]).code(2);
+    assert!(r.stderr.contains("was not made"), "{}", r.stderr);
+    assert_same_files(&before, &output_files(&p));
+}
+
+#[test]
+fn a_build_gives_up_on_a_held_output_folder_after_the_lock_timeout_naming_the_holder() {
+    let p = project("lock-timeout");
+    let held = tsb_report::fsx::OutputLock::acquire(&p.path("output"), &|_| {}).unwrap();
+    let r = p
+        .run_with(&["build"], &[("TSB_REPORT_LOCK_TIMEOUT", "0.2")])
+        .code(2);
+    assert!(
+        r.stderr
+            .contains(&format!("(pid {}) still holds", std::process::id())),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("TSB_REPORT_LOCK_TIMEOUT"), "{}", r.stderr);
+    drop(held);
+    p.run(&["build"]).code(0);
+}

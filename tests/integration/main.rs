@@ -15,5 +15,5 @@ mod sample;
 mod surveys;
 mod typeset;
 mod validate;
-mod wisn;
 mod watch;
+mod wisn;

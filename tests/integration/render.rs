@@ -850,6 +850,7 @@ fn typst_compiles_the_documents_with_hostile_names() {
             output: root.join(&doc.pdf),
             creation_timestamp: 1795392000,
             font_paths: Vec::new(),
+            timeout: None,
         };
         let stderr = tsb_report::typeset::compile(&typst, &job)
             .unwrap_or_else(|e| panic!("{}: {e}", doc.source));
@@ -1303,4 +1304,134 @@ fn each_health_trust_gets_its_own_short_report() {
     let bkl = text(&r, "foretak/BKL.typ");
     assert!(bkl.contains("Blå Kors Lade har ingen piloter i prosjektet."));
     assert!(!bkl.contains("Seksjon"), "another trust's unit");
+}
+
+/// Words a Norwegian sentence cannot end on, nor put right before a comma or a colon.
+const CONNECTORS: &[&str] = &[
+    "er", "og", "eller", "ved", "på", "mot", "med", "fra", "av", "som", "enn", "i", "til", "for",
+    "om", "fordi", "at", "de", "den", "det", "en", "et", "hos",
+];
+
+/// The places in the generated Typst where a sentence ends (or a clause breaks) on a bare
+/// connector or on punctuation: `er .`, `og ,`, `: .`, `, .`, `()`.
+fn empty_sentences(typ: &str) -> Vec<String> {
+    let mut bad = Vec::new();
+    for line in typ.lines() {
+        // Values and markup that are not words: the suppression footnote, the `..` of an
+        // absent value, emphasis.
+        let clean = line
+            .replace("#footnote(<prikk>)", "")
+            .replace("..", "X")
+            .replace(['*', '_'], "");
+        let words: Vec<&str> = clean.split_whitespace().collect();
+        for (i, w) in words.iter().enumerate() {
+            let next = words.get(i + 1).copied().unwrap_or("");
+            let starts_punct = next.starts_with(['.', ',', ';', ':']) && next.len() <= 2;
+            let bare = w.trim_start_matches(['(', '[', '«']).to_lowercase();
+            if starts_punct && CONNECTORS.contains(&bare.as_str()) {
+                bad.push(format!("`{w} {next}` in: {line}"));
+            }
+            if starts_punct && w.ends_with([':', ',', ';']) {
+                bad.push(format!("`{w} {next}` in: {line}"));
+            }
+            if next.len() == 1 && next.starts_with(['.', ',', ';', ':']) {
+                bad.push(format!("`{w} {next}` in: {line}"));
+            }
+            if let Some(stem) = w.strip_suffix('.')
+                && ["er", "og", "eller", "enn", "ved", "mot", "som"]
+                    .contains(&stem.to_lowercase().as_str())
+                && !line.trim_start().starts_with(['#', '['])
+            {
+                bad.push(format!("`{w}` in: {line}"));
+            }
+            if w.starts_with("()") || (*w == "(" && next.starts_with(')')) {
+                bad.push(format!("`{w}` in: {line}"));
+            }
+        }
+    }
+    bad
+}
+
+/// Every generated document of `r` checked with [`empty_sentences`].
+fn empty_sentences_in(r: &Rendered) -> Vec<String> {
+    r.files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".typ"))
+        .flat_map(|(name, bytes)| {
+            empty_sentences(&String::from_utf8_lossy(bytes))
+                .into_iter()
+                .map(move |b| format!("{name}: {b}"))
+        })
+        .collect()
+}
+
+fn render_table(table: &IndicatorTable, dataset: &Dataset) -> Rendered {
+    let inputs = inputs();
+    let m = meta(false, false);
+    let rules = hostile_rules();
+    let input = RenderInput {
+        table,
+        dataset,
+        inputs: &inputs,
+        meta: &m,
+        definitions: &[],
+        changes: None,
+        anbefalinger: &rules,
+    };
+    render(&input, &builtin_templates()).expect("render succeeds")
+}
+
+#[test]
+fn the_sentence_check_finds_a_sentence_with_nothing_in_it() {
+    assert!(!empty_sentences("De største utfordringene er .").is_empty());
+    assert!(!empty_sentences("Perioder: .").is_empty());
+    assert!(!empty_sentences("Enheter: , Perioder").is_empty());
+    assert!(empty_sentences("fra – til –, ingen endring.").is_empty());
+    assert!(empty_sentences("Tegnet .. betyr at tallet mangler.").is_empty());
+    assert!(empty_sentences("ingen tidligere kjøring å sammenligne med.").is_empty());
+}
+
+#[test]
+fn every_sentence_reads_right_when_every_value_is_suppressed_or_absent() {
+    // Every cell suppressed (the survey's region cells included).
+    let mut suppressed = table();
+    for r in &mut suppressed.rows {
+        r.verdi = None;
+        r.nedre = None;
+        r.ovre = None;
+        r.n = None;
+        r.prikket = true;
+    }
+    // Every value absent: no indicator rows, and a pilot with nothing but a name.
+    let empty = IndicatorTable::default();
+    let mut bare = dataset();
+    bare.pilots.push(Pilot {
+        id: "tom".into(),
+        navn: "Tom pilot".into(),
+        beskrivelse: String::new(),
+        foretak: vec![],
+        enheter: vec![],
+        nye_roller: vec![],
+        perioder: vec![],
+        arbeidsflyt: vec![],
+    });
+    let mut bad = Vec::new();
+    for (what, t, d) in [
+        ("all suppressed", &suppressed, &dataset()),
+        ("all absent", &empty, &bare),
+        ("all suppressed, bare pilot", &suppressed, &bare),
+        ("no data at all", &empty, &Dataset::default()),
+    ] {
+        let r = render_table(t, d);
+        bad.extend(
+            empty_sentences_in(&r)
+                .into_iter()
+                .map(|b| format!("{what}: {b}")),
+        );
+    }
+    assert!(
+        bad.is_empty(),
+        "sentences with nothing in them:\n{}",
+        bad.join("\n")
+    );
 }
