@@ -71,6 +71,23 @@ impl Coverage {
         c
     }
 
+    /// The characters the documents can show, known without writing anything: the embedded
+    /// fonts, the built-in fonts (from the binary) and the font files of `templates/fonts/`.
+    /// `check` uses it, so it works where the per-user cache cannot be written.
+    pub fn of_templates(templates: Option<&Path>) -> Coverage {
+        let mut c = Coverage::embedded();
+        for (_, bytes) in BUILTIN_FONTS {
+            c.ranges.extend(cmap_ranges(bytes));
+        }
+        if let Some(t) = templates {
+            for (_, bytes) in font_files(&t.join("fonts")) {
+                c.ranges.extend(cmap_ranges(&bytes));
+            }
+        }
+        c.normalise();
+        c
+    }
+
     fn normalise(&mut self) {
         self.ranges.sort_unstable();
         let mut out: Vec<(u32, u32)> = Vec::with_capacity(self.ranges.len());

@@ -83,8 +83,7 @@ pub fn check(data: &Path, settings: &crate::config::Settings) -> Result<Validate
     );
     // Text the documents cannot show: `build` prints a marker and warns; so does `check`.
     let templates = Path::new("report-templates");
-    let (fonts, _) = crate::glyphs::font_dirs(Some(templates).filter(|t| t.is_dir()))?;
-    let coverage = crate::glyphs::Coverage::with_fonts(&fonts);
+    let coverage = crate::glyphs::Coverage::of_templates(Some(templates).filter(|t| t.is_dir()));
     v.diagnostics
         .extend(crate::glyphs::check_data(&inventory, &v.dataset, &coverage));
     Ok(v)
