@@ -286,8 +286,8 @@ pub struct UnitChallengeView {
     pub svarprosent: Celle,
 }
 
-/// The current staff survey: the current round (latest by date, data-contract §6.2) of the
-/// staff-survey series with the latest round.
+/// The current round (latest by date, data-contract §6.2) of a staff-survey series: in
+/// [`ReportView::undersokelse`], of the series with the latest round.
 #[derive(Debug, Clone, Serialize)]
 pub struct SurveyView {
     /// Survey key (export file stem).
@@ -308,6 +308,8 @@ pub struct SurveyView {
     pub enheter: Vec<UnitChallengeView>,
     /// Region response rate.
     pub svarprosent: Celle,
+    /// Region number of responses (`antall_svar`).
+    pub n: Celle,
     /// Region share considering leaving.
     pub vurderer_a_slutte: Celle,
     /// Region share of time on tasks others could do.
@@ -528,6 +530,13 @@ pub struct ReportView {
     pub bemanningsperiode: String,
     /// The current staff survey, if any.
     pub undersokelse: Option<SurveyView>,
+    /// Chapter 4: the current round of every staff-survey series, the headline
+    /// ([`ReportView::undersokelse`]) first, then the other series in key order (the order of
+    /// [`SurveyView::andre`]); empty when there is no staff survey. Chart files are unique per
+    /// series: the headline's are `figurer/utfordringer.svg` and
+    /// `figurer/utfordringer-endring.svg`, the n-th series' (n ≥ 2) `figurer/utfordringer-n.svg`
+    /// and `figurer/utfordringer-n-endring.svg`.
+    pub ansattserier: Vec<SurveyView>,
     /// Every survey with its region response rate.
     pub undersokelser: Vec<SurveyRateView>,
     /// Pilots.
@@ -955,6 +964,7 @@ pub fn build(input: &RenderInput<'_>) -> (ReportView, Vec<Chart>) {
 
     let undersokelser = survey_rates(&ctx);
     let undersokelse = current_survey(&ctx, &mut charts);
+    let ansattserier = staff_series(&ctx, undersokelse.as_ref(), &mut charts);
     let piloter = input
         .dataset
         .pilots
@@ -981,6 +991,7 @@ pub fn build(input: &RenderInput<'_>) -> (ReportView, Vec<Chart>) {
         hoyest_vakans,
         bemanningsperiode,
         undersokelse,
+        ansattserier,
         undersokelser,
         piloter,
         figurer,
@@ -1189,6 +1200,7 @@ fn change_view(
     ctx: &Ctx<'_>,
     key: &str,
     area_ids: &[String],
+    fil: String,
     charts: &mut Vec<Chart>,
 ) -> Option<ChangeView> {
     let (prev, prev_runde) = previous_round(ctx.table, key)?;
@@ -1247,7 +1259,6 @@ fn change_view(
         max: Some(5.0),
         tick: num_tick,
     });
-    let fil = "figurer/utfordringer-endring.svg".to_string();
     charts.push((fil.clone(), svg));
     let alt = format!(
         "Stolpediagram: utfordringsskår (1–5) per område i forrige runde ({forrige_runde}) og siste runde ({siste_runde}). {}",
@@ -1278,6 +1289,34 @@ fn change_view(
 
 fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> {
     let key = latest_round(ctx.table, staff_surveys(ctx.table))?;
+    Some(survey_view(ctx, key, "", charts))
+}
+
+/// [`ReportView::ansattserier`]: the headline, then the current round of every other
+/// staff-survey series ([`SurveyView::andre`]), each with its own charts.
+fn staff_series(
+    ctx: &Ctx<'_>,
+    headline: Option<&SurveyView>,
+    charts: &mut Vec<Chart>,
+) -> Vec<SurveyView> {
+    let Some(h) = headline else {
+        return Vec::new();
+    };
+    let mut all = vec![h.clone()];
+    for (i, s) in h.andre.iter().enumerate() {
+        all.push(survey_view(
+            ctx,
+            s.nokkel.clone(),
+            &format!("-{}", i + 2),
+            charts,
+        ));
+    }
+    all
+}
+
+/// Chapter 4's view of one survey round; `suffix` makes its chart file names unique
+/// (`figurer/utfordringer{suffix}.svg`, `figurer/utfordringer{suffix}-endring.svg`).
+fn survey_view(ctx: &Ctx<'_>, key: String, suffix: &str, charts: &mut Vec<Chart>) -> SurveyView {
     let sk = |extra: Keys| Keys {
         undersokelse: Some(key.clone()),
         ..extra
@@ -1447,7 +1486,7 @@ fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> 
         range: (1.0, 5.0),
         legend: "Skår 1–5".into(),
     });
-    let fil = "figurer/utfordringer.svg".to_string();
+    let fil = format!("figurer/utfordringer{suffix}.svg");
     charts.push((fil.clone(), svg));
     let alt = format!(
         "Varmekart: utfordringsskår (1–5, høyere er større utfordring) for {} enheter og {} områder. {} celler er prikket. Største utfordringer i regionen: {}.",
@@ -1517,7 +1556,13 @@ fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> 
         .collect();
     let rk = sk(keys());
     let (serie, runde) = round_of(ctx.table, &key);
-    let endring = change_view(ctx, &key, &area_ids, charts);
+    let endring = change_view(
+        ctx,
+        &key,
+        &area_ids,
+        format!("figurer/utfordringer{suffix}-endring.svg"),
+        charts,
+    );
     let headline_serie = serie.clone();
     let mut current: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
     for k in staff_surveys(ctx.table) {
@@ -1538,12 +1583,13 @@ fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> 
                 && !v.runde.is_empty()
         })
         .collect();
-    Some(SurveyView {
+    SurveyView {
         andre,
         serie: serie.unwrap_or_else(|| key.clone()),
         runde: runde.map(|r| format::date_str(&r)).unwrap_or_default(),
         endring,
         svarprosent: ctx.cell("svarprosent", "region", &rk),
+        n: ctx.cell("antall_svar", "region", &rk),
         vurderer_a_slutte: ctx.cell("vurderer_a_slutte_andel", "region", &rk),
         tid_andre_kunne_gjort: ctx.cell("tid_andre_kunne_gjort", "region", &rk),
         nokkel: key,
@@ -1553,7 +1599,7 @@ fn current_survey(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> Option<SurveyView> 
         foretak,
         yrker,
         figur: FigureView { fil, alt },
-    })
+    }
 }
 
 fn judge(row: Option<&IndicatorRow>) -> (String, bool) {

@@ -644,8 +644,95 @@ fn surveys_chapter_4_names_the_current_round_of_every_staff_series() {
         );
     let text = report_text(&p).replace('\\', "");
     assert!(
-        text.contains("Siste runde av de andre ansattundersøkelsene: pol-2025 (runde 1. september 2025, 12 svar"),
+        text.contains("Datagrunnlaget har 2 serier av ansattundersøkelsen"),
         "{text}"
+    );
+    assert!(
+        text.contains("pol-2025 i serien pol (runde 1. september 2025, 12 svar"),
+        "{text}"
+    );
+    // The headline series has its change; `pol` has only one round, so none.
+    assert!(text.contains("== Serien pol"), "{text}");
+    assert!(text.contains("<tab-endring>"), "{text}");
+    assert!(!text.contains("<tab-endring-2>"), "{text}");
+}
+
+/// Issue 10, item 4: chapter 4 shows the current round of *each* staff-survey series and, for
+/// each, the change since its previous round (chart and table), each with its own chart files
+/// and labels; the headline (chapter 1, the board briefing) stays the series with the latest
+/// round.
+#[test]
+fn surveys_chapter_4_shows_every_staff_series_with_its_change() {
+    let pol = |runde: &str| round_codebook(runde).replace("serie = \"ans\"", "serie = \"pol\"");
+    let p = two_rounds(
+        "two-series",
+        ("ans-a", "2026-03", 1),
+        ("ans-b", "2025-03", 0),
+    )
+    .file("data/undersokelser/pol-a.csv", round_export(2))
+    .file("data/undersokelser/pol-a.kodebok.toml", pol("2024-09"))
+    .file("data/undersokelser/pol-b.csv", round_export(3))
+    .file("data/undersokelser/pol-b.kodebok.toml", pol("2025-09"));
+    let run = p.run(&["build", "--out", "output"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let typ = p.read("output/build/rapport.typ").replace('\\', "");
+    let ch4 = &typ[typ.find("<sec-utfordringer>").unwrap()..typ.find("<sec-kapasitet>").unwrap()];
+    // Both series, each its subsection with its current round and its change section.
+    for (serie, cur, prev, runde, x) in [
+        ("ans", "ans-a", "ans-b", "1. mars 2026", ""),
+        ("pol", "pol-b", "pol-a", "1. september 2025", "-2"),
+    ] {
+        assert!(ch4.contains(&format!("== Serien {serie}\n")), "{ch4}");
+        assert!(
+            ch4.contains(&format!(
+                "Ansattundersøkelsen {cur} (runde {runde}) er siste runde i serien {serie}; forrige runde var {prev}"
+            )),
+            "{ch4}"
+        );
+        for label in ["fig-utfordringer", "tab-topp", "fig-endring", "tab-endring"] {
+            assert_eq!(
+                ch4.matches(&format!("<{label}{x}>")).count(),
+                1,
+                "{label}{x}: {ch4}"
+            );
+        }
+    }
+    assert_eq!(
+        ch4.matches("=== Endring siden forrige runde").count(),
+        2,
+        "{ch4}"
+    );
+    // Every change row has its interval and judgement, in both tables.
+    let judged = ch4.matches("sikker endring]").count()
+        + ch4.matches("sikker økning]").count()
+        + ch4.matches("sikker nedgang]").count();
+    assert_eq!(
+        judged, 4,
+        "two rows (kapasitet, vurderer å slutte) per table: {ch4}"
+    );
+    // Chart files unique per series, all written.
+    let figs: Vec<&str> = ch4
+        .match_indices("image(\"")
+        .map(|(i, _)| ch4[i + 7..].split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        figs,
+        [
+            "figurer/utfordringer.svg",
+            "figurer/utfordringer-endring.svg",
+            "figurer/utfordringer-2.svg",
+            "figurer/utfordringer-2-endring.svg"
+        ]
+    );
+    for f in &figs {
+        assert!(p.path(&format!("output/build/{f}")).is_file(), "{f}");
+    }
+    // The headline stays the series with the latest round.
+    assert!(typ.contains("ifølge ansattundersøkelsen ans-a"), "{typ}");
+    let pdf = crate::support::pdf_text(&p.path("output/rapport.pdf"));
+    assert!(
+        pdf.contains("Serien ans") && pdf.contains("Serien pol"),
+        "{pdf}"
     );
 }
 
