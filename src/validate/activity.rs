@@ -37,16 +37,7 @@ pub fn validate(
     ];
     let cols = map_columns(display, table, &specs)?;
     let h = |i: usize| cols.header(i, table).to_string();
-    let mut warnings = Vec::new();
-    if !cols.unused.is_empty() {
-        warnings.push(
-            Diagnostic::warning(
-                display,
-                format!("unused columns: {}", cols.unused.join(", ")),
-            )
-            .at_line(table.header_line),
-        );
-    }
+    let warnings: Vec<Diagnostic> = cols.unused_warning(display, table).into_iter().collect();
     let (mut places, mut tasks) = (Places::default(), NameCache::default());
     let mut out = Vec::with_capacity(table.rows.len());
     for row in &table.rows {

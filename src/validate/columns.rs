@@ -62,6 +62,17 @@ impl Columns {
             .and_then(|c| table.headers.get(c))
             .map_or("", String::as_str)
     }
+    /// The warning listing the header cells no spec names (at most 20, each cut to 60
+    /// characters), at the header line; `None` when every column is used.
+    pub fn unused_warning(&self, display: &str, table: &RawTable) -> Option<Diagnostic> {
+        (!self.unused.is_empty()).then(|| {
+            Diagnostic::warning(
+                display,
+                format!("unused columns: {}", super::rows::column_list(&self.unused)),
+            )
+            .at_line(table.header_line)
+        })
+    }
 }
 
 /// Map a table's header to `specs`; every missing required column is a file error.

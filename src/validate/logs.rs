@@ -48,16 +48,7 @@ pub fn validate(
     ];
     let cols = map_columns(display, table, &specs)?;
     let h = |i: usize| cols.header(i, table);
-    let mut warnings = Vec::new();
-    if !cols.unused.is_empty() {
-        warnings.push(
-            Diagnostic::warning(
-                display,
-                format!("unused columns: {}", super::rows::column_list(&cols.unused)),
-            )
-            .at_line(table.header_line),
-        );
-    }
+    let mut warnings: Vec<Diagnostic> = cols.unused_warning(display, table).into_iter().collect();
     let (mut places, mut y_cache, mut o_cache) = (
         Places::default(),
         NameCache::default(),

@@ -34,16 +34,7 @@ pub fn validate(
     ];
     let cols = map_columns(display, table, &specs)?;
     let h = |i: usize| cols.header(i, table).to_string();
-    let mut warnings = Vec::new();
-    if !cols.unused.is_empty() {
-        warnings.push(
-            Diagnostic::warning(
-                display,
-                format!("unused columns: {}", super::rows::column_list(&cols.unused)),
-            )
-            .at_line(table.header_line),
-        );
-    }
+    let warnings: Vec<Diagnostic> = cols.unused_warning(display, table).into_iter().collect();
     let (mut places, mut yc) = (Places::default(), NameCache::default());
     let mut parsers = Parsers::default();
     let mut out = Vec::with_capacity(table.rows.len());
