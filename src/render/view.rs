@@ -1026,7 +1026,8 @@ fn push_chart(
     figurer.insert(name.to_string(), FigureView { fil, alt });
 }
 
-fn bar_of(row: Option<&IndicatorRow>, scale: f64) -> Bar {
+/// A chart bar for an indicator row: its value times `scale`, or a suppressed or missing bar.
+pub(super) fn bar_of(row: Option<&IndicatorRow>, scale: f64) -> Bar {
     match row {
         Some(r) if r.prikket => Bar {
             suppressed: true,

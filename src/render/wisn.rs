@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::format;
-use super::svg::{Bar, BarChart, Series};
+use super::svg::{BarChart, Series};
 use super::view::{Celle, Chart, Ctx, FigureView, level_name};
 use crate::indicators::{IndicatorRow, Keys};
 
@@ -83,25 +83,6 @@ fn cell_of(ctx: &Ctx<'_>, grp: &str, keys: &Keys, navn: String) -> WisnCellView 
 
 fn published(row: Option<&IndicatorRow>) -> Option<f64> {
     row.filter(|r| !r.prikket).and_then(|r| r.verdi)
-}
-
-fn bar(row: Option<&IndicatorRow>) -> Bar {
-    match row {
-        Some(r) if r.prikket => Bar {
-            suppressed: true,
-            label: format::PRIKKET.into(),
-            ..Bar::default()
-        },
-        Some(r) => Bar {
-            value: r.verdi,
-            label: format::row_value(Some(r)),
-            ..Bar::default()
-        },
-        None => Bar {
-            label: format::MANGLER.into(),
-            ..Bar::default()
-        },
-    }
 }
 
 fn ratio_tick(v: f64) -> String {
@@ -204,15 +185,18 @@ pub(super) fn build(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> WisnView {
                 bars: trusts
                     .iter()
                     .map(|f| {
-                        bar(ctx.row(
-                            "wisn_ratio",
-                            "foretak_kompetansenivå",
-                            &Keys {
-                                foretak_id: Some(f.id.clone()),
-                                kompetanseniva: Some(*l),
-                                ..Keys::default()
-                            },
-                        ))
+                        super::view::bar_of(
+                            ctx.row(
+                                "wisn_ratio",
+                                "foretak_kompetansenivå",
+                                &Keys {
+                                    foretak_id: Some(f.id.clone()),
+                                    kompetanseniva: Some(*l),
+                                    ..Keys::default()
+                                },
+                            ),
+                            1.0,
+                        )
                     })
                     .collect(),
             })
