@@ -720,6 +720,9 @@ pub(crate) fn compute(
 
     // Each pilot spread to the units of its kind.
     let region_vacancy: f64 = vacancy4.values().sum();
+    // The pilots' bootstraps are independent (each its own seed): run them on every core.
+    let pilot_ids: Vec<usize> = (0..model.pilots.len()).collect();
+    let mut all_cis = crate::par::map(&pilot_ids, |pi| freed_intervals(&model, *pi));
     for (pi, p) in model.pilots.iter().enumerate() {
         if p.after_days.is_empty() {
             continue;
@@ -808,7 +811,7 @@ pub(crate) fn compute(
         }
         // Freed specialist FTE, with the day bootstrap.
         let point = freed(&model, &params, &over, p);
-        let cis = freed_intervals(&model, pi);
+        let cis = std::mem::take(&mut all_cis[pi]);
         let mut total = 0.0;
         for (f, v) in &point {
             total += v;
