@@ -315,6 +315,8 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
         })
         .collect();
     let mut new_rows: Vec<(IndicatorRow, bool, Vec<usize>)> = Vec::new();
+    // Per new row, its bootstrap: the seed and both rounds' values.
+    let mut jobs: Vec<(u64, Vec<f64>, Vec<f64>)> = Vec::new();
     for (serie, prev, cur) in round_pairs(&dataset.survey_rounds) {
         let of = |u: &str| -> Vec<&Respondent> {
             let mut v: Vec<&Respondent> = dataset
@@ -415,17 +417,6 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
                     let value = mean(xc) - mean(xp);
                     let seed = super::bootstrap::fnv1a(serie)
                         ^ super::bootstrap::fnv1a(&format!("{id}|{grp}|{key:?}"));
-                    let mut rng = super::bootstrap::SplitMix64::new(seed);
-                    let mut reps = Vec::with_capacity(super::bootstrap::RESAMPLES);
-                    for _ in 0..super::bootstrap::RESAMPLES {
-                        let mut draw = |v: &[f64]| {
-                            (0..v.len()).map(|_| v[rng.below(v.len())]).sum::<f64>()
-                                / v.len() as f64
-                        };
-                        let c = draw(xc);
-                        let p = draw(xp);
-                        reps.push(c - p);
-                    }
                     let n = xc.len().min(xp.len()) as u64;
                     let unit = if *id == "utfordring_score_endring" {
                         "skår"
@@ -433,18 +424,35 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
                         "andel"
                     };
                     let mut row = new_row(id, grp, kc, Some(value), Some(n), unit);
-                    if let Some((lo, hi)) = super::bootstrap::interval(reps) {
-                        row.nedre = Some(lo);
-                        row.ovre = Some(hi);
-                    }
                     row.serie = Some(cur.serie.clone());
                     row.runde = Some(cur.runde.to_string());
                     new_rows.push((row, n < k, vec![lc, lp]));
+                    jobs.push((seed, xc.clone(), xp.clone()));
                 }
             }
         }
     }
     drop(index);
+    // The bootstraps are independent (each its own seed): run them on every core.
+    let intervals = crate::par::map(&jobs, |(seed, xc, xp)| {
+        let mut rng = super::bootstrap::SplitMix64::new(*seed);
+        let mut reps = Vec::with_capacity(super::bootstrap::RESAMPLES);
+        for _ in 0..super::bootstrap::RESAMPLES {
+            let mut draw = |v: &[f64]| {
+                (0..v.len()).map(|_| v[rng.below(v.len())]).sum::<f64>() / v.len() as f64
+            };
+            let c = draw(xc);
+            let p = draw(xp);
+            reps.push(c - p);
+        }
+        super::bootstrap::interval(reps)
+    });
+    for ((row, _, _), ci) in new_rows.iter_mut().zip(intervals) {
+        if let Some((lo, hi)) = ci {
+            row.nedre = Some(lo);
+            row.ovre = Some(hi);
+        }
+    }
     for (row, primary, sources) in new_rows {
         let i = draft.push(row, primary);
         draft.links.push((i, sources));
