@@ -16,6 +16,17 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo().join("tests/fixtures").join(rel)
 }
 
+/// The `tsb-report` binary, to run in `dir`, with the environment variables that would steer
+/// it from outside the test removed and colour off.
+pub fn command(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tsb-report"));
+    c.current_dir(dir)
+        .env_remove("TSB_REPORT_DATA")
+        .env_remove("TSB_REPORT_VERSION")
+        .env("NO_COLOR", "1");
+    c
+}
+
 /// A temporary project folder, removed when dropped.
 pub struct Project {
     /// The folder.
@@ -61,13 +72,9 @@ impl Project {
     }
     /// Run the binary with `args` and the environment variables `env` in the project folder.
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_tsb-report"))
+        let out = command(&self.dir)
             .args(args)
-            .current_dir(&self.dir)
-            .env_remove("TSB_REPORT_DATA")
-            .env_remove("TSB_REPORT_VERSION")
             .envs(env.iter().copied())
-            .env("NO_COLOR", "1")
             .output()
             .expect("failed to run tsb-report");
         Run {

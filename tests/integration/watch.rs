@@ -18,12 +18,8 @@ struct Watch {
 
 impl Watch {
     fn start(p: &Project) -> Watch {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tsb-report"))
+        let mut child = crate::support::command(&p.dir)
             .arg("watch")
-            .current_dir(&p.dir)
-            .env_remove("TSB_REPORT_DATA")
-            .env_remove("TSB_REPORT_VERSION")
-            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
