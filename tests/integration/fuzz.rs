@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::{Project, copy_dir, fixture};
@@ -247,6 +247,13 @@ fn write_base(dir: &Path) {
         workbook_with_sheet(&sheet_xml(&later)),
     )
     .unwrap();
+    // Annual activity volumes (data-contract §5.1), so the mutations reach that reader too.
+    std::fs::create_dir_all(dir.join("data/aktivitet")).unwrap();
+    std::fs::write(
+        dir.join("data/aktivitet/volumer-2025.csv"),
+        "år;foretak;enhet;oppgave;antall\r\n2025;STO;STO-LAR;lar;1 200\r\n2025;STO;STO-POL;samtale;3500\r\n2025;HMR;HMR-POL-MOL;samtale;2100\r\n2025;HMR;HMR-POL-MOL;bolig;140\r\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("tsb-report.toml"),
         "[validering]\nmaks_karantene_andel = 0.05\n",
@@ -463,12 +470,8 @@ fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
 
 /// Run the binary with a timeout. `None` when it had to be killed.
 fn run_bounded(dir: &Path, args: &[&str]) -> Option<(Option<i32>, String)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tsb-report"))
+    let mut child = crate::support::command(dir)
         .args(args)
-        .current_dir(dir)
-        .env_remove("TSB_REPORT_DATA")
-        .env_remove("TSB_REPORT_VERSION")
-        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
