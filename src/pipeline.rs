@@ -1,22 +1,30 @@
-//! The pipeline: the only place that knows the order of the stages.
+//! The pipeline: the only place that knows the order of the stages. A build runs five
+//! steps, each a function below:
 //!
 //! ```text
-//! discover → validate (ingest inside) → indicators → render → typeset → write
+//! plan → analyse → render → typeset → commit
 //! ```
-//! Nothing is written under the output folder until every stage has succeeded; then the
-//! PDFs, exports, quarantine and manifest are moved into place, so a failed run leaves the
-//! last good run's files as they were.
+//! - [`plan`]: discover the data folder, load the templates, find typst and key the run; a
+//!   run whose inputs, settings, templates and tools are the last run's stops here.
+//! - [`analyse`]: validate (ingest inside) and compute the indicators pilot by pilot, reusing
+//!   what the caches under `.cache/` hold, or take the whole analysis from there.
+//! - [`render`] and [`typeset`]: the documents, typeset into a staging folder.
+//! - [`commit`]: stage the exports, the quarantine, the caches and the manifest, then move
+//!   everything into place.
+//!
+//! Nothing is written under the output folder until every step has succeeded, so a failed
+//! run leaves the last good run's files as they were.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
 use crate::config::BuildConfig;
 use crate::diag::{Diagnostic, DiagnosticFormat, Severity};
 use crate::indicators::{self, IndicatorSettings, IndicatorTable};
-use crate::manifest::{self, Manifest};
+use crate::manifest::{self, Manifest, Reused};
 use crate::render::{self, RenderInput, ReportMeta, Templates};
 use crate::typeset::{self, TypstJob};
 use crate::validate::{self, QuarantineFile, Validated};
@@ -44,43 +52,40 @@ pub struct BuildReport {
     pub up_to_date: bool,
 }
 
-/// Stage timings, in order.
-#[derive(Debug, Default)]
+/// Stage timings: each stage's time, summed over its laps.
+#[derive(Debug)]
 struct Timer {
-    start: Option<Instant>,
-    times: BTreeMap<String, u64>,
+    last: Instant,
+    times: BTreeMap<String, Duration>,
 }
 
 impl Timer {
-    fn lap(&mut self, stage: &str) {
-        let now = Instant::now();
-        if let Some(s) = self.start {
-            self.times
-                .insert(stage.to_string(), now.duration_since(s).as_millis() as u64);
+    fn start() -> Timer {
+        Timer {
+            last: Instant::now(),
+            times: BTreeMap::new(),
         }
-        self.start = Some(now);
     }
 
-    /// Move `time` of stage `from` to stage `to` (work done inside another stage).
-    fn shift(&mut self, from: &str, to: &str, time: std::time::Duration) {
-        let ms = time.as_millis() as u64;
-        if let Some(f) = self.times.get_mut(from) {
-            *f = f.saturating_sub(ms);
-        }
-        *self.times.entry(to.to_string()).or_default() += ms;
+    /// Count the time since the last lap to `stage`.
+    fn lap(&mut self, stage: &str) {
+        let now = Instant::now();
+        *self.times.entry(stage.to_string()).or_default() += now - self.last;
+        self.last = now;
+    }
+
+    fn millis(&self) -> BTreeMap<String, u64> {
+        self.times
+            .iter()
+            .map(|(s, t)| (s.clone(), t.as_millis() as u64))
+            .collect()
     }
 }
 
 /// Discover and validate the data folder (the log rows are checked, then dropped).
 pub fn check(data: &Path, settings: &crate::config::Settings) -> Result<Validated> {
     let inventory = discover::discover(data)?;
-    let mut v = validate::validate_with_cache(
-        &inventory,
-        &settings.validering,
-        validate::LogCache::new(),
-        &std::collections::BTreeSet::new(),
-        &mut |_, _| {},
-    );
+    let mut v = validate::begin(&inventory, &settings.validering).finish();
     // Text the documents cannot show: `build` prints a marker and warns; so does `check`.
     let templates = Path::new("report-templates");
     let coverage = crate::glyphs::Coverage::of_templates(Some(templates).filter(|t| t.is_dir()));
@@ -127,10 +132,6 @@ fn data_date(
         .max()
 }
 
-fn quarantine_csv(q: &QuarantineFile) -> Result<Vec<u8>> {
-    q.to_csv()
-}
-
 /// What the documents are built from: the validated, suppressed indicator table and the
 /// facts around it. Cached in `output/.cache/analyse.json`, keyed by the inputs' hashes and the
 /// settings that change numbers, so a prose-only change skips validation and indicators.
@@ -164,9 +165,604 @@ fn add_notes(v: &mut Validated, notes: &[indicators::Merknad]) {
     }
 }
 
+/// Run `build`: every stage that is out of date, then write the outputs. `say` receives
+/// progress lines.
+///
+/// The run holds the output folder's lock ([`fsx::OutputLock`]) throughout, first removes
+/// what an interrupted run left ([`fsx::clean_leftovers`]), and stages everything it writes
+/// ([`fsx::Staging`]): a run that fails changes nothing under the output folder except the
+/// failed run's Typst, kept in `.cache/feilet/` when typst fails. A first run into a new
+/// folder that fails leaves no folder behind.
+pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
+    let fresh = !cfg.out.exists();
+    let lock = fsx::OutputLock::acquire(&cfg.out, say)?;
+    let leftovers = fsx::clean_leftovers(&cfg.out);
+    if !leftovers.is_empty() {
+        say(&format!(
+            "removed {} files an interrupted run left in `{}`",
+            leftovers.len(),
+            cfg.out.display()
+        ));
+    }
+    let result = build_locked(cfg, say);
+    drop(lock);
+    if fresh && !matches!(result, Ok(Outcome::Built(_))) {
+        // Only what the lock made: `remove_dir` keeps a folder that holds anything else.
+        let _ = std::fs::remove_file(cfg.out.join(fsx::LOCK_FILE));
+        let _ = std::fs::remove_dir(cfg.out.join(fsx::CACHE_DIR));
+        let _ = std::fs::remove_dir(&cfg.out);
+    }
+    result
+}
+
+/// The five steps, under the output folder's lock.
+fn build_locked(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
+    let mut timer = Timer::start();
+    let plan = plan(cfg, say, &mut timer)?;
+    if let Some(report) = plan.up_to_date(&cfg.out) {
+        plan.save_hash_index(&cfg.out)?;
+        return Ok(Outcome::Built(Box::new(report)));
+    }
+    let mut reused = Reused::default();
+    let analysed = match analyse(cfg, &plan, &mut reused, &mut timer)? {
+        Analysed::Invalid(diagnostics) => return Ok(Outcome::InvalidData(diagnostics)),
+        Analysed::Ready(analysis, writes) => (*analysis, writes),
+    };
+    let rendered = render(cfg, &plan, &analysed.0)?;
+    timer.lap("render");
+    let typeset = typeset(cfg, &plan, &analysed.0, rendered, &mut reused)?;
+    timer.lap("typeset");
+    commit(cfg, plan, analysed, typeset, reused, timer)
+}
+
+/// What this run builds from, and what the last run left.
+struct Plan {
+    inventory: discover::Inventory,
+    /// The file-hash index as the last run left it, and as this run leaves it.
+    known: discover::HashIndex,
+    hash_index: discover::HashIndex,
+    templates: Templates,
+    typst: typeset::Typst,
+    /// Hash of everything the numbers depend on ([`data_key`]).
+    data_key: String,
+    templates_sha: String,
+    /// This run's inputs, settings, templates and tools together.
+    run_id: String,
+    previous: Option<Manifest>,
+    previous_analysis: Option<Analysis>,
+}
+
+/// Step 1: discover the data folder (hashing only files whose size or time moved), load the
+/// templates, find typst, and key the run.
+fn plan(cfg: &BuildConfig, say: &dyn Fn(&str), timer: &mut Timer) -> Result<Plan> {
+    let known: discover::HashIndex = std::fs::read(cfg.out.join(CACHE_DIR).join(HASH_INDEX))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let (inventory, hash_index) = discover::discover_with(&cfg.data, &known)?;
+    let templates = match &cfg.templates {
+        Some(dir) => load_templates(dir)?,
+        None => render::builtin_templates(),
+    };
+    timer.lap("discover");
+    let typst = typeset::resolve(cfg.typst.as_deref(), say)?;
+    timer.lap("typst_resolve");
+    let data_key = data_key(&inventory, cfg);
+    let templates_sha = hash_templates(&templates);
+    let run_id = crate::discover::sha256_hex(
+        format!(
+            "{data_key}\0{templates_sha}\0{}\0{}\0{}\0final={}",
+            cfg.settings_text,
+            crate::tool_version(),
+            typst.version,
+            cfg.is_final
+        )
+        .as_bytes(),
+    )[..16]
+        .to_string();
+    let previous = std::fs::read_to_string(cfg.out.join("manifest.json"))
+        .ok()
+        .and_then(|t| Manifest::parse(&t));
+    Ok(Plan {
+        inventory,
+        known,
+        hash_index,
+        templates,
+        typst,
+        data_key,
+        templates_sha,
+        run_id,
+        previous,
+        previous_analysis: read_analysis(&cfg.out),
+    })
+}
+
+impl Plan {
+    /// The analysis cached for this run's data, if any.
+    fn cached_analysis(&self) -> Option<&Analysis> {
+        self.previous_analysis
+            .as_ref()
+            .filter(|a| a.data_key == self.data_key)
+    }
+
+    /// The last run's report, when nothing changed and every output is still there.
+    fn up_to_date(&self, out: &Path) -> Option<BuildReport> {
+        let prev = self.previous.as_ref()?;
+        let fresh =
+            prev.run_id == self.run_id && prev.outputs.iter().all(|o| out.join(o).is_file());
+        let analysis = self.cached_analysis().filter(|_| fresh)?;
+        Some(BuildReport {
+            pdfs: prev.documents.keys().map(|d| out.join(d)).collect(),
+            diagnostics: analysis.diagnostics.clone(),
+            manifest: prev.clone(),
+            up_to_date: true,
+        })
+    }
+
+    /// Keep the file-hash index current (also when nothing else is written).
+    fn save_hash_index(&self, out: &Path) -> Result<()> {
+        if self.hash_index != self.known {
+            let path = out.join(CACHE_DIR).join(HASH_INDEX);
+            fsx::write_atomic(&path, serde_json::to_vec(&self.hash_index)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// What [`analyse`] found.
+enum Analysed {
+    /// The data has file errors: nothing is built.
+    Invalid(Vec<Diagnostic>),
+    /// The analysis, and the cache entries to write with the outputs (`None` when the
+    /// analysis itself came from the cache).
+    Ready(Box<Analysis>, Option<CacheWrites>),
+}
+
+/// A newly validated log file for the cache: key, Parquet rows, JSON accounting.
+type EncodedLog = (String, Vec<u8>, Vec<u8>);
+
+/// What a fresh analysis adds to the caches, and every entry it uses (the others are pruned
+/// after the commit).
+#[derive(Default)]
+struct CacheWrites {
+    quarantine: Vec<QuarantineFile>,
+    logs: Vec<EncodedLog>,
+    log_keep: BTreeSet<String>,
+    /// Newly computed pilots, by key.
+    pilots: Vec<(String, CachedPilot)>,
+    pilot_keep: BTreeSet<String>,
+}
+
+/// Step 2: the analysis from the cache when the numbers' inputs are unchanged; else validate
+/// pilot by pilot (each pilot's rows are encoded for the log cache and its indicators
+/// drafted, then dropped), then the rest, then the indicators.
+fn analyse(
+    cfg: &BuildConfig,
+    plan: &Plan,
+    reused: &mut Reused,
+    timer: &mut Timer,
+) -> Result<Analysed> {
+    if let Some(a) = plan.cached_analysis() {
+        reused.analysis = true;
+        return Ok(Analysed::Ready(Box::new(a.clone()), None));
+    }
+    let inventory = &plan.inventory;
+    // Pilots whose logs are unchanged keep their indicators from the cache, and their rows
+    // stay on disk.
+    let pilot_keys = pilot_keys(inventory, cfg);
+    let log_keys = log_keys(inventory);
+    let earlier = read_pilot_cache(&cfg.out, &pilot_keys);
+    let earlier_logs = read_log_cache(&cfg.out, inventory, &log_keys, &earlier);
+    reused.log_files = earlier_logs.len();
+    reused.pilots = earlier.keys().cloned().collect();
+    let settings = IndicatorSettings {
+        k: cfg.settings.prikking.k,
+        wisn: indicators::wisn::WisnSettings::of(&cfg.settings),
+    };
+    let mut writes = CacheWrites {
+        log_keep: log_keys.values().cloned().collect(),
+        pilot_keep: pilot_keys.values().cloned().collect(),
+        ..CacheWrites::default()
+    };
+    let mut last_dates: Vec<chrono::NaiveDate> =
+        earlier.values().filter_map(|c| c.last_date).collect();
+    let mut drafts = BTreeMap::new();
+    let mut validator = validate::begin(inventory, &cfg.settings.validering);
+    for pilot in validator.pilots(earlier_logs) {
+        writes.logs.extend(encode_logs(&pilot, &log_keys)?);
+        timer.lap("validate");
+        if earlier.contains_key(&pilot.pilot) || pilot.rows.is_empty() {
+            continue;
+        }
+        let rows: Vec<&crate::model::LogRow> = pilot.rows.iter().collect();
+        let draft = indicators::pilot_draft(&rows, pilot.reference, &settings)?;
+        let last_date = pilot.rows.iter().map(|r| r.dato).max();
+        last_dates.extend(last_date);
+        if let Some(key) = pilot_keys.get(&pilot.pilot) {
+            let cached = CachedPilot {
+                last_date,
+                draft: draft.clone(),
+            };
+            writes.pilots.push((key.clone(), cached));
+        }
+        drafts.insert(pilot.pilot, draft);
+        timer.lap("indicators");
+    }
+    let mut validated = validator.finish();
+    timer.lap("validate");
+    if validated.has_file_errors() {
+        return Ok(Analysed::Invalid(validated.diagnostics));
+    }
+    drafts.extend(earlier.into_iter().map(|(p, c)| (p, c.draft)));
+    let (table, _) = indicators::compute_incremental(&validated.dataset, &settings, &drafts)?;
+    add_notes(&mut validated, &table.merknader);
+    timer.lap("indicators");
+    let date = data_date(&validated, last_dates);
+    writes.quarantine = std::mem::take(&mut validated.quarantine);
+    let analysis = Analysis {
+        changes: changes_since(plan.previous_analysis.as_ref(), &validated, &table),
+        data_key: plan.data_key.clone(),
+        inputs: validated.inputs,
+        diagnostics: validated.diagnostics,
+        is_sample: validated.is_sample,
+        date,
+        // What the documents name (the rows are in the table).
+        dataset: crate::model::Dataset {
+            logs: Vec::new(),
+            staffing: Vec::new(),
+            respondents: Vec::new(),
+            activity: Vec::new(),
+            ..validated.dataset
+        },
+        table,
+    };
+    Ok(Analysed::Ready(Box::new(analysis), Some(writes)))
+}
+
+/// What changed since the previous analysis (Vedlegg C).
+fn changes_since(
+    previous: Option<&Analysis>,
+    validated: &Validated,
+    table: &IndicatorTable,
+) -> crate::changes::Changes {
+    let previous = previous.map(|a| (manifest::data_version(&a.inputs), a));
+    crate::changes::compare(
+        previous
+            .as_ref()
+            .map(|(v, a)| (v.as_str(), a.inputs.as_slice(), &a.table)),
+        &validated.inputs,
+        table,
+    )
+}
+
+/// A pilot's log files validated now, as cache entries: key, Parquet rows, JSON accounting.
+fn encode_logs(
+    pilot: &validate::PilotLogs,
+    keys: &BTreeMap<String, String>,
+) -> Result<Vec<EncodedLog>> {
+    let rows = &pilot.rows;
+    crate::par::map(&pilot.fresh, |f| {
+        let key = keys
+            .get(&f.path)
+            .context("a validated log file has no cache key")?;
+        let parquet = crate::ingest::cache::logs_to_parquet(&rows[f.rows.clone()])?;
+        Ok((key.clone(), parquet, serde_json::to_vec(&f.meta)?))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// The rendered build folder and the fonts to typeset it with.
+struct RenderedBuild {
+    rendered: render::Rendered,
+    font_paths: Vec<PathBuf>,
+    /// Hash of every font in `font_paths`.
+    fonts_key: String,
+    /// Characters no font has.
+    warnings: Vec<Diagnostic>,
+}
+
+/// Step 3: the Typst sources, charts and the `.docx` from the analysis and the templates.
+fn render(cfg: &BuildConfig, plan: &Plan, analysis: &Analysis) -> Result<RenderedBuild> {
+    let meta = ReportMeta {
+        title: cfg.settings.rapport.tittel.clone(),
+        subtitle: cfg.settings.rapport.undertittel.clone(),
+        author: cfg.settings.rapport.fra.clone(),
+        date: analysis.date,
+        data_version: manifest::data_version(&analysis.inputs),
+        is_sample: analysis.is_sample,
+        is_final: cfg.is_final,
+        k: cfg.settings.prikking.k,
+        tool_version: crate::tool_version(),
+        typst_version: plan.typst.version.clone(),
+        settings_text: cfg.settings_text.clone(),
+    };
+    let definitions = render::view::registry_definitions();
+    let changes = &analysis.changes;
+    let changes_view = (!changes.first_run).then(|| render::ChangesView {
+        forrige_kjoring: changes.previous_data_version.clone().unwrap_or_default(),
+        indikatorer: changes
+            .moved
+            .iter()
+            .map(|m| {
+                render::view::changed_indicator(
+                    &analysis.dataset,
+                    &definitions,
+                    &m.indikator,
+                    &m.keys,
+                    m.old,
+                    m.new,
+                    &m.maleenhet,
+                )
+            })
+            .collect(),
+        filer_lagt_til: changes.added.clone(),
+        filer_endret: changes.changed.clone(),
+        filer_fjernet: changes.removed.clone(),
+        ikke_vist: 0,
+    });
+    let input = RenderInput {
+        table: &analysis.table,
+        dataset: &analysis.dataset,
+        inputs: &analysis.inputs,
+        meta: &meta,
+        definitions: &definitions,
+        changes: changes_view.as_ref(),
+        anbefalinger: &cfg.settings.anbefaling,
+    };
+    let mut rendered = render::render(&input, &plan.templates)?;
+    // Characters no shipped font has become a visible marker, with a warning (under PDF/A
+    // typst would refuse them).
+    let (font_paths, fonts_key) = crate::glyphs::font_dirs(cfg.templates.as_deref())?;
+    let warnings = crate::glyphs::replace_missing(
+        &mut rendered.files,
+        &crate::glyphs::Coverage::with_fonts(&font_paths),
+        &cfg.out.join("build"),
+    );
+    Ok(RenderedBuild {
+        rendered,
+        font_paths,
+        fonts_key,
+        warnings,
+    })
+}
+
+/// The typeset documents, in the staging folder with the build folder.
+struct Typeset {
+    stage: fsx::Staging,
+    /// What was rendered (its documents and finished outputs).
+    rendered: render::Rendered,
+    /// Per PDF, the hash of what it was typeset from.
+    documents: BTreeMap<String, String>,
+    /// typst's warnings, and the characters no font has.
+    warnings: Vec<Diagnostic>,
+}
+
+/// Step 4: stage the build folder and typeset it into staged PDFs, the documents on every
+/// core; a document whose sources and tools are unchanged since the PDF on disk was made is
+/// left as it is. When typst fails, the generated Typst is kept for inspection and nothing
+/// else moves into the output folder (a staging folder dropped on an error is removed).
+fn typeset(
+    cfg: &BuildConfig,
+    plan: &Plan,
+    analysis: &Analysis,
+    build: RenderedBuild,
+    reused: &mut Reused,
+) -> Result<Typeset> {
+    let timeout = typeset::timeout_from_env()?;
+    let mut stage = fsx::Staging::new(&cfg.out)?;
+    let staged_build = stage.folder("build")?;
+    for (rel, bytes) in &build.rendered.files {
+        fsx::write(&staged_build.join(rel), bytes)?;
+    }
+    let build_abs = std::fs::canonicalize(&staged_build)
+        .with_context(|| format!("failed to resolve `{}`", staged_build.display()))?;
+    let timestamp = analysis
+        .date
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .map_or(0, |d| d.and_utc().timestamp());
+    let documents = document_hashes(&build, &plan.typst.version, timestamp);
+    let mut jobs: Vec<(String, String, TypstJob)> = Vec::new();
+    for doc in &build.rendered.documents {
+        let hash = plan
+            .previous
+            .as_ref()
+            .and_then(|p| p.documents.get(&doc.pdf));
+        if hash == documents.get(&doc.pdf) && cfg.out.join(&doc.pdf).is_file() {
+            reused.documents.push(doc.pdf.clone());
+            continue;
+        }
+        // Staged at the PDF's own path (typst infers the format from the extension).
+        let tmp = stage.path(&doc.pdf);
+        let job = TypstJob {
+            root: build_abs.clone(),
+            source: build_abs.join(&doc.source),
+            output: std::path::absolute(&tmp).unwrap_or(tmp.clone()),
+            creation_timestamp: timestamp,
+            font_paths: build.font_paths.clone(),
+            timeout,
+        };
+        if let Some(parent) = tmp.parent() {
+            fsx::create_dir_all(parent)?;
+        }
+        jobs.push((doc.source.clone(), doc.pdf.clone(), job));
+    }
+    let results = crate::par::map(&jobs, |(_, _, job)| typeset::compile(&plan.typst, job));
+    let mut warnings = build.warnings;
+    let build_dir = cfg.out.join("build");
+    for ((source, pdf, _), result) in jobs.into_iter().zip(results) {
+        match result {
+            Ok(w) if w.trim().is_empty() => stage.file(&pdf),
+            Ok(w) => {
+                warnings.push(Diagnostic::warning(
+                    format!("{}/{source}", build_dir.display()),
+                    format!("typst: {}", w.trim()),
+                ));
+                stage.file(&pdf);
+            }
+            Err(e) => {
+                return Err(match stage.fail_keeping("build") {
+                    Some(kept) => e.kept_in(&[&build_abs, &staged_build], kept.join(&source), kept),
+                    None => e,
+                }
+                .into());
+            }
+        }
+    }
+    Ok(Typeset {
+        stage,
+        rendered: build.rendered,
+        documents,
+        warnings,
+    })
+}
+
+/// Per PDF, the hash of what it is typeset from: its own main source and every shared file
+/// (not the other documents' main sources: a prose change in one template recompiles one
+/// PDF), typst's version, the creation timestamp and the fonts.
+fn document_hashes(
+    build: &RenderedBuild,
+    typst_version: &str,
+    timestamp: i64,
+) -> BTreeMap<String, String> {
+    let docs = &build.rendered.documents;
+    let file_hashes: BTreeMap<String, String> = build
+        .rendered
+        .files
+        .iter()
+        .map(|(k, v)| (k.clone(), crate::discover::sha256_hex(v)))
+        .collect();
+    docs.iter()
+        .map(|doc| {
+            let own = file_hashes.iter().filter(|(name, _)| {
+                **name == doc.source || !docs.iter().any(|d| d.source == **name)
+            });
+            let hash = crate::discover::sha256_hex(
+                format!(
+                    "{}\0{typst_version}\0{timestamp}\0{}\0{}",
+                    hash_rendered(own),
+                    doc.source,
+                    build.fonts_key
+                )
+                .as_bytes(),
+            );
+            (doc.pdf.clone(), hash)
+        })
+        .collect()
+}
+
+/// Step 5: stage the finished outputs (`styrenotat.docx`), the exports, the quarantine, the
+/// caches and the manifest; move everything into place; prune the caches.
+fn commit(
+    cfg: &BuildConfig,
+    plan: Plan,
+    (analysis, writes): (Analysis, Option<CacheWrites>),
+    typeset: Typeset,
+    mut reused: Reused,
+    mut timer: Timer,
+) -> Result<Outcome> {
+    let Typeset {
+        mut stage,
+        rendered,
+        mut documents,
+        warnings,
+    } = typeset;
+    let previous = plan.previous.as_ref();
+    stage_outputs(
+        &mut stage,
+        &cfg.out,
+        &rendered.outputs,
+        previous,
+        &mut documents,
+        &mut reused,
+    )?;
+    stage_analysis(cfg, &mut stage, &analysis, writes.as_ref())?;
+    let mut outputs = vec![
+        "indikatorer/indikatorer.csv".to_string(),
+        "indikatorer/indikatorer.parquet".to_string(),
+    ];
+    let mut pdfs = Vec::new();
+    for name in rendered
+        .documents
+        .iter()
+        .map(|d| &d.pdf)
+        .chain(rendered.outputs.keys())
+    {
+        outputs.push(name.clone());
+        pdfs.push(cfg.out.join(name));
+    }
+    timer.lap("write");
+    let manifest = Manifest {
+        run_id: plan.run_id,
+        previous_run_id: plan.previous.map(|p| p.run_id),
+        data_version: manifest::data_version(&analysis.inputs),
+        tool_version: crate::tool_version(),
+        typst_version: plan.typst.version,
+        settings: cfg.settings_text.clone(),
+        templates_sha256: plan.templates_sha,
+        inputs: analysis.inputs,
+        outputs,
+        documents,
+        reused,
+        timings_ms: timer.millis(),
+    };
+    if plan.hash_index != plan.known {
+        stage.write(
+            &format!("{CACHE_DIR}/{HASH_INDEX}"),
+            serde_json::to_vec(&plan.hash_index)?,
+        )?;
+    }
+    stage.write("manifest.json", manifest.to_json())?;
+    stage.commit()?;
+    if let Some(w) = &writes {
+        prune(&cfg.out.join(CACHE_DIR).join(LOG_CACHE), &w.log_keep);
+        prune(&cfg.out.join(CACHE_DIR).join(PILOT_CACHE), &w.pilot_keep);
+    }
+    let mut diagnostics = analysis.diagnostics;
+    diagnostics.extend(warnings);
+    Ok(Outcome::Built(Box::new(BuildReport {
+        pdfs,
+        diagnostics,
+        manifest,
+        up_to_date: false,
+    })))
+}
+
+/// Stage the exports (when the analysis is new or they are missing) and, with a new
+/// analysis, the quarantine and the caches.
+fn stage_analysis(
+    cfg: &BuildConfig,
+    stage: &mut fsx::Staging,
+    analysis: &Analysis,
+    writes: Option<&CacheWrites>,
+) -> Result<()> {
+    if writes.is_some() || !cfg.out.join("indikatorer/indikatorer.csv").is_file() {
+        stage.write(
+            "indikatorer/indikatorer.csv",
+            indicators::export::to_csv(&analysis.table),
+        )?;
+        stage.write(
+            "indikatorer/indikatorer.parquet",
+            indicators::export::to_parquet(&analysis.table)?,
+        )?;
+    }
+    if let Some(w) = writes {
+        write_quarantine(stage, &w.quarantine)?;
+        write_log_cache(stage, &w.logs)?;
+        write_pilot_cache(stage, &w.pilots)?;
+        stage.write(
+            &format!("{CACHE_DIR}/{ANALYSIS_CACHE}"),
+            serde_json::to_vec(analysis)?,
+        )?;
+    }
+    Ok(())
+}
+
 const CACHE_DIR: &str = fsx::CACHE_DIR;
 const ANALYSIS_CACHE: &str = "analyse.json";
 const HASH_INDEX: &str = "filer.json";
+const LOG_CACHE: &str = "logger";
+const PILOT_CACHE: &str = "piloter";
 
 /// Hash of what the numbers depend on: every input file, the settings that change values,
 /// and the tool version.
@@ -212,7 +808,6 @@ fn hash_templates(templates: &Templates) -> String {
     crate::discover::sha256_hex(s.as_bytes())
 }
 
-/// Hash of the rendered build folder: a document is recompiled only when this changes.
 /// Hash of the named files, from their hashes: `name\0sha256\n` lines.
 fn hash_rendered<'a>(files: impl Iterator<Item = (&'a String, &'a String)>) -> String {
     let mut s = Vec::new();
@@ -225,515 +820,58 @@ fn hash_rendered<'a>(files: impl Iterator<Item = (&'a String, &'a String)>) -> S
     crate::discover::sha256_hex(&s)
 }
 
-/// Run `build`: every stage that is out of date, then write the outputs. `say` receives
-/// progress lines.
-///
-/// The run holds the output folder's lock ([`fsx::OutputLock`]) throughout, first removes
-/// what an interrupted run left ([`fsx::clean_leftovers`]), and stages everything it writes
-/// ([`fsx::Staging`]): a run that fails changes nothing under the output folder except the
-/// failed run's Typst, kept in `.cache/feilet/` when typst fails. A first run into a new
-/// folder that fails leaves no folder behind.
-pub fn build(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
-    let fresh = !cfg.out.exists();
-    let lock = fsx::OutputLock::acquire(&cfg.out, say)?;
-    let leftovers = fsx::clean_leftovers(&cfg.out);
-    if !leftovers.is_empty() {
-        say(&format!(
-            "removed {} files an interrupted run left in `{}`",
-            leftovers.len(),
-            cfg.out.display()
-        ));
+/// The key of a log file's validation: everything it depends on — the file, its pilot's
+/// `pilot.toml`, the four reference tables and the tool version.
+fn log_cache_key(inv: &discover::Inventory, file: &discover::SourceFile) -> Option<String> {
+    let discover::FileKind::Log(pilot) = &file.kind else {
+        return None;
+    };
+    let mut text = format!("logs-v1\0{}\0{}\0", crate::tool_version(), file.sha256);
+    for f in &inv.files {
+        let relevant = matches!(&f.kind, discover::FileKind::Reference(_))
+            || f.kind == discover::FileKind::PilotConfig(pilot.clone());
+        if relevant {
+            text.push_str(&f.rel);
+            text.push('\0');
+            text.push_str(&f.sha256);
+            text.push('\n');
+        }
     }
-    let result = build_locked(cfg, say);
-    drop(lock);
-    if fresh && !matches!(result, Ok(Outcome::Built(_))) {
-        // Only what the lock made: `remove_dir` keeps a folder that holds anything else.
-        let _ = std::fs::remove_file(cfg.out.join(fsx::LOCK_FILE));
-        let _ = std::fs::remove_dir(cfg.out.join(fsx::CACHE_DIR));
-        let _ = std::fs::remove_dir(&cfg.out);
-    }
-    result
+    Some(crate::discover::sha256_hex(text.as_bytes()))
 }
 
-fn build_locked(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
-    let mut timer = Timer::default();
-    timer.lap("");
-    let hash_index_path = cfg.out.join(CACHE_DIR).join(HASH_INDEX);
-    let known: discover::HashIndex = std::fs::read(&hash_index_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
-    let (inventory, hash_index) = discover::discover_with(&cfg.data, &known)?;
-    // Kept current by every successful run (a failed run writes nothing).
-    let hash_index_changed = hash_index != known;
-    let save_hash_index = || -> Result<()> {
-        if hash_index != known {
-            fsx::write_atomic(&hash_index_path, serde_json::to_vec(&hash_index)?)?;
-        }
-        Ok(())
-    };
-    let templates = match &cfg.templates {
-        Some(dir) => load_templates(dir)?,
-        None => render::builtin_templates(),
-    };
-    timer.lap("discover");
-    let typst = typeset::resolve(cfg.typst.as_deref(), say)?;
-    timer.lap("typst_resolve");
-
-    let data_key = data_key(&inventory, cfg);
-    let templates_sha = hash_templates(&templates);
-    let tool_version = crate::tool_version();
-    let run_id = crate::discover::sha256_hex(
-        format!(
-            "{data_key}\0{templates_sha}\0{}\0{tool_version}\0{}\0final={}",
-            cfg.settings_text, typst.version, cfg.is_final
-        )
-        .as_bytes(),
-    )[..16]
-        .to_string();
-    let manifest_path = cfg.out.join("manifest.json");
-    let previous = std::fs::read_to_string(&manifest_path)
-        .ok()
-        .and_then(|t| Manifest::parse(&t));
-
-    let previous_analysis = read_analysis(&cfg.out);
-    // Nothing changed and every output is still there: nothing to do.
-    if let Some(prev) = &previous
-        && prev.run_id == run_id
-        && prev.outputs.iter().all(|o| cfg.out.join(o).is_file())
-        && let Some(a) = previous_analysis
-            .as_ref()
-            .filter(|a| a.data_key == data_key)
-    {
-        save_hash_index()?;
-        timer.lap("up_to_date");
-        let pdfs = prev.documents.keys().map(|d| cfg.out.join(d)).collect();
-        return Ok(Outcome::Built(Box::new(BuildReport {
-            pdfs,
-            diagnostics: a.diagnostics.clone(),
-            manifest: prev.clone(),
-            up_to_date: true,
-        })));
-    }
-
-    let mut pending_logs: Option<PendingLogs> = None;
-    let mut pending_pilots: Vec<(String, CachedPilot)> = Vec::new();
-    let mut pilot_keep = std::collections::BTreeSet::new();
-    let mut reused = manifest::Reused::default();
-    let (analysis, quarantine) = match previous_analysis
-        .as_ref()
-        .filter(|a| a.data_key == data_key)
-    {
-        Some(a) => {
-            reused.analysis = true;
-            (a.clone(), None)
-        }
-        None => {
-            // Pilots whose logs are unchanged keep their indicators from the cache, and
-            // their rows stay on disk.
-            let pilot_keys = pilot_keys(&inventory, cfg);
-            let earlier = read_pilot_cache(&cfg.out, &pilot_keys);
-            let skip: std::collections::BTreeSet<String> = earlier.keys().cloned().collect();
-            let log_cache = read_log_cache(&cfg.out, &inventory, &skip);
-            reused.log_files = log_cache.len();
-            reused.pilots = skip.iter().cloned().collect();
-            let settings = IndicatorSettings {
-                k: cfg.settings.prikking.k,
-                wisn: indicators::wisn::WisnSettings::of(&cfg.settings),
-            };
-            // Each pilot's rows, as soon as validated: its log-cache entries are encoded
-            // (written only if the run succeeds) and its indicators computed, then the rows
-            // are dropped, so one pilot's rows at most are in memory.
-            let mut last_dates: Vec<chrono::NaiveDate> =
-                earlier.values().filter_map(|c| c.last_date).collect();
-            let mut drafts: BTreeMap<String, indicators::PilotDraft> =
-                earlier.into_iter().map(|(p, c)| (p, c.draft)).collect();
-            let mut encoded: Vec<(String, Vec<u8>, Vec<u8>)> = Vec::new();
-            let mut keep_logs = std::collections::BTreeSet::new();
-            let mut failure: Option<anyhow::Error> = None;
-            let mut pilot_time = std::time::Duration::ZERO;
-            let validated = validate::validate_with_cache(
-                &inventory,
-                &cfg.settings.validering,
-                log_cache,
-                &skip,
-                &mut |reference, p| {
-                    if failure.is_some() {
-                        return;
-                    }
-                    keep_logs.extend(p.entries.iter().map(|e| e.key.clone()));
-                    let fresh: Vec<&validate::LogEntry> =
-                        p.entries.iter().filter(|e| e.fresh).collect();
-                    let rows = &p.rows;
-                    for e in crate::par::map(&fresh, |e| {
-                        let parquet = crate::ingest::cache::logs_to_parquet(&rows[e.rows.clone()])?;
-                        anyhow::Ok((e.key.clone(), parquet, serde_json::to_vec(&e.meta)?))
-                    }) {
-                        match e {
-                            Ok(e) => encoded.push(e),
-                            Err(e) => failure = Some(e),
-                        }
-                    }
-                    if skip.contains(&p.pilot) || p.rows.is_empty() {
-                        return;
-                    }
-                    let started = Instant::now();
-                    let refs: Vec<&crate::model::LogRow> = p.rows.iter().collect();
-                    match indicators::pilot_draft(&refs, reference, &settings) {
-                        Ok(draft) => {
-                            let last_date = p.rows.iter().map(|r| r.dato).max();
-                            last_dates.extend(last_date);
-                            if let Some(key) = pilot_keys.get(&p.pilot) {
-                                pending_pilots.push((
-                                    key.clone(),
-                                    CachedPilot {
-                                        last_date,
-                                        draft: draft.clone(),
-                                    },
-                                ));
-                            }
-                            drafts.insert(p.pilot, draft);
-                        }
-                        Err(e) => failure = Some(e),
-                    }
-                    pilot_time += started.elapsed();
-                },
-            );
-            timer.lap("validate");
-            if validated.has_file_errors() {
-                return Ok(Outcome::InvalidData(validated.diagnostics));
-            }
-            if let Some(e) = failure {
-                return Err(e);
-            }
-            let (table, _) =
-                indicators::compute_incremental(&validated.dataset, &settings, &drafts)?;
-            let mut validated = validated;
-            add_notes(&mut validated, &table.merknader);
-            timer.lap("indicators");
-            // The pilots' indicators were computed during validation: count them here.
-            timer.shift("validate", "indicators", pilot_time);
-            let date = data_date(&validated, last_dates);
-            pilot_keep = pilot_keys.into_values().collect();
-            let mut dataset = validated.dataset;
-            pending_logs = Some((encoded, keep_logs));
-            dataset.logs = Vec::new();
-            dataset.staffing = Vec::new();
-            dataset.respondents = Vec::new();
-            dataset.activity = Vec::new();
-            let changes = crate::changes::compare(
-                previous_analysis
-                    .as_ref()
-                    .map(|a| {
-                        (
-                            manifest::data_version(&a.inputs),
-                            a.inputs.as_slice(),
-                            &a.table,
-                        )
-                    })
-                    .as_ref()
-                    .map(|(v, i, t)| (v.as_str(), *i, *t)),
-                &validated.inputs,
-                &table,
-            );
-            let a = Analysis {
-                changes,
-                data_key: data_key.clone(),
-                inputs: validated.inputs,
-                diagnostics: validated.diagnostics,
-                is_sample: validated.is_sample,
-                date,
-                dataset,
-                table,
-            };
-            (a, Some(validated.quarantine))
-        }
-    };
-    let changes = &analysis.changes;
-
-    let data_version = manifest::data_version(&analysis.inputs);
-    let meta = ReportMeta {
-        title: cfg.settings.rapport.tittel.clone(),
-        subtitle: cfg.settings.rapport.undertittel.clone(),
-        author: cfg.settings.rapport.fra.clone(),
-        date: analysis.date,
-        data_version: data_version.clone(),
-        is_sample: analysis.is_sample,
-        is_final: cfg.is_final,
-        k: cfg.settings.prikking.k,
-        tool_version: tool_version.clone(),
-        typst_version: typst.version.clone(),
-        settings_text: cfg.settings_text.clone(),
-    };
-    let definitions = render::view::registry_definitions();
-    let changes_view = (!changes.first_run).then(|| render::ChangesView {
-        forrige_kjoring: changes.previous_data_version.clone().unwrap_or_default(),
-        indikatorer: changes
-            .moved
-            .iter()
-            .map(|m| {
-                render::view::changed_indicator(
-                    &analysis.dataset,
-                    &definitions,
-                    &m.indikator,
-                    &m.keys,
-                    m.old,
-                    m.new,
-                    &m.maleenhet,
-                )
-            })
-            .collect(),
-        filer_lagt_til: changes.added.clone(),
-        filer_endret: changes.changed.clone(),
-        filer_fjernet: changes.removed.clone(),
-        ikke_vist: 0,
-    });
-    let input = RenderInput {
-        table: &analysis.table,
-        dataset: &analysis.dataset,
-        inputs: &analysis.inputs,
-        meta: &meta,
-        definitions: &definitions,
-        changes: changes_view.as_ref(),
-        anbefalinger: &cfg.settings.anbefaling,
-    };
-    let mut rendered = render::render(&input, &templates)?;
-    // Characters no shipped font has become a visible marker, with a warning (under PDF/A
-    // typst would refuse them).
-    let (font_paths, fonts_key) = crate::glyphs::font_dirs(cfg.templates.as_deref())?;
-    let glyph_warnings = crate::glyphs::replace_missing(
-        &mut rendered.files,
-        &crate::glyphs::Coverage::with_fonts(&font_paths),
-        &cfg.out.join("build"),
-    );
-    timer.lap("render");
-
-    // Stage the build folder and typeset into staged PDFs; skip documents whose sources and
-    // tools are unchanged since the PDF on disk was made.
-    // (A staging folder dropped on an error is removed.)
-    let typst_timeout = typeset::timeout_from_env()?;
-    let build_dir = cfg.out.join("build");
-    let mut stage = fsx::Staging::new(&cfg.out)?;
-    let staged_build = stage.folder("build")?;
-    for (rel, bytes) in &rendered.files {
-        fsx::write(&staged_build.join(rel), bytes)?;
-    }
-    let build_abs = std::fs::canonicalize(&staged_build)
-        .with_context(|| format!("failed to resolve `{}`", staged_build.display()))?;
-    let timestamp = analysis
-        .date
-        .and_then(|d| d.and_hms_opt(12, 0, 0))
-        .map_or(0, |d| d.and_utc().timestamp());
-    let mut jobs: Vec<(String, String, TypstJob)> = Vec::new();
-    let file_hashes: BTreeMap<String, String> = rendered
+/// Every log file of the inventory (by path) with its [`log_cache_key`].
+fn log_keys(inventory: &discover::Inventory) -> BTreeMap<String, String> {
+    inventory
         .files
         .iter()
-        .map(|(k, v)| (k.clone(), crate::discover::sha256_hex(v)))
-        .collect();
-    let mut documents = BTreeMap::new();
-    let mut typst_warnings = glyph_warnings;
-    for doc in &rendered.documents {
-        let target = cfg.out.join(&doc.pdf);
-        // A document depends on its own main source and every shared file, not on the other
-        // documents' main sources: a prose change in one template recompiles one PDF.
-        let own = file_hashes.iter().filter(|(name, _)| {
-            **name == doc.source || !rendered.documents.iter().any(|d| d.source == **name)
-        });
-        let sources_hash = crate::discover::sha256_hex(
-            format!(
-                "{}\0{}\0{timestamp}\0{}\0{}",
-                hash_rendered(own),
-                typst.version,
-                doc.source,
-                fonts_key
-            )
-            .as_bytes(),
-        );
-        documents.insert(doc.pdf.clone(), sources_hash.clone());
-        let unchanged = previous.as_ref().and_then(|p| p.documents.get(&doc.pdf))
-            == Some(&sources_hash)
-            && target.is_file();
-        if unchanged {
-            reused.documents.push(doc.pdf.clone());
-            continue;
-        }
-        // Staged at the PDF's own path (typst infers the format from the extension).
-        let tmp = stage.path(&doc.pdf);
-        let job = TypstJob {
-            root: build_abs.clone(),
-            source: build_abs.join(&doc.source),
-            output: std::path::absolute(&tmp).unwrap_or(tmp.clone()),
-            creation_timestamp: timestamp,
-            font_paths: font_paths.clone(),
-            timeout: typst_timeout,
-        };
-        if let Some(parent) = tmp.parent() {
-            fsx::create_dir_all(parent)?;
-        }
-        jobs.push((doc.source.clone(), doc.pdf.clone(), job));
-    }
-    // The documents are independent: compile them on every core.
-    let results = crate::par::map(&jobs, |(_, _, job)| typeset::compile(&typst, job));
-    let mut failure = None;
-    for ((source, pdf, _), result) in jobs.into_iter().zip(results) {
-        match result {
-            Ok(w) => {
-                if !w.trim().is_empty() {
-                    typst_warnings.push(Diagnostic::warning(
-                        format!("{}/{source}", build_dir.display()),
-                        format!("typst: {}", w.trim()),
-                    ));
-                }
-                stage.file(&pdf);
-            }
-            Err(e) => {
-                failure.get_or_insert((source, e));
-            }
-        }
-    }
-    if let Some((source, e)) = failure {
-        // Nothing moves into the output folder; the generated Typst is kept for inspection.
-        return Err(match stage.fail_keeping("build") {
-            Some(kept) => e.kept_in(&[&build_abs, &staged_build], kept.join(&source), kept),
-            None => e,
-        }
-        .into());
-    }
-    timer.lap("typeset");
-    stage_outputs(
-        &mut stage,
-        &cfg.out,
-        &rendered.outputs,
-        previous.as_ref(),
-        &mut documents,
-        &mut reused,
-    )?;
-    finish_staged(
-        cfg,
-        &mut stage,
-        &analysis,
-        quarantine.as_deref(),
-        pending_logs.as_ref(),
-        &pending_pilots,
-    )?;
-
-    // Everything succeeded: move the outputs into place.
-    let mut outputs = vec![
-        "indikatorer/indikatorer.csv".to_string(),
-        "indikatorer/indikatorer.parquet".to_string(),
-    ];
-    let mut pdfs = Vec::new();
-    for doc in &rendered.documents {
-        outputs.push(doc.pdf.clone());
-        pdfs.push(cfg.out.join(&doc.pdf));
-    }
-    for name in rendered.outputs.keys() {
-        outputs.push(name.clone());
-        pdfs.push(cfg.out.join(name));
-    }
-    timer.lap("write");
-    let manifest = Manifest {
-        run_id,
-        previous_run_id: previous.map(|p| p.run_id),
-        data_version,
-        tool_version,
-        typst_version: typst.version.clone(),
-        settings: cfg.settings_text.clone(),
-        templates_sha256: templates_sha,
-        inputs: analysis.inputs.clone(),
-        outputs,
-        documents,
-        reused,
-        timings_ms: timer.times,
-    };
-    if hash_index_changed {
-        stage.write(
-            &format!("{CACHE_DIR}/{HASH_INDEX}"),
-            serde_json::to_vec(&hash_index)?,
-        )?;
-    }
-    stage.write("manifest.json", manifest.to_json())?;
-    stage.commit()?;
-    if quarantine.is_some() {
-        if let Some((_, keep)) = &pending_logs {
-            prune(&cfg.out.join(CACHE_DIR).join(LOG_CACHE), keep);
-        }
-        prune(&cfg.out.join(CACHE_DIR).join(PILOT_CACHE), &pilot_keep);
-    }
-    let mut diagnostics = analysis.diagnostics;
-    diagnostics.extend(typst_warnings);
-    Ok(Outcome::Built(Box::new(BuildReport {
-        pdfs,
-        diagnostics,
-        manifest,
-        up_to_date: false,
-    })))
+        .filter_map(|f| Some((f.rel.clone(), log_cache_key(inventory, f)?)))
+        .collect()
 }
 
-/// Stage the exports, the quarantine and the caches of a run whose documents are typeset.
-fn finish_staged(
-    cfg: &BuildConfig,
-    stage: &mut fsx::Staging,
-    analysis: &Analysis,
-    quarantine: Option<&[QuarantineFile]>,
-    pending_logs: Option<&PendingLogs>,
-    pending_pilots: &[(String, CachedPilot)],
-) -> Result<()> {
-    if quarantine.is_some() || !cfg.out.join("indikatorer/indikatorer.csv").is_file() {
-        stage.write(
-            "indikatorer/indikatorer.csv",
-            indicators::export::to_csv(&analysis.table),
-        )?;
-        stage.write(
-            "indikatorer/indikatorer.parquet",
-            indicators::export::to_parquet(&analysis.table)?,
-        )?;
-    }
-    if let Some(q) = quarantine {
-        write_quarantine(stage, q)?;
-        if let Some((entries, _)) = pending_logs {
-            write_log_cache(stage, entries)?;
-        }
-        write_pilot_cache(stage, pending_pilots)?;
-        stage.write(
-            &format!("{CACHE_DIR}/{ANALYSIS_CACHE}"),
-            serde_json::to_vec(analysis)?,
-        )?;
-    }
-    Ok(())
-}
-
-const LOG_CACHE: &str = "logger";
-
-/// Newly validated log files to cache (key, Parquet rows, JSON accounting) and every key
-/// this run uses.
-type PendingLogs = (
-    Vec<(String, Vec<u8>, Vec<u8>)>,
-    std::collections::BTreeSet<String>,
-);
-
-/// The validated log files of earlier runs that this inventory can reuse (see
-/// [`validate::log_cache_key`]), without their rows for the pilots in `skip_rows`. A missing
-/// or unreadable entry is simply validated again.
+/// The validated log files of earlier runs that this inventory can reuse (by path, see
+/// [`log_cache_key`]), without their rows for the pilots in `skip_rows`. A missing or
+/// unreadable entry is simply validated again.
 fn read_log_cache(
     out: &Path,
     inventory: &discover::Inventory,
-    skip_rows: &std::collections::BTreeSet<String>,
-) -> validate::LogCache {
+    keys: &BTreeMap<String, String>,
+    skip_rows: &BTreeMap<String, CachedPilot>,
+) -> BTreeMap<String, validate::EarlierLog> {
     let dir = out.join(CACHE_DIR).join(LOG_CACHE);
-    let keys: Vec<(String, bool)> = inventory
+    let wanted: Vec<(&String, &String, bool)> = inventory
         .files
         .iter()
         .filter_map(|f| {
-            let key = validate::log_cache_key(inventory, f)?;
             let discover::FileKind::Log(pilot) = &f.kind else {
                 return None;
             };
-            Some((key, !skip_rows.contains(pilot)))
+            let key = keys.get(&f.rel)?;
+            Some((&f.rel, key, !skip_rows.contains_key(pilot)))
         })
-        .filter(|(k, _)| dir.join(format!("{k}.json")).is_file())
+        .filter(|(_, k, _)| dir.join(format!("{k}.json")).is_file())
         .collect();
-    let loaded = crate::par::map(&keys, |(k, want_rows)| {
+    let loaded = crate::par::map(&wanted, |(path, k, want_rows)| {
         let meta =
             serde_json::from_slice(&std::fs::read(dir.join(format!("{k}.json"))).ok()?).ok()?;
         let rows = if *want_rows {
@@ -744,12 +882,10 @@ fn read_log_cache(
         } else {
             Vec::new()
         };
-        Some((k.clone(), validate::CachedLog { meta, rows }))
+        Some(((*path).clone(), validate::EarlierLog { meta, rows }))
     });
     loaded.into_iter().flatten().collect()
 }
-
-const PILOT_CACHE: &str = "piloter";
 
 /// One pilot's log indicators before disclosure control, and the newest date of its rows.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -758,8 +894,33 @@ struct CachedPilot {
     draft: indicators::PilotDraft,
 }
 
+/// The key of a pilot's log indicators: everything the rows validation keeps of the
+/// pilot's logs depend on — its log files (and whether each repeats an earlier file's
+/// bytes, which skips it), its `pilot.toml`, the reference tables, the quarantine
+/// threshold, the tool version — and `k`.
+fn pilot_cache_key(inv: &discover::Inventory, pilot: &str, cfg: &BuildConfig) -> String {
+    let mut text = format!(
+        // v2: a pilot's draft also holds its logs summarised for the staffing need (§8).
+        "pilot-v2\0{}\0{pilot}\0k={}\0maks={}\0",
+        crate::tool_version(),
+        cfg.settings.prikking.k,
+        cfg.settings.validering.maks_karantene_andel
+    );
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for f in &inv.files {
+        let first = f.kind == discover::FileKind::SampleMarker || seen.insert(f.sha256.as_str());
+        let relevant = matches!(&f.kind, discover::FileKind::Reference(_))
+            || f.kind == discover::FileKind::PilotConfig(pilot.to_owned())
+            || f.kind == discover::FileKind::Log(pilot.to_owned());
+        if relevant {
+            text.push_str(&format!("{}\0{}\0{first}\n", f.rel, f.sha256));
+        }
+    }
+    crate::discover::sha256_hex(text.as_bytes())
+}
+
 /// Every pilot of the inventory (a log folder or a `pilot.toml`) with its
-/// [`validate::pilot_cache_key`].
+/// [`pilot_cache_key`].
 fn pilot_keys(inventory: &discover::Inventory, cfg: &BuildConfig) -> BTreeMap<String, String> {
     inventory
         .files
@@ -768,17 +929,9 @@ fn pilot_keys(inventory: &discover::Inventory, cfg: &BuildConfig) -> BTreeMap<St
             discover::FileKind::Log(p) | discover::FileKind::PilotConfig(p) => Some(p),
             _ => None,
         })
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<BTreeSet<_>>()
         .into_iter()
-        .map(|p| {
-            let key = validate::pilot_cache_key(
-                inventory,
-                p,
-                &cfg.settings.validering,
-                cfg.settings.prikking.k,
-            );
-            (p.clone(), key)
-        })
+        .map(|p| (p.clone(), pilot_cache_key(inventory, p, cfg)))
         .collect()
 }
 
@@ -807,7 +960,7 @@ fn write_pilot_cache(stage: &mut fsx::Staging, entries: &[(String, CachedPilot)]
 }
 
 /// Remove the files of `dir` whose stem is not in `keep`.
-fn prune(dir: &Path, keep: &std::collections::BTreeSet<String>) {
+fn prune(dir: &Path, keep: &BTreeSet<String>) {
     if let Ok(listing) = std::fs::read_dir(dir) {
         for e in listing.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -821,7 +974,7 @@ fn prune(dir: &Path, keep: &std::collections::BTreeSet<String>) {
 
 /// Stage this run's newly validated log files (entries no input uses any more are pruned
 /// after the commit).
-fn write_log_cache(stage: &mut fsx::Staging, entries: &[(String, Vec<u8>, Vec<u8>)]) -> Result<()> {
+fn write_log_cache(stage: &mut fsx::Staging, entries: &[EncodedLog]) -> Result<()> {
     let dir = format!("{CACHE_DIR}/{LOG_CACHE}");
     for (key, rows, meta) in entries {
         stage.write(&format!("{dir}/{key}.parquet"), rows)?;
@@ -839,7 +992,7 @@ fn read_analysis(out: &Path) -> Option<Analysis> {
 fn write_quarantine(stage: &mut fsx::Staging, files: &[QuarantineFile]) -> Result<()> {
     let dir = stage.folder("karantene")?;
     for q in files {
-        fsx::write(&dir.join(&q.rel), quarantine_csv(q)?)?;
+        fsx::write(&dir.join(&q.rel), q.to_csv()?)?;
     }
     Ok(())
 }

@@ -1,10 +1,16 @@
 //! Validate: every input file, read through `ingest`, checked against the data contract and
 //! resolved through the reference tables into a [`Dataset`].
 //!
-//! Consumes the [`Inventory`] (files already in memory); produces a [`Validated`] value: the
-//! data set, the quarantined rows, per-file row accounting, and every diagnostic. It touches
-//! no file system: the pipeline writes the quarantine. Nothing is lost: every data row read
+//! Consumes the [`Inventory`]; produces a [`Validated`] value: the data set, the
+//! quarantined rows, per-file row accounting, and every diagnostic. It reads only the input
+//! files (small ones are in memory since discovery; a large one is read again through
+//! [`SourceFile::contents`], which refuses a file that changed since it was hashed) and
+//! writes nothing: the pipeline writes the quarantine. Nothing is lost: every data row read
 //! is either used or quarantined, and counted (data-contract §8).
+//!
+//! [`validate`] runs the three steps the pipeline runs one by one: [`begin`] (copies,
+//! reference tables, pilots), [`Validator::pilots`] (the logs, pilot by pilot, so that only
+//! one pilot's rows are in memory) and [`Validator::finish`] (everything else).
 
 pub mod activity;
 pub mod columns;
@@ -16,21 +22,21 @@ pub mod rows;
 pub mod staffing;
 pub mod surveys;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use crate::config::ValidationSettings;
 use crate::diag::{Diagnostic, Severity};
 use crate::discover::{FileKind, Inventory, SourceFile};
 use crate::ingest::{self, Format, RawTable, headers::normalize, pii};
-use crate::model::{Dataset, InputFile, Pilot, Reference, StaffingSource};
+use crate::model::{Dataset, InputFile, LogRow, Pilot, Reference, StaffingSource};
 
 pub use rows::{QuarantineFile, QuarantineRow};
 
 /// What validating one log file produced besides its rows: enough to account for the file
 /// again without reading it, while the file, its `pilot.toml`, the reference tables and the
-/// tool are unchanged (see [`log_cache_key`]).
+/// tool are unchanged (the pipeline's log cache keeps it).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CachedLogMeta {
+pub struct LogMeta {
     /// The file's header (for the quarantine file).
     pub headers: Vec<String>,
     /// Data rows read.
@@ -43,87 +49,33 @@ pub struct CachedLogMeta {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// A log file's earlier validation: its accounting and its validated rows.
+/// A log file's earlier validation, given to [`Validator::pilots`] by file path: its
+/// accounting and its validated rows.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CachedLog {
+pub struct EarlierLog {
     /// Accounting, quarantine and diagnostics.
-    pub meta: CachedLogMeta,
-    /// The rows that passed (empty when the file's pilot is among the pilots whose rows
-    /// are not wanted, see [`validate_with_cache`]).
+    pub meta: LogMeta,
+    /// The rows that passed (may be left empty when the caller does not need them).
     pub rows: Vec<crate::model::LogRow>,
 }
 
-/// Earlier validations by [`log_cache_key`].
-pub type LogCache = BTreeMap<String, CachedLog>;
-
-/// A log file validated in this run that may be cached: where its rows are in
-/// `dataset.logs`, and whether it was validated now (not taken from the cache).
+/// A log file validated now (not given as an earlier validation) that can be validated
+/// alone (it has no `id`s another file could repeat), so its validation may be reused.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogEntry {
-    /// The cache key.
-    pub key: String,
+pub struct FreshLog {
+    /// The file's path under the data folder.
+    pub path: String,
     /// Accounting, quarantine and diagnostics.
-    pub meta: CachedLogMeta,
-    /// The file's rows: `dataset.logs[rows]`.
+    pub meta: LogMeta,
+    /// The file's rows: `PilotLogs::rows[rows]`.
     pub rows: std::ops::Range<usize>,
-    /// Validated in this run.
-    pub fresh: bool,
-}
-
-/// The key of a log file's validation: everything it depends on — the file, its pilot's
-/// `pilot.toml`, the four reference tables and the tool version.
-pub fn log_cache_key(inv: &Inventory, file: &SourceFile) -> Option<String> {
-    let FileKind::Log(pilot) = &file.kind else {
-        return None;
-    };
-    let mut text = format!("logs-v1\0{}\0{}\0", crate::tool_version(), file.sha256);
-    for f in &inv.files {
-        let relevant = matches!(&f.kind, FileKind::Reference(_))
-            || f.kind == FileKind::PilotConfig(pilot.clone());
-        if relevant {
-            text.push_str(&f.rel);
-            text.push('\0');
-            text.push_str(&f.sha256);
-            text.push('\n');
-        }
-    }
-    Some(crate::discover::sha256_hex(text.as_bytes()))
-}
-
-/// The key of a pilot's log indicators: everything the rows validation keeps of the
-/// pilot's logs depend on — its log files (and whether each repeats an earlier file's
-/// bytes, which skips it), its `pilot.toml`, the reference tables, the quarantine
-/// threshold, the tool version — and `k`.
-pub fn pilot_cache_key(
-    inv: &Inventory,
-    pilot: &str,
-    settings: &ValidationSettings,
-    k: u32,
-) -> String {
-    let mut text = format!(
-        // v2: a pilot's draft also holds its logs summarised for the staffing need (§8).
-        "pilot-v2\0{}\0{pilot}\0k={k}\0maks={}\0",
-        crate::tool_version(),
-        settings.maks_karantene_andel
-    );
-    let mut seen: HashSet<&str> = HashSet::new();
-    for f in &inv.files {
-        let first = f.kind == FileKind::SampleMarker || seen.insert(f.sha256.as_str());
-        let relevant = matches!(&f.kind, FileKind::Reference(_))
-            || f.kind == FileKind::PilotConfig(pilot.to_owned())
-            || f.kind == FileKind::Log(pilot.to_owned());
-        if relevant {
-            text.push_str(&format!("{}\0{}\0{first}\n", f.rel, f.sha256));
-        }
-    }
-    crate::discover::sha256_hex(text.as_bytes())
 }
 
 /// The result of validation.
 #[derive(Debug, Clone, Default)]
 pub struct Validated {
-    /// The rows that passed (the log rows only from [`validate`]; [`validate_with_cache`]
-    /// hands them to its `on_pilot` pilot by pilot).
+    /// The rows that passed (the log rows only from [`validate`]; [`Validator::pilots`]
+    /// yields them pilot by pilot instead).
     pub dataset: Dataset,
     /// Every input file with its accounting, in path order.
     pub inputs: Vec<InputFile>,
@@ -133,9 +85,6 @@ pub struct Validated {
     pub diagnostics: Vec<Diagnostic>,
     /// The data is the synthetic sample (`EKSEMPELDATA.md`).
     pub is_sample: bool,
-    /// Cacheable log files of this run (filled by [`validate`]; [`validate_with_cache`] hands
-    /// them to its `on_pilot` with their rows instead).
-    pub log_entries: Vec<LogEntry>,
 }
 
 impl Validated {
@@ -312,6 +261,15 @@ impl Accounting<'_> {
         self.out.inputs.push(input);
         !too_many
     }
+
+    /// The result: diagnostics sorted by file and line, inputs and quarantine by path.
+    fn finish(self) -> Validated {
+        let mut out = self.out;
+        crate::diag::sort(&mut out.diagnostics);
+        out.inputs.sort_by(|a, b| a.path.cmp(&b.path));
+        out.quarantine.sort_by(|a, b| a.rel.cmp(&b.rel));
+        out
+    }
 }
 
 /// A reason's class for counting: the message with quoted values removed.
@@ -331,53 +289,56 @@ fn reason_class(message: &str) -> String {
     out
 }
 
-/// One pilot's validated log rows, handed over as soon as its last file is validated.
-#[derive(Debug, Clone, Default)]
-pub struct PilotLogs {
+/// One pilot's validated log rows, yielded by [`Validator::pilots`] as soon as its last file
+/// is validated.
+#[derive(Debug, Clone)]
+pub struct PilotLogs<'v> {
     /// The pilot.
     pub pilot: String,
     /// Its rows that passed, in file order.
-    pub rows: Vec<crate::model::LogRow>,
-    /// Its cacheable files; their `rows` index [`PilotLogs::rows`].
-    pub entries: Vec<LogEntry>,
+    pub rows: Vec<LogRow>,
+    /// Its files validated now that could be reused; their `rows` index [`PilotLogs::rows`].
+    pub fresh: Vec<FreshLog>,
+    /// The reference tables the rows resolve through.
+    pub reference: &'v Reference,
 }
 
-/// Validate every file of the inventory; the log rows go into `dataset.logs`.
+/// Validate every file of the inventory; the log rows go into `dataset.logs`. The steps
+/// are the pipeline's: [`begin`], [`Validator::pilots`], [`Validator::finish`].
 pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
+    let mut validator = begin(inv, settings);
     let mut logs = Vec::new();
-    let mut entries = Vec::new();
-    let mut v = validate_with_cache(
-        inv,
-        settings,
-        LogCache::new(),
-        &BTreeSet::new(),
-        &mut |_, p: PilotLogs| {
-            let off = logs.len();
-            entries.extend(p.entries.into_iter().map(|mut e| {
-                e.rows = e.rows.start + off..e.rows.end + off;
-                e
-            }));
-            logs.extend(p.rows);
-        },
-    );
-    v.dataset.logs = logs;
-    v.log_entries = entries;
-    v
+    for pilot in validator.pilots(BTreeMap::new()) {
+        logs.extend(pilot.rows);
+    }
+    let mut validated = validator.finish();
+    validated.dataset.logs = logs;
+    validated
 }
 
-/// Validate every file of the inventory, taking log files whose [`log_cache_key`] is in
-/// `cache` from there instead of reading them again. Each pilot's log rows go to
-/// `on_pilot` (with the reference tables) as soon as its files are done, and never into
-/// the returned data set: only one pilot's rows are in memory at a time. The rows of the
-/// pilots in `skip_rows` are validated and accounted for but not handed over (their
-/// indicators come from a cache; their cached files need no rows).
-pub fn validate_with_cache(
-    inv: &Inventory,
-    settings: &ValidationSettings,
-    mut cache: LogCache,
-    skip_rows: &BTreeSet<String>,
-    on_pilot: &mut dyn FnMut(&Reference, PilotLogs),
-) -> Validated {
+/// Validation under way: the files, the reference tables and the pilots are checked
+/// ([`begin`]); the logs follow pilot by pilot ([`Validator::pilots`]), then everything
+/// else ([`Validator::finish`]). Only one pilot's log rows are in memory at a time.
+pub struct Validator<'a> {
+    acc: Accounting<'a>,
+    /// `None` when the reference tables failed: then no other file is checked.
+    checked: Option<Checked<'a>>,
+    logs: LogQueue<'a>,
+}
+
+/// What [`begin`] established for the other files.
+struct Checked<'a> {
+    /// The files to read (copies skipped), in path order.
+    files: Vec<&'a SourceFile>,
+    resolvers: reference::Resolvers,
+    reference: Reference,
+    /// The pilots whose `pilot.toml` is valid.
+    pilots: BTreeMap<String, Pilot>,
+}
+
+/// Check the inventory's files for copies, then the reference tables, then the pilots'
+/// `pilot.toml`s.
+pub fn begin<'a>(inv: &'a Inventory, settings: &'a ValidationSettings) -> Validator<'a> {
     let mut acc = Accounting {
         settings,
         out: Validated {
@@ -386,8 +347,38 @@ pub fn validate_with_cache(
         },
     };
     acc.out.diagnostics.extend(inv.diagnostics.iter().cloned());
+    let files = distinct_files(inv, &mut acc);
+    let checked = reference_tables(inv, &files, &mut acc).map(|(reference, resolvers)| {
+        let pilots = pilot_configs(&files, &resolvers, &mut acc);
+        Checked {
+            files,
+            resolvers,
+            reference,
+            pilots,
+        }
+    });
+    let log_files = checked
+        .iter()
+        .flat_map(|c| c.files.iter().copied())
+        .filter(|f| matches!(f.kind, FileKind::Log(_)))
+        .collect::<Vec<_>>();
+    Validator {
+        acc,
+        checked,
+        logs: LogQueue {
+            files: log_files.into_iter(),
+            ready: VecDeque::new(),
+            earlier: BTreeMap::new(),
+            ids_per_pilot: BTreeMap::new(),
+            missing_pilot: BTreeSet::new(),
+            current: None,
+        },
+    }
+}
 
-    // Duplicate files: the first in path order is read, the others skipped.
+/// The files to read: the first of files with the same bytes (in path order); the others
+/// are listed as skipped.
+fn distinct_files<'a>(inv: &'a Inventory, acc: &mut Accounting) -> Vec<&'a SourceFile> {
     let mut first_by_hash: BTreeMap<&str, &SourceFile> = BTreeMap::new();
     let mut files: Vec<&SourceFile> = Vec::new();
     for f in &inv.files {
@@ -417,8 +408,17 @@ pub fn validate_with_cache(
             }
         }
     }
+    files
+}
 
-    // Reference tables first: everything else resolves through them.
+/// The four reference tables, sorted by id, and their resolvers; `None` (with the reason
+/// among the diagnostics) when any is missing or invalid: everything else resolves through
+/// them.
+fn reference_tables(
+    inv: &Inventory,
+    files: &[&SourceFile],
+    acc: &mut Accounting,
+) -> Option<(Reference, reference::Resolvers)> {
     let mut reference = Reference::default();
     let mut reference_ok = true;
     for table in ["foretak", "enheter", "yrker", "oppgaver"] {
@@ -452,43 +452,7 @@ pub fn validate_with_cache(
         }
     }
     let resolvers = if reference_ok {
-        for e in &reference.enheter {
-            if !reference.foretak.iter().any(|f| f.id == e.foretak_id) {
-                reference_ok = false;
-                let display = files
-                    .iter()
-                    .find(|f| f.kind == FileKind::Reference("enheter".into()))
-                    .map_or("referanse/enheter.csv".to_string(), |f| f.display.clone());
-                acc.out.diagnostics.push(Diagnostic::file_error(
-                    display,
-                    format!(
-                        "unit `{}` belongs to unknown health trust `{}`",
-                        e.id, e.foretak_id
-                    ),
-                ));
-            }
-        }
-        match reference::Resolvers::new(&reference) {
-            Ok(r) if reference_ok => Some(r),
-            Ok(_) => None,
-            Err((entity, msg)) => {
-                let table = match entity {
-                    reference::Entity::Foretak => "foretak",
-                    reference::Entity::Enhet => "enheter",
-                    reference::Entity::Yrke => "yrker",
-                    reference::Entity::Oppgave => "oppgaver",
-                };
-                let display = files
-                    .iter()
-                    .find(|f| f.kind == FileKind::Reference(table.into()))
-                    .map_or(String::new(), |f| f.display.clone());
-                acc.out.diagnostics.push(
-                    Diagnostic::file_error(display, msg)
-                        .hint("an id, name or alias may name only one entry"),
-                );
-                None
-            }
-        }
+        resolvers(files, &reference, acc)
     } else {
         None
     };
@@ -497,29 +461,73 @@ pub fn validate_with_cache(
             data_root(inv),
             "the other files were not checked, because the reference tables could not be read",
         ));
-        return finish(acc);
+        return None;
     };
     reference.foretak.sort_by(|a, b| a.id.cmp(&b.id));
     reference.enheter.sort_by(|a, b| a.id.cmp(&b.id));
     reference.yrker.sort_by(|a, b| a.id.cmp(&b.id));
     reference.oppgaver.sort_by(|a, b| a.id.cmp(&b.id));
+    Some((reference, resolvers))
+}
 
-    let mut ds = Dataset {
-        reference,
-        ..Dataset::default()
+/// The resolvers of read reference tables; `None` when a unit names an unknown trust or a
+/// name is ambiguous.
+fn resolvers(
+    files: &[&SourceFile],
+    reference: &Reference,
+    acc: &mut Accounting,
+) -> Option<reference::Resolvers> {
+    let display_of = |table: &str, default: &str| {
+        files
+            .iter()
+            .find(|f| f.kind == FileKind::Reference(table.into()))
+            .map_or(default.to_string(), |f| f.display.clone())
     };
+    let mut reference_ok = true;
+    for e in &reference.enheter {
+        if !reference.foretak.iter().any(|f| f.id == e.foretak_id) {
+            reference_ok = false;
+            acc.out.diagnostics.push(Diagnostic::file_error(
+                display_of("enheter", "referanse/enheter.csv"),
+                format!(
+                    "unit `{}` belongs to unknown health trust `{}`",
+                    e.id, e.foretak_id
+                ),
+            ));
+        }
+    }
+    match reference::Resolvers::new(reference) {
+        Ok(r) if reference_ok => Some(r),
+        Ok(_) => None,
+        Err((entity, msg)) => {
+            let table = match entity {
+                reference::Entity::Foretak => "foretak",
+                reference::Entity::Enhet => "enheter",
+                reference::Entity::Yrke => "yrker",
+                reference::Entity::Oppgave => "oppgaver",
+            };
+            acc.out.diagnostics.push(
+                Diagnostic::file_error(display_of(table, ""), msg)
+                    .hint("an id, name or alias may name only one entry"),
+            );
+            None
+        }
+    }
+}
 
-    // Pilots, then their logs.
-    let mut pilots: BTreeMap<String, Pilot> = BTreeMap::new();
-    for f in files
-        .iter()
-        .filter(|f| matches!(f.kind, FileKind::PilotConfig(_)))
-    {
+/// Every valid `pilot.toml`, by pilot.
+fn pilot_configs(
+    files: &[&SourceFile],
+    resolvers: &reference::Resolvers,
+    acc: &mut Accounting,
+) -> BTreeMap<String, Pilot> {
+    let mut pilots = BTreeMap::new();
+    for f in files {
         let FileKind::PilotConfig(id) = &f.kind else {
-            unreachable!()
+            continue;
         };
         let text = String::from_utf8_lossy(&f.bytes);
-        match pilots::parse(&f.display, id, &text, &resolvers) {
+        match pilots::parse(&f.display, id, &text, resolvers) {
             Ok((p, warns)) => {
                 let mut input = acc.input(f, "brukt");
                 input.warnings = warns.iter().map(|d| d.message.clone()).collect();
@@ -530,74 +538,186 @@ pub fn validate_with_cache(
             Err(d) => acc.rejected(f, 0, d),
         }
     }
-    let mut ids_per_pilot: BTreeMap<String, HashSet<String>> = BTreeMap::new();
-    let mut missing_pilot: BTreeSet<String> = BTreeSet::new();
-    // Logs are most of the bytes: decode and parse a few files at a time on every core, then
-    // validate them in path order (repeated ids are checked across a pilot's files).
-    let log_files: Vec<&SourceFile> = files
-        .iter()
-        .filter(|f| matches!(f.kind, FileKind::Log(_)))
-        .copied()
-        .collect();
-    // Each file is read and validated on its own core with its own set of `id`s; the merge
-    // below walks the files in path order and re-validates a file against the pilot's earlier
-    // ids only when it shares one with them, so "repeated id" stays a cross-file rule.
-    let window = std::thread::available_parallelism().map_or(1, usize::from);
-    // The pilot whose files are being merged, and its cacheable files; `ds.logs` holds its
-    // rows until they are handed over.
-    let mut current: Option<String> = None;
-    let mut entries: Vec<LogEntry> = Vec::new();
-    let mut hand_over =
-        |ds: &mut Dataset, current: &mut Option<String>, entries: &mut Vec<LogEntry>| {
-            if let Some(pilot) = current.take() {
-                let rows = std::mem::take(&mut ds.logs);
-                let entries = std::mem::take(entries);
-                if !rows.is_empty() || !entries.is_empty() {
-                    on_pilot(
-                        &ds.reference,
-                        PilotLogs {
-                            pilot,
-                            rows,
-                            entries,
-                        },
-                    );
+    pilots
+}
+
+/// The log files not yet validated, with a window of them read ahead on every core.
+struct LogQueue<'a> {
+    files: std::vec::IntoIter<&'a SourceFile>,
+    /// Read (and validated alone), waiting to be merged in path order.
+    ready: VecDeque<(&'a SourceFile, LogRead)>,
+    /// Earlier validations by path, not yet used.
+    earlier: BTreeMap<String, EarlierLog>,
+    /// The `id`s of each pilot's files so far (repeated ids are a cross-file rule).
+    ids_per_pilot: BTreeMap<String, HashSet<String>>,
+    /// Pilots already told that they need a `pilot.toml`.
+    missing_pilot: BTreeSet<String>,
+    /// The pilot whose files are being merged, with its rows and fresh files so far.
+    current: Option<(String, Vec<LogRow>, Vec<FreshLog>)>,
+}
+
+/// A log file as read ahead.
+enum LogRead {
+    /// Its pilot has no valid `pilot.toml`.
+    NoPilot,
+    /// Given as an earlier validation.
+    Earlier,
+    /// It could not be read.
+    Unreadable(Vec<Diagnostic>),
+    /// Read and validated alone, against its own `id`s only.
+    Read(Box<ReadLog>),
+}
+
+/// A log file read and validated alone.
+struct ReadLog {
+    table: RawTable,
+    sink: rows::RowSink,
+    ids: HashSet<String>,
+    result: LogResult,
+}
+
+type LogResult = Result<(Vec<LogRow>, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+/// The iterator of [`Validator::pilots`].
+pub struct Pilots<'v, 'a> {
+    checked: Option<&'v Checked<'a>>,
+    acc: &'v mut Accounting<'a>,
+    logs: &'v mut LogQueue<'a>,
+}
+
+impl<'a> Validator<'a> {
+    /// Validate the log files pilot by pilot, yielding each pilot's rows as soon as its last
+    /// file is done. A file in `earlier` (by path under the data folder) is not read again:
+    /// its accounting and rows are taken from there, so the caller must give only
+    /// validations whose file, `pilot.toml`, reference tables and tool are unchanged. The
+    /// files validated now come back in [`PilotLogs::fresh`].
+    pub fn pilots(&mut self, earlier: BTreeMap<String, EarlierLog>) -> Pilots<'_, 'a> {
+        self.logs.earlier.extend(earlier);
+        Pilots {
+            checked: self.checked.as_ref(),
+            acc: &mut self.acc,
+            logs: &mut self.logs,
+        }
+    }
+
+    /// Validate the rest (log files not yet taken through [`Validator::pilots`], their rows
+    /// dropped; the staffing and activity exports; the codebooks and survey exports) and
+    /// merge the unit leaders' staffing answers into the HR series.
+    pub fn finish(mut self) -> Validated {
+        for _ in self.pilots(BTreeMap::new()) {}
+        let Validator {
+            mut acc, checked, ..
+        } = self;
+        let Some(mut c) = checked else {
+            return acc.finish();
+        };
+        let mut ds = Dataset {
+            pilots: std::mem::take(&mut c.pilots).into_values().collect(),
+            ..Dataset::default()
+        };
+        staffing_exports(&c, &mut acc, &mut ds);
+        activity_exports(&c, &mut acc, &mut ds);
+        let leaders = survey_exports(&c, &mut acc, &mut ds);
+        merge_leaders(&mut acc, &mut ds, leaders);
+        ds.survey_rounds.sort();
+        ds.reference = std::mem::take(&mut c.reference);
+        acc.out.dataset = ds;
+        acc.finish()
+    }
+}
+
+impl<'v> Iterator for Pilots<'v, '_> {
+    type Item = PilotLogs<'v>;
+
+    fn next(&mut self) -> Option<PilotLogs<'v>> {
+        let checked = self.checked?;
+        loop {
+            if self.logs.ready.is_empty() {
+                self.logs.read_ahead(checked);
+            }
+            let Some((f, _)) = self.logs.ready.front() else {
+                return self.logs.hand_over(checked);
+            };
+            let FileKind::Log(id) = &f.kind else {
+                unreachable!("only log files are queued")
+            };
+            if self.logs.current.as_ref().is_some_and(|(p, ..)| p != id)
+                && let Some(done) = self.logs.hand_over(checked)
+            {
+                return Some(done);
+            }
+            if self.logs.current.is_none() {
+                self.logs.current = Some((id.clone(), Vec::new(), Vec::new()));
+            }
+            let (f, read) = self.logs.ready.pop_front().expect("a file is ready");
+            self.logs.merge(checked, self.acc, f, read);
+        }
+    }
+}
+
+impl<'a> LogQueue<'a> {
+    /// Read and validate the next window of files, one per core. Each file is validated
+    /// with its own set of `id`s; [`LogQueue::merge`] validates it again against the pilot's
+    /// earlier `id`s only when it shares one with them.
+    fn read_ahead(&mut self, checked: &Checked) {
+        let window = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk: Vec<(&SourceFile, bool)> = self
+            .files
+            .by_ref()
+            .take(window)
+            .map(|f| (f, self.earlier.contains_key(&f.rel)))
+            .collect();
+        let reads = crate::par::map(&chunk, |(f, given)| {
+            let FileKind::Log(id) = &f.kind else {
+                unreachable!("only log files are queued")
+            };
+            let Some(pilot) = checked.pilots.get(id) else {
+                return LogRead::NoPilot;
+            };
+            if *given {
+                return LogRead::Earlier;
+            }
+            match read(f, None, &[]) {
+                Err(d) => LogRead::Unreadable(d),
+                Ok(table) => {
+                    let mut sink = rows::RowSink::new(&f.display);
+                    let mut ids = HashSet::new();
+                    let r = &checked.resolvers;
+                    let result = logs::validate(&f.display, &table, pilot, r, &mut ids, &mut sink);
+                    LogRead::Read(Box::new(ReadLog {
+                        table,
+                        sink,
+                        ids,
+                        result,
+                    }))
                 }
             }
-        };
-    for chunk in log_files.chunks(window) {
-        // Files validated before with the same inputs come from the cache, not from disk.
-        let keyed: Vec<(&SourceFile, Option<String>)> = chunk
-            .iter()
-            .map(|f| {
-                let key = log_cache_key(inv, f).filter(|k| cache.contains_key(k));
-                (*f, key)
-            })
-            .collect();
-        let outcomes = crate::par::map(&keyed, |(f, cached)| {
-            let FileKind::Log(id) = &f.kind else {
-                unreachable!()
-            };
-            let pilot = pilots.get(id)?;
-            if cached.is_some() {
-                return Some(Ok(None));
-            }
-            Some(read(f, None, &[]).map(|t| {
-                let mut sink = rows::RowSink::new(&f.display);
-                let mut ids = HashSet::new();
-                let result = logs::validate(&f.display, &t, pilot, &resolvers, &mut ids, &mut sink);
-                Some((t, sink, ids, result))
-            }))
         });
-        for ((f, cached), outcome) in keyed.into_iter().zip(outcomes) {
-            let FileKind::Log(id) = &f.kind else {
-                unreachable!()
-            };
-            if current.as_ref() != Some(id) {
-                hand_over(&mut ds, &mut current, &mut entries);
-                current = Some(id.clone());
-            }
-            let Some(outcome) = outcome else {
-                let has_toml = files
+        self.ready
+            .extend(chunk.into_iter().map(|(f, _)| f).zip(reads));
+    }
+
+    /// The current pilot's rows, if it has any (or fresh files); none is current after.
+    fn hand_over<'v>(&mut self, checked: &'v Checked) -> Option<PilotLogs<'v>> {
+        let (pilot, rows, fresh) = self.current.take()?;
+        (!rows.is_empty() || !fresh.is_empty()).then(|| PilotLogs {
+            pilot,
+            rows,
+            fresh,
+            reference: &checked.reference,
+        })
+    }
+
+    /// Account for one file of the current pilot, in path order, and keep its rows.
+    fn merge(&mut self, checked: &Checked, acc: &mut Accounting, f: &SourceFile, read: LogRead) {
+        let FileKind::Log(id) = &f.kind else {
+            unreachable!("only log files are queued")
+        };
+        let (_, rows, fresh) = self.current.as_mut().expect("a pilot is current");
+        let r = match read {
+            LogRead::NoPilot => {
+                let has_toml = checked
+                    .files
                     .iter()
                     .any(|g| g.kind == FileKind::PilotConfig(id.clone()));
                 let msg = if has_toml {
@@ -606,105 +726,83 @@ pub fn validate_with_cache(
                     format!("failed to use the log, because `piloter/{id}/pilot.toml` is missing")
                 };
                 let mut d = Diagnostic::file_error(&f.display, msg);
-                if !has_toml && missing_pilot.insert(id.clone()) {
+                if !has_toml && self.missing_pilot.insert(id.clone()) {
                     d = d.hint(
                         "every pilot folder needs a pilot.toml with its periods (data-contract §4)",
                     );
                 }
-                acc.rejected(f, 0, vec![d]);
-                continue;
-            };
-            let (t, mut sink, file_ids, mut result) = match outcome {
-                Err(d) => {
-                    acc.rejected(f, 0, d);
-                    continue;
-                }
-                Ok(Some(o)) => o,
-                Ok(None) => {
-                    // Cached files held no `id`s, so they cannot clash with other files.
-                    let key = cached.expect("a cached outcome has a key");
-                    let c = cache.remove(&key).expect("the key is in the cache");
-                    let sink = rows::RowSink {
-                        display: f.display.clone(),
-                        quarantine: c.meta.quarantine.clone(),
-                        diagnostics: c.meta.diagnostics.clone(),
-                    };
-                    let start = ds.logs.len();
-                    if acc.close(
-                        f,
-                        &c.meta.headers,
-                        c.meta.rows_read,
-                        sink,
-                        c.meta.warnings.clone(),
-                    ) {
-                        if !skip_rows.contains(id) {
-                            ds.logs.extend(c.rows);
-                        }
-                        let rows = start..ds.logs.len();
-                        entries.push(LogEntry {
-                            key,
-                            meta: c.meta,
-                            rows,
-                            fresh: false,
-                        });
-                    }
-                    continue;
-                }
-            };
-            let seen = ids_per_pilot.entry(id.clone()).or_default();
-            let cacheable = file_ids.is_empty();
-            if file_ids.iter().any(|i| seen.contains(i)) {
-                let pilot = &pilots[id];
-                sink = rows::RowSink::new(&f.display);
-                result = logs::validate(&f.display, &t, pilot, &resolvers, seen, &mut sink);
-            } else {
-                seen.extend(file_ids);
+                return acc.rejected(f, 0, vec![d]);
             }
-            match result {
-                Err(d) => acc.rejected(f, t.rows.len() as u64, d),
-                Ok((rows, warns)) => {
-                    let meta = CachedLogMeta {
-                        headers: t.headers.clone(),
-                        rows_read: t.rows.len() as u64,
-                        quarantine: sink.quarantine.clone(),
-                        diagnostics: sink.diagnostics.clone(),
-                        warnings: warns.clone(),
-                    };
-                    let start = ds.logs.len();
-                    if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns)
-                        && !skip_rows.contains(id)
-                    {
-                        ds.logs.extend(rows);
-                        if let Some(key) = cacheable.then(|| log_cache_key(inv, f)).flatten() {
-                            let rows = start..ds.logs.len();
-                            entries.push(LogEntry {
-                                key,
-                                meta,
-                                rows,
-                                fresh: true,
-                            });
-                        }
-                    }
+            LogRead::Unreadable(d) => return acc.rejected(f, 0, d),
+            LogRead::Earlier => {
+                // Earlier validations held no `id`s, so they cannot clash with other files.
+                let e = self.earlier.remove(&f.rel).expect("the file was given");
+                let sink = rows::RowSink {
+                    display: f.display.clone(),
+                    quarantine: e.meta.quarantine,
+                    diagnostics: e.meta.diagnostics,
+                };
+                if acc.close(f, &e.meta.headers, e.meta.rows_read, sink, e.meta.warnings) {
+                    rows.extend(e.rows);
+                }
+                return;
+            }
+            LogRead::Read(r) => *r,
+        };
+        let ReadLog {
+            table: t,
+            mut sink,
+            ids: file_ids,
+            mut result,
+        } = r;
+        let seen = self.ids_per_pilot.entry(id.clone()).or_default();
+        let alone = file_ids.is_empty();
+        if file_ids.iter().any(|i| seen.contains(i)) {
+            let pilot = &checked.pilots[id];
+            sink = rows::RowSink::new(&f.display);
+            result = logs::validate(&f.display, &t, pilot, &checked.resolvers, seen, &mut sink);
+        } else {
+            seen.extend(file_ids);
+        }
+        match result {
+            Err(d) => acc.rejected(f, t.rows.len() as u64, d),
+            Ok((file_rows, warns)) => {
+                let meta = alone.then(|| LogMeta {
+                    headers: t.headers.clone(),
+                    rows_read: t.rows.len() as u64,
+                    quarantine: sink.quarantine.clone(),
+                    diagnostics: sink.diagnostics.clone(),
+                    warnings: warns.clone(),
+                });
+                let start = rows.len();
+                if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
+                    rows.extend(file_rows);
+                    fresh.extend(meta.map(|meta| FreshLog {
+                        path: f.rel.clone(),
+                        meta,
+                        rows: start..rows.len(),
+                    }));
                 }
             }
         }
     }
-    hand_over(&mut ds, &mut current, &mut entries);
-    ds.pilots = pilots.into_values().collect();
+}
 
-    // Staffing exports.
-    let staffing_files: Vec<&SourceFile> = files
-        .iter()
-        .filter(|f| f.kind == FileKind::Staffing)
-        .copied()
-        .collect();
-    let mut read_ahead = read_in_parallel(&staffing_files);
-    for f in staffing_files.iter().copied() {
+/// The files of `kind`, in path order.
+fn of_kind<'a>(files: &[&'a SourceFile], kind: &FileKind) -> Vec<&'a SourceFile> {
+    files.iter().filter(|f| f.kind == *kind).copied().collect()
+}
+
+/// The staffing exports (HR).
+fn staffing_exports(c: &Checked, acc: &mut Accounting, ds: &mut Dataset) {
+    let files = of_kind(&c.files, &FileKind::Staffing);
+    let mut read_ahead = read_in_parallel(&files);
+    for f in files.iter().copied() {
         match read_ahead.next().expect("one table per file") {
             Err(d) => acc.rejected(f, 0, d),
             Ok(t) => {
                 let mut sink = rows::RowSink::new(&f.display);
-                match staffing::validate(&f.display, &t, &resolvers, &mut sink) {
+                match staffing::validate(&f.display, &t, &c.resolvers, &mut sink) {
                     Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                     Ok((rows, warns)) => {
                         if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
@@ -715,21 +813,20 @@ pub fn validate_with_cache(
             }
         }
     }
+}
 
-    // Activity volumes (data-contract §5.1).
-    let activity_files: Vec<&SourceFile> = files
-        .iter()
-        .filter(|f| f.kind == FileKind::Activity)
-        .copied()
-        .collect();
+/// The activity volumes (data-contract §5.1).
+fn activity_exports(c: &Checked, acc: &mut Accounting, ds: &mut Dataset) {
+    let files = of_kind(&c.files, &FileKind::Activity);
     let mut seen_volumes = activity::SeenVolumes::new();
-    let mut read_ahead = read_in_parallel(&activity_files);
-    for f in activity_files.iter().copied() {
+    let mut read_ahead = read_in_parallel(&files);
+    for f in files.iter().copied() {
         match read_ahead.next().expect("one table per file") {
             Err(d) => acc.rejected(f, 0, d),
             Ok(t) => {
                 let mut sink = rows::RowSink::new(&f.display);
-                match activity::validate(&f.display, &t, &resolvers, &mut seen_volumes, &mut sink) {
+                let r = &c.resolvers;
+                match activity::validate(&f.display, &t, r, &mut seen_volumes, &mut sink) {
                     Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                     Ok((rows, warns)) => {
                         if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
@@ -740,10 +837,15 @@ pub fn validate_with_cache(
             }
         }
     }
+}
 
-    // Codebooks, then the exports they describe.
-    let mut codebooks: BTreeMap<String, (&SourceFile, Option<surveys::Codebook>)> = BTreeMap::new();
-    for f in files.iter().filter(|f| f.kind == FileKind::Codebook) {
+/// A codebook by its export's stem: the file, and the codebook when it is valid.
+type Codebooks<'a> = BTreeMap<String, (&'a SourceFile, Option<surveys::Codebook>)>;
+
+/// The codebooks (and, listed only, the survey tools' own codebooks).
+fn codebooks<'a>(files: &[&'a SourceFile], acc: &mut Accounting) -> Codebooks<'a> {
+    let mut codebooks = Codebooks::new();
+    for f in of_kind(files, &FileKind::Codebook) {
         let text = String::from_utf8_lossy(&f.bytes);
         match surveys::parse_codebook(&f.display, &text) {
             Ok(cb) => {
@@ -757,13 +859,23 @@ pub fn validate_with_cache(
         }
     }
     // A survey tool's own codebook is read by `kodebok` only; listed, never an export.
-    for f in files.iter().filter(|f| f.kind == FileKind::ToolCodebook) {
+    for f in of_kind(files, &FileKind::ToolCodebook) {
         acc.out.inputs.push(acc.input(f, "brukt"));
     }
+    codebooks
+}
+
+/// The unit leaders' staffing answers, by the export that gave them.
+type LeaderStaffing = Vec<(String, crate::model::StaffingRow)>;
+
+/// The codebooks, then the survey exports they describe; returns the unit leaders'
+/// staffing answers.
+fn survey_exports(c: &Checked, acc: &mut Accounting, ds: &mut Dataset) -> LeaderStaffing {
+    let codebooks = codebooks(&c.files, acc);
     let mut rounds: BTreeMap<(String, chrono::NaiveDate), String> = BTreeMap::new();
-    let mut survey_staffing = Vec::new();
+    let mut leaders = Vec::new();
     let mut exports_seen: BTreeSet<String> = BTreeSet::new();
-    for f in files.iter().filter(|f| f.kind == FileKind::Survey) {
+    for f in of_kind(&c.files, &FileKind::Survey) {
         let stem = f.stem();
         exports_seen.insert(stem.clone());
         let Some((cbf, cb)) = codebooks.get(&stem) else {
@@ -794,57 +906,13 @@ pub fn validate_with_cache(
             );
             continue;
         };
-        match read_skipping(f, cb.ark.as_deref(), &cb.personkolonner, cb.topplinjer) {
-            Err(d) => acc.rejected(f, 0, d),
-            Ok(mut t) => {
-                if cb.totalrad {
-                    t.rows.pop();
-                }
-                let mut sink = rows::RowSink::new(&f.display);
-                let cb_text = String::from_utf8_lossy(&cbf.bytes);
-                match surveys::validate(
-                    &f.display,
-                    &cbf.display,
-                    &cb_text,
-                    &stem,
-                    cb,
-                    &t,
-                    &resolvers,
-                    &mut sink,
-                ) {
-                    Err(d) => acc.rejected(f, t.rows.len() as u64, d),
-                    Ok(out) => {
-                        // The round (data-contract §6.2): a duplicate round is a file error.
-                        let round = surveys::round_of(&f.display, &stem, cb, &out.dates)
-                            .and_then(|r| match rounds.get(&(r.serie.clone(), r.runde)) {
-                                Some(other) => Err(Diagnostic::file_error(
-                                    &f.display,
-                                    format!(
-                                        "the export is round {} of series `{}`, and so is `{other}`; an export is never pooled with another",
-                                        r.runde, r.serie
-                                    ),
-                                )
-                                .hint("give one of the two codebooks its own `runde` (or `serie`), or remove the copy")),
-                                None => Ok(r),
-                            });
-                        let round = match round {
-                            Ok(r) => r,
-                            Err(d) => {
-                                acc.rejected(f, t.rows.len() as u64, vec![d]);
-                                continue;
-                            }
-                        };
-                        if acc.close(f, &t.headers, t.rows.len() as u64, sink, out.warnings) {
-                            rounds.insert((round.serie.clone(), round.runde), f.display.clone());
-                            ds.survey_rounds.push(round);
-                            ds.respondents.extend(out.respondents);
-                            survey_staffing
-                                .extend(out.staffing.into_iter().map(|s| (f.display.clone(), s)));
-                        }
-                    }
-                }
-            }
-        }
+        let export = SurveyExport {
+            file: f,
+            stem: &stem,
+            codebook_file: cbf,
+            codebook: cb,
+        };
+        survey_export(&export, &c.resolvers, &mut rounds, acc, ds, &mut leaders);
     }
     for (stem, (f, _)) in &codebooks {
         if !exports_seen.contains(stem) {
@@ -854,15 +922,84 @@ pub fn validate_with_cache(
             ));
         }
     }
+    leaders
+}
 
-    // Unit-leader staffing answers join the HR series; where HR gives the same cell, HR wins.
+/// A survey export with its valid codebook.
+struct SurveyExport<'e> {
+    file: &'e SourceFile,
+    stem: &'e str,
+    codebook_file: &'e SourceFile,
+    codebook: &'e surveys::Codebook,
+}
+
+/// Validate one survey export; `rounds` holds the rounds (series, round) taken so far.
+fn survey_export(
+    e: &SurveyExport,
+    resolvers: &reference::Resolvers,
+    rounds: &mut BTreeMap<(String, chrono::NaiveDate), String>,
+    acc: &mut Accounting,
+    ds: &mut Dataset,
+    leaders: &mut LeaderStaffing,
+) {
+    let (f, cb, cbf) = (e.file, e.codebook, e.codebook_file);
+    let mut t = match read_skipping(f, cb.ark.as_deref(), &cb.personkolonner, cb.topplinjer) {
+        Err(d) => return acc.rejected(f, 0, d),
+        Ok(t) => t,
+    };
+    if cb.totalrad {
+        t.rows.pop();
+    }
+    let mut sink = rows::RowSink::new(&f.display);
+    let cb_text = String::from_utf8_lossy(&cbf.bytes);
+    let out = match surveys::validate(
+        &f.display,
+        &cbf.display,
+        &cb_text,
+        e.stem,
+        cb,
+        &t,
+        resolvers,
+        &mut sink,
+    ) {
+        Err(d) => return acc.rejected(f, t.rows.len() as u64, d),
+        Ok(out) => out,
+    };
+    // The round (data-contract §6.2): a duplicate round is a file error.
+    let round = surveys::round_of(&f.display, e.stem, cb, &out.dates).and_then(|r| {
+        match rounds.get(&(r.serie.clone(), r.runde)) {
+            Some(other) => Err(Diagnostic::file_error(
+                &f.display,
+                format!(
+                    "the export is round {} of series `{}`, and so is `{other}`; an export is never pooled with another",
+                    r.runde, r.serie
+                ),
+            )
+            .hint("give one of the two codebooks its own `runde` (or `serie`), or remove the copy")),
+            None => Ok(r),
+        }
+    });
+    let round = match round {
+        Ok(r) => r,
+        Err(d) => return acc.rejected(f, t.rows.len() as u64, vec![d]),
+    };
+    if acc.close(f, &t.headers, t.rows.len() as u64, sink, out.warnings) {
+        rounds.insert((round.serie.clone(), round.runde), f.display.clone());
+        ds.survey_rounds.push(round);
+        ds.respondents.extend(out.respondents);
+        leaders.extend(out.staffing.into_iter().map(|s| (f.display.clone(), s)));
+    }
+}
+
+/// Unit-leader staffing answers join the HR series; where HR gives the same cell, HR wins.
+fn merge_leaders(acc: &mut Accounting, ds: &mut Dataset, leaders: LeaderStaffing) {
     let hr: HashSet<(String, String, chrono::NaiveDate)> = ds
         .staffing
         .iter()
         .filter(|s| s.kilde == StaffingSource::Hr)
         .map(|s| (s.enhet_id.clone(), s.yrke_id.clone(), s.dato))
         .collect();
-    for (display, s) in survey_staffing {
+    for (display, s) in leaders {
         if hr.contains(&(s.enhet_id.clone(), s.yrke_id.clone(), s.dato)) {
             acc.out.diagnostics.push(Diagnostic::warning(display, format!(
                 "unit-leader staffing for `{}` × `{}` on {} is also in an HR export; the HR figure is used",
@@ -872,15 +1009,4 @@ pub fn validate_with_cache(
             ds.staffing.push(s);
         }
     }
-    ds.survey_rounds.sort();
-    acc.out.dataset = ds;
-    finish(acc)
-}
-
-fn finish(acc: Accounting<'_>) -> Validated {
-    let mut out = acc.out;
-    crate::diag::sort(&mut out.diagnostics);
-    out.inputs.sort_by(|a, b| a.path.cmp(&b.path));
-    out.quarantine.sort_by(|a, b| a.rel.cmp(&b.rel));
-    out
 }
