@@ -166,14 +166,11 @@ pub fn builtin_font_dir() -> anyhow::Result<PathBuf> {
 
 /// A hash of the built-in fonts.
 pub fn builtin_fonts_hash() -> String {
-    let mut s = Vec::new();
+    let mut key = crate::cache::Key::new();
     for (name, bytes) in BUILTIN_FONTS {
-        s.extend_from_slice(name.as_bytes());
-        s.push(0);
-        s.extend_from_slice(crate::discover::sha256_hex(bytes).as_bytes());
-        s.push(b'\n');
+        key.file(name, &crate::discover::sha256_hex(bytes));
     }
-    crate::discover::sha256_hex(&s)
+    key.finish()
 }
 
 /// The font folders for typst: the built-in fonts, then the template folder's `fonts/` if it
@@ -188,13 +185,19 @@ pub fn font_dirs(templates: Option<&Path>) -> anyhow::Result<(Vec<PathBuf>, Stri
             .iter()
             .map(|(_, b)| crate::discover::sha256_hex(b))
             .collect();
-        let extra: Vec<String> = font_files(&own)
+        let extra: Vec<(String, String)> = font_files(&own)
             .into_iter()
-            .map(|(n, b)| format!("{n}\0{}", crate::discover::sha256_hex(&b)))
-            .filter(|k| !builtin.contains(k.split('\0').nth(1).unwrap_or("")))
+            .map(|(n, b)| (n, crate::discover::sha256_hex(&b)))
+            .filter(|(_, sha)| !builtin.contains(sha))
             .collect();
         if !extra.is_empty() {
-            key = crate::discover::sha256_hex(format!("{key}\n{}", extra.join("\n")).as_bytes());
+            // The built-in fonts' hash, then a line per extra font (`name\0sha256`).
+            let mut with_extra = crate::cache::Key::new();
+            with_extra.part(&key);
+            for (name, sha) in &extra {
+                with_extra.end().part(name).part(sha);
+            }
+            key = with_extra.finish();
             dirs.push(own);
         }
     }

@@ -9,6 +9,7 @@
 //! One module per stage; [`pipeline`] is the only place that knows their order.
 
 pub mod app;
+pub mod cache;
 pub mod changes;
 pub mod cli;
 pub mod config;

@@ -68,12 +68,9 @@ impl Manifest {
 
 /// Short hash of the used inputs: SHA-256 over `path\0sha256\n` lines, 12 hex digits.
 pub fn data_version(inputs: &[InputFile]) -> String {
-    let mut text = String::new();
+    let mut key = crate::cache::Key::new();
     for i in inputs {
-        text.push_str(&i.path);
-        text.push('\0');
-        text.push_str(&i.sha256);
-        text.push('\n');
+        key.file(&i.path, &i.sha256);
     }
-    crate::discover::sha256_hex(text.as_bytes())[..12].to_string()
+    key.finish()[..12].to_string()
 }

@@ -4,12 +4,12 @@
 //! ```text
 //! plan → analyse → render → typeset → commit
 //! ```
-//! - [`plan`]: discover the data folder, load the templates, find typst and key the run; a
+//! - `plan`: discover the data folder, load the templates, find typst and key the run; a
 //!   run whose inputs, settings, templates and tools are the last run's stops here.
-//! - [`analyse`]: validate (ingest inside) and compute the indicators pilot by pilot, reusing
+//! - `analyse`: validate (ingest inside) and compute the indicators pilot by pilot, reusing
 //!   what the caches under `.cache/` hold, or take the whole analysis from there.
-//! - [`render`] and [`typeset`]: the documents, typeset into a staging folder.
-//! - [`commit`]: stage the exports, the quarantine, the caches and the manifest, then move
+//! - `render` and `typeset`: the documents, typeset into a staging folder.
+//! - `commit`: stage the exports, the quarantine, the caches and the manifest, then move
 //!   everything into place.
 //!
 //! Nothing is written under the output folder until every step has succeeded, so a failed
@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::cache::{self, Cache, Key};
 use crate::config::BuildConfig;
 use crate::diag::{Diagnostic, DiagnosticFormat, Severity};
 use crate::indicators::{self, IndicatorSettings, IndicatorTable};
@@ -200,7 +201,7 @@ fn build_locked(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     let mut timer = Timer::start();
     let plan = plan(cfg, say, &mut timer)?;
     if let Some(report) = plan.up_to_date(&cfg.out) {
-        plan.save_hash_index(&cfg.out)?;
+        plan.save_hash_index()?;
         return Ok(Outcome::Built(Box::new(report)));
     }
     let mut reused = Reused::default();
@@ -230,15 +231,14 @@ struct Plan {
     run_id: String,
     previous: Option<Manifest>,
     previous_analysis: Option<Analysis>,
+    cache: Cache,
 }
 
 /// Step 1: discover the data folder (hashing only files whose size or time moved), load the
 /// templates, find typst, and key the run.
 fn plan(cfg: &BuildConfig, say: &dyn Fn(&str), timer: &mut Timer) -> Result<Plan> {
-    let known: discover::HashIndex = std::fs::read(cfg.out.join(CACHE_DIR).join(HASH_INDEX))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let cache = Cache::of(&cfg.out);
+    let known: discover::HashIndex = cache.read(cache::HASH_INDEX).unwrap_or_default();
     let (inventory, hash_index) = discover::discover_with(&cfg.data, &known)?;
     let templates = match &cfg.templates {
         Some(dir) => load_templates(dir)?,
@@ -247,18 +247,16 @@ fn plan(cfg: &BuildConfig, say: &dyn Fn(&str), timer: &mut Timer) -> Result<Plan
     timer.lap("discover");
     let typst = typeset::resolve(cfg.typst.as_deref(), say)?;
     timer.lap("typst_resolve");
-    let data_key = data_key(&inventory, cfg);
+    let data_key = cache::data_key(&inventory, &cfg.settings);
     let templates_sha = hash_templates(&templates);
-    let run_id = crate::discover::sha256_hex(
-        format!(
-            "{data_key}\0{templates_sha}\0{}\0{}\0{}\0final={}",
-            cfg.settings_text,
-            crate::tool_version(),
-            typst.version,
-            cfg.is_final
-        )
-        .as_bytes(),
-    )[..16]
+    let run_id = Key::new()
+        .part(&data_key)
+        .part(&templates_sha)
+        .part(&cfg.settings_text)
+        .part(crate::tool_version())
+        .part(&typst.version)
+        .part(format!("final={}", cfg.is_final))
+        .finish()[..16]
         .to_string();
     let previous = std::fs::read_to_string(cfg.out.join("manifest.json"))
         .ok()
@@ -273,7 +271,8 @@ fn plan(cfg: &BuildConfig, say: &dyn Fn(&str), timer: &mut Timer) -> Result<Plan
         templates_sha,
         run_id,
         previous,
-        previous_analysis: read_analysis(&cfg.out),
+        previous_analysis: cache.read(cache::ANALYSIS),
+        cache,
     })
 }
 
@@ -300,10 +299,9 @@ impl Plan {
     }
 
     /// Keep the file-hash index current (also when nothing else is written).
-    fn save_hash_index(&self, out: &Path) -> Result<()> {
+    fn save_hash_index(&self) -> Result<()> {
         if self.hash_index != self.known {
-            let path = out.join(CACHE_DIR).join(HASH_INDEX);
-            fsx::write_atomic(&path, serde_json::to_vec(&self.hash_index)?)?;
+            self.cache.write_now(cache::HASH_INDEX, &self.hash_index)?;
         }
         Ok(())
     }
@@ -318,18 +316,15 @@ enum Analysed {
     Ready(Box<Analysis>, Option<CacheWrites>),
 }
 
-/// A newly validated log file for the cache: key, Parquet rows, JSON accounting.
-type EncodedLog = (String, Vec<u8>, Vec<u8>);
-
 /// What a fresh analysis adds to the caches, and every entry it uses (the others are pruned
 /// after the commit).
 #[derive(Default)]
 struct CacheWrites {
     quarantine: Vec<QuarantineFile>,
-    logs: Vec<EncodedLog>,
+    logs: Vec<cache::LogEntry>,
     log_keep: BTreeSet<String>,
     /// Newly computed pilots, by key.
-    pilots: Vec<(String, CachedPilot)>,
+    pilots: Vec<(String, cache::PilotEntry)>,
     pilot_keep: BTreeSet<String>,
 }
 
@@ -349,10 +344,11 @@ fn analyse(
     let inventory = &plan.inventory;
     // Pilots whose logs are unchanged keep their indicators from the cache, and their rows
     // stay on disk.
-    let pilot_keys = pilot_keys(inventory, cfg);
-    let log_keys = log_keys(inventory);
-    let earlier = read_pilot_cache(&cfg.out, &pilot_keys);
-    let earlier_logs = read_log_cache(&cfg.out, inventory, &log_keys, &earlier);
+    let pilot_keys = cache::pilot_keys(inventory, &cfg.settings);
+    let log_keys = cache::log_keys(inventory);
+    let earlier = plan.cache.read_pilots(&pilot_keys);
+    let skip_rows = earlier.keys().cloned().collect();
+    let earlier_logs = plan.cache.read_logs(inventory, &log_keys, &skip_rows);
     reused.log_files = earlier_logs.len();
     reused.pilots = earlier.keys().cloned().collect();
     let settings = IndicatorSettings {
@@ -379,7 +375,7 @@ fn analyse(
         let last_date = pilot.rows.iter().map(|r| r.dato).max();
         last_dates.extend(last_date);
         if let Some(key) = pilot_keys.get(&pilot.pilot) {
-            let cached = CachedPilot {
+            let cached = cache::PilotEntry {
                 last_date,
                 draft: draft.clone(),
             };
@@ -435,18 +431,16 @@ fn changes_since(
     )
 }
 
-/// A pilot's log files validated now, as cache entries: key, Parquet rows, JSON accounting.
+/// A pilot's log files validated now, as cache entries.
 fn encode_logs(
     pilot: &validate::PilotLogs,
     keys: &BTreeMap<String, String>,
-) -> Result<Vec<EncodedLog>> {
-    let rows = &pilot.rows;
+) -> Result<Vec<cache::LogEntry>> {
     crate::par::map(&pilot.fresh, |f| {
         let key = keys
             .get(&f.path)
             .context("a validated log file has no cache key")?;
-        let parquet = crate::ingest::cache::logs_to_parquet(&rows[f.rows.clone()])?;
-        Ok((key.clone(), parquet, serde_json::to_vec(&f.meta)?))
+        cache::LogEntry::encode(key, &f.meta, &pilot.rows[f.rows.clone()])
     })
     .into_iter()
     .collect()
@@ -626,26 +620,27 @@ fn document_hashes(
     timestamp: i64,
 ) -> BTreeMap<String, String> {
     let docs = &build.rendered.documents;
-    let file_hashes: BTreeMap<String, String> = build
+    let file_hashes: BTreeMap<&String, String> = build
         .rendered
         .files
         .iter()
-        .map(|(k, v)| (k.clone(), crate::discover::sha256_hex(v)))
+        .map(|(k, v)| (k, crate::discover::sha256_hex(v)))
         .collect();
     docs.iter()
         .map(|doc| {
-            let own = file_hashes.iter().filter(|(name, _)| {
-                **name == doc.source || !docs.iter().any(|d| d.source == **name)
-            });
-            let hash = crate::discover::sha256_hex(
-                format!(
-                    "{}\0{typst_version}\0{timestamp}\0{}\0{}",
-                    hash_rendered(own),
-                    doc.source,
-                    build.fonts_key
-                )
-                .as_bytes(),
-            );
+            let mut sources = Key::new();
+            for (name, hash) in &file_hashes {
+                if **name == doc.source || !docs.iter().any(|d| d.source == **name) {
+                    sources.file(name, hash);
+                }
+            }
+            let hash = Key::new()
+                .part(sources.finish())
+                .part(typst_version)
+                .part(timestamp.to_string())
+                .part(&doc.source)
+                .part(&build.fonts_key)
+                .finish();
             (doc.pdf.clone(), hash)
         })
         .collect()
@@ -707,16 +702,13 @@ fn commit(
         timings_ms: timer.millis(),
     };
     if plan.hash_index != plan.known {
-        stage.write(
-            &format!("{CACHE_DIR}/{HASH_INDEX}"),
-            serde_json::to_vec(&plan.hash_index)?,
-        )?;
+        cache::stage(&mut stage, cache::HASH_INDEX, &plan.hash_index)?;
     }
     stage.write("manifest.json", manifest.to_json())?;
     stage.commit()?;
     if let Some(w) = &writes {
-        prune(&cfg.out.join(CACHE_DIR).join(LOG_CACHE), &w.log_keep);
-        prune(&cfg.out.join(CACHE_DIR).join(PILOT_CACHE), &w.pilot_keep);
+        plan.cache.prune(cache::LOGS, &w.log_keep);
+        plan.cache.prune(cache::PILOTS, &w.pilot_keep);
     }
     let mut diagnostics = analysis.diagnostics;
     diagnostics.extend(warnings);
@@ -748,244 +740,21 @@ fn stage_analysis(
     }
     if let Some(w) = writes {
         write_quarantine(stage, &w.quarantine)?;
-        write_log_cache(stage, &w.logs)?;
-        write_pilot_cache(stage, &w.pilots)?;
-        stage.write(
-            &format!("{CACHE_DIR}/{ANALYSIS_CACHE}"),
-            serde_json::to_vec(analysis)?,
-        )?;
+        cache::stage_logs(stage, &w.logs)?;
+        cache::stage_pilots(stage, &w.pilots)?;
+        cache::stage(stage, cache::ANALYSIS, analysis)?;
     }
     Ok(())
 }
 
-const CACHE_DIR: &str = fsx::CACHE_DIR;
-const ANALYSIS_CACHE: &str = "analyse.json";
-const HASH_INDEX: &str = "filer.json";
-const LOG_CACHE: &str = "logger";
-const PILOT_CACHE: &str = "piloter";
-
-/// Hash of what the numbers depend on: every input file, the settings that change values,
-/// and the tool version.
-fn data_key(inventory: &discover::Inventory, cfg: &BuildConfig) -> String {
-    let mut s = String::new();
-    for f in &inventory.files {
-        s.push_str(&f.rel);
-        s.push('\0');
-        s.push_str(&f.sha256);
-        s.push('\n');
-    }
-    // Files that could not be read or were skipped change the outcome too.
-    for d in &inventory.diagnostics {
-        s.push_str(&format!("{:?}\0{}\0{}\n", d.severity, d.file, d.message));
-    }
-    s.push_str(&format!(
-        "k={}\nmaks={}\ntool={}\n",
-        cfg.settings.prikking.k,
-        cfg.settings.validering.maks_karantene_andel,
-        crate::tool_version()
-    ));
-    // The staffing-need settings (indicators.md §8) change values too.
-    s.push_str(&format!(
-        "wisn={}\n",
-        serde_json::to_string(&(
-            &cfg.settings.arbeidstid,
-            &cfg.settings.aktivitetsstandard,
-            &cfg.settings.tillegg
-        ))
-        .unwrap_or_default()
-    ));
-    crate::discover::sha256_hex(s.as_bytes())
-}
-
+/// The templates' hash: each name and text as parts of one record, closed by an empty
+/// part (`name\0text\0…`, the manifest's `templates_sha256`).
 fn hash_templates(templates: &Templates) -> String {
-    let mut s = String::new();
-    for (k, v) in templates {
-        s.push_str(k);
-        s.push('\0');
-        s.push_str(v);
-        s.push('\0');
+    let mut key = Key::new();
+    for (name, text) in templates {
+        key.part(name).part(text);
     }
-    crate::discover::sha256_hex(s.as_bytes())
-}
-
-/// Hash of the named files, from their hashes: `name\0sha256\n` lines.
-fn hash_rendered<'a>(files: impl Iterator<Item = (&'a String, &'a String)>) -> String {
-    let mut s = Vec::new();
-    for (k, h) in files {
-        s.extend_from_slice(k.as_bytes());
-        s.push(0);
-        s.extend_from_slice(h.as_bytes());
-        s.push(b'\n');
-    }
-    crate::discover::sha256_hex(&s)
-}
-
-/// The key of a log file's validation: everything it depends on — the file, its pilot's
-/// `pilot.toml`, the four reference tables and the tool version.
-fn log_cache_key(inv: &discover::Inventory, file: &discover::SourceFile) -> Option<String> {
-    let discover::FileKind::Log(pilot) = &file.kind else {
-        return None;
-    };
-    let mut text = format!("logs-v1\0{}\0{}\0", crate::tool_version(), file.sha256);
-    for f in &inv.files {
-        let relevant = matches!(&f.kind, discover::FileKind::Reference(_))
-            || f.kind == discover::FileKind::PilotConfig(pilot.clone());
-        if relevant {
-            text.push_str(&f.rel);
-            text.push('\0');
-            text.push_str(&f.sha256);
-            text.push('\n');
-        }
-    }
-    Some(crate::discover::sha256_hex(text.as_bytes()))
-}
-
-/// Every log file of the inventory (by path) with its [`log_cache_key`].
-fn log_keys(inventory: &discover::Inventory) -> BTreeMap<String, String> {
-    inventory
-        .files
-        .iter()
-        .filter_map(|f| Some((f.rel.clone(), log_cache_key(inventory, f)?)))
-        .collect()
-}
-
-/// The validated log files of earlier runs that this inventory can reuse (by path, see
-/// [`log_cache_key`]), without their rows for the pilots in `skip_rows`. A missing or
-/// unreadable entry is simply validated again.
-fn read_log_cache(
-    out: &Path,
-    inventory: &discover::Inventory,
-    keys: &BTreeMap<String, String>,
-    skip_rows: &BTreeMap<String, CachedPilot>,
-) -> BTreeMap<String, validate::EarlierLog> {
-    let dir = out.join(CACHE_DIR).join(LOG_CACHE);
-    let wanted: Vec<(&String, &String, bool)> = inventory
-        .files
-        .iter()
-        .filter_map(|f| {
-            let discover::FileKind::Log(pilot) = &f.kind else {
-                return None;
-            };
-            let key = keys.get(&f.rel)?;
-            Some((&f.rel, key, !skip_rows.contains_key(pilot)))
-        })
-        .filter(|(_, k, _)| dir.join(format!("{k}.json")).is_file())
-        .collect();
-    let loaded = crate::par::map(&wanted, |(path, k, want_rows)| {
-        let meta =
-            serde_json::from_slice(&std::fs::read(dir.join(format!("{k}.json"))).ok()?).ok()?;
-        let rows = if *want_rows {
-            crate::ingest::cache::logs_from_parquet(
-                &std::fs::read(dir.join(format!("{k}.parquet"))).ok()?,
-            )
-            .ok()?
-        } else {
-            Vec::new()
-        };
-        Some(((*path).clone(), validate::EarlierLog { meta, rows }))
-    });
-    loaded.into_iter().flatten().collect()
-}
-
-/// One pilot's log indicators before disclosure control, and the newest date of its rows.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct CachedPilot {
-    last_date: Option<chrono::NaiveDate>,
-    draft: indicators::PilotDraft,
-}
-
-/// The key of a pilot's log indicators: everything the rows validation keeps of the
-/// pilot's logs depend on — its log files (and whether each repeats an earlier file's
-/// bytes, which skips it), its `pilot.toml`, the reference tables, the quarantine
-/// threshold, the tool version — and `k`.
-fn pilot_cache_key(inv: &discover::Inventory, pilot: &str, cfg: &BuildConfig) -> String {
-    let mut text = format!(
-        // v2: a pilot's draft also holds its logs summarised for the staffing need (§8).
-        "pilot-v2\0{}\0{pilot}\0k={}\0maks={}\0",
-        crate::tool_version(),
-        cfg.settings.prikking.k,
-        cfg.settings.validering.maks_karantene_andel
-    );
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for f in &inv.files {
-        let first = f.kind == discover::FileKind::SampleMarker || seen.insert(f.sha256.as_str());
-        let relevant = matches!(&f.kind, discover::FileKind::Reference(_))
-            || f.kind == discover::FileKind::PilotConfig(pilot.to_owned())
-            || f.kind == discover::FileKind::Log(pilot.to_owned());
-        if relevant {
-            text.push_str(&format!("{}\0{}\0{first}\n", f.rel, f.sha256));
-        }
-    }
-    crate::discover::sha256_hex(text.as_bytes())
-}
-
-/// Every pilot of the inventory (a log folder or a `pilot.toml`) with its
-/// [`pilot_cache_key`].
-fn pilot_keys(inventory: &discover::Inventory, cfg: &BuildConfig) -> BTreeMap<String, String> {
-    inventory
-        .files
-        .iter()
-        .filter_map(|f| match &f.kind {
-            discover::FileKind::Log(p) | discover::FileKind::PilotConfig(p) => Some(p),
-            _ => None,
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .map(|p| (p.clone(), pilot_cache_key(inventory, p, cfg)))
-        .collect()
-}
-
-/// The cached pilots whose key is unchanged; a missing or unreadable entry is computed again.
-fn read_pilot_cache(out: &Path, keys: &BTreeMap<String, String>) -> BTreeMap<String, CachedPilot> {
-    let dir = out.join(CACHE_DIR).join(PILOT_CACHE);
-    keys.iter()
-        .filter_map(|(pilot, key)| {
-            let bytes = std::fs::read(dir.join(format!("{key}.json"))).ok()?;
-            let cached: CachedPilot = serde_json::from_slice(&bytes).ok()?;
-            Some((pilot.clone(), cached))
-        })
-        .collect()
-}
-
-/// Stage this run's newly computed pilots (entries no pilot uses any more are pruned after
-/// the commit).
-fn write_pilot_cache(stage: &mut fsx::Staging, entries: &[(String, CachedPilot)]) -> Result<()> {
-    for (key, cached) in entries {
-        stage.write(
-            &format!("{CACHE_DIR}/{PILOT_CACHE}/{key}.json"),
-            serde_json::to_vec(cached)?,
-        )?;
-    }
-    Ok(())
-}
-
-/// Remove the files of `dir` whose stem is not in `keep`.
-fn prune(dir: &Path, keep: &BTreeSet<String>) {
-    if let Ok(listing) = std::fs::read_dir(dir) {
-        for e in listing.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let key = name.split('.').next().unwrap_or("");
-            if !keep.contains(key) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
-}
-
-/// Stage this run's newly validated log files (entries no input uses any more are pruned
-/// after the commit).
-fn write_log_cache(stage: &mut fsx::Staging, entries: &[EncodedLog]) -> Result<()> {
-    let dir = format!("{CACHE_DIR}/{LOG_CACHE}");
-    for (key, rows, meta) in entries {
-        stage.write(&format!("{dir}/{key}.parquet"), rows)?;
-        stage.write(&format!("{dir}/{key}.json"), meta)?;
-    }
-    Ok(())
-}
-
-fn read_analysis(out: &Path) -> Option<Analysis> {
-    let bytes = std::fs::read(out.join(CACHE_DIR).join(ANALYSIS_CACHE)).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    key.part("").finish()
 }
 
 /// Stage the quarantine folder (it replaces the old one) with this run's quarantined rows.
