@@ -24,7 +24,7 @@ use anyhow::Result;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::Settings;
+use crate::config::{Settings, ValidationSettings};
 use crate::discover::{FileKind, Inventory, SourceFile, sha256_hex};
 use crate::validate::{EarlierLog, LogMeta};
 
@@ -144,17 +144,16 @@ pub fn log_keys(inventory: &Inventory) -> BTreeMap<String, String> {
 
 /// The key of a pilot's log indicators: everything that validation keeps of the pilot's
 /// logs depends on — its log files (and whether each repeats an earlier file's bytes,
-/// which skips it), its `pilot.toml`, the reference tables, the quarantine threshold, the
-/// tool version — and `k`.
-pub fn pilot_key(inventory: &Inventory, pilot: &str, settings: &Settings) -> String {
+/// which skips it), its `pilot.toml`, the reference tables, the quarantine threshold and
+/// the tool version (not `k`: a draft holds counts, and disclosure control applies `k`).
+pub fn pilot_key(inventory: &Inventory, pilot: &str, settings: &ValidationSettings) -> String {
     let mut key = Key::new();
-    // v3: the key is built by `Key`; v2: a pilot's draft also holds its logs summarised
-    // for the staffing need (§8).
-    key.part("pilot-v3")
+    // v4: drafts hold counts, not verdicts; v3: the key is built by `Key`; v2: a pilot's
+    // draft also holds its logs summarised for the staffing need (§8).
+    key.part("pilot-v4")
         .part(crate::tool_version())
         .part(pilot)
-        .part(format!("k={}", settings.prikking.k))
-        .part(format!("maks={}", settings.validering.maks_karantene_andel))
+        .part(format!("maks={}", settings.maks_karantene_andel))
         .end();
     let mut seen: HashSet<&str> = HashSet::new();
     for f in &inventory.files {
@@ -173,7 +172,10 @@ pub fn pilot_key(inventory: &Inventory, pilot: &str, settings: &Settings) -> Str
 }
 
 /// Every pilot of the inventory (a log folder or a `pilot.toml`) with its [`pilot_key`].
-pub fn pilot_keys(inventory: &Inventory, settings: &Settings) -> BTreeMap<String, String> {
+pub fn pilot_keys(
+    inventory: &Inventory,
+    settings: &ValidationSettings,
+) -> BTreeMap<String, String> {
     inventory
         .files
         .iter()

@@ -499,7 +499,9 @@ impl Default for ReportSettings {
 
 impl Default for SuppressionSettings {
     fn default() -> Self {
-        SuppressionSettings { k: 5 }
+        SuppressionSettings {
+            k: crate::indicators::suppress::DEFAULT_K,
+        }
     }
 }
 
@@ -516,11 +518,8 @@ impl Settings {
     pub fn parse(text: &str, origin: &str) -> Result<Settings> {
         let settings: Settings =
             toml::from_str(text).with_context(|| format!("failed to read settings `{origin}`"))?;
-        if settings.prikking.k < 3 {
-            bail!(
-                "failed to read settings `{origin}` (`prikking.k` is {}, but it may never be below 3)",
-                settings.prikking.k
-            );
+        if let Err(why) = crate::indicators::suppress::check_k(settings.prikking.k) {
+            bail!("failed to read settings `{origin}` ({why})");
         }
         let share = settings.validering.maks_karantene_andel;
         if !(0.0..=1.0).contains(&share) {

@@ -344,7 +344,7 @@ fn analyse(
     let inventory = &plan.inventory;
     // Pilots whose logs are unchanged keep their indicators from the cache, and their rows
     // stay on disk.
-    let pilot_keys = cache::pilot_keys(inventory, &cfg.settings);
+    let pilot_keys = cache::pilot_keys(inventory, &cfg.settings.validering);
     let log_keys = cache::log_keys(inventory);
     let earlier = plan.cache.read_pilots(&pilot_keys);
     let skip_rows = earlier.keys().cloned().collect();
@@ -371,7 +371,7 @@ fn analyse(
             continue;
         }
         let rows: Vec<&crate::model::LogRow> = pilot.rows.iter().collect();
-        let draft = indicators::pilot_draft(&rows, pilot.reference, &settings)?;
+        let draft = indicators::pilot_draft(&rows, pilot.reference)?;
         let last_date = pilot.rows.iter().map(|r| r.dato).max();
         last_dates.extend(last_date);
         if let Some(key) = pilot_keys.get(&pilot.pilot) {

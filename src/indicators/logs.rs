@@ -430,14 +430,15 @@ struct PhaseCell {
 type CellId = (&'static str, String, Option<String>);
 
 struct Ctx<'a> {
-    k: u64,
     /// Pilots that log `utført_av`: only their cells get the performer rule.
     has_performer: &'a BTreeSet<String>,
 }
 
 impl Ctx<'_> {
-    fn primary(&self, pilot: &str, performers: u64) -> bool {
-        self.has_performer.contains(pilot) && performers < self.k
+    /// The count the primary rule compares with `k`: the performers, in a pilot that logs
+    /// them (`None`: no primary rule).
+    fn primary(&self, pilot: &str, performers: u64) -> Option<u64> {
+        self.has_performer.contains(pilot).then_some(performers)
     }
 }
 
@@ -711,12 +712,7 @@ impl Boot {
 ///
 /// Every log indicator is keyed by one pilot, so each pilot's rows may come alone: the
 /// rows of several pilots give the same draft rows as the pilots one at a time.
-pub(crate) fn compute(
-    logs: &[&LogRow],
-    reference: &Reference,
-    k: u64,
-    draft: &mut Draft,
-) -> Result<()> {
+pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft) -> Result<()> {
     if logs.is_empty() {
         return Ok(());
     }
@@ -727,7 +723,6 @@ pub(crate) fn compute(
         has_performer,
     } = prepare(logs, reference)?;
     let ctx = Ctx {
-        k,
         has_performer: &has_performer,
     };
 

@@ -28,7 +28,8 @@ use crate::model::Dataset;
 /// Settings that change indicator values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndicatorSettings {
-    /// Minimum cell size for disclosure control (≥ 3, default 5).
+    /// Minimum cell size for disclosure control (at least [`suppress::MIN_K`], by default
+    /// [`suppress::DEFAULT_K`]).
     pub k: u32,
     /// Working time, activity standards and additional activities (§8).
     pub wisn: wisn::WisnSettings,
@@ -37,7 +38,7 @@ pub struct IndicatorSettings {
 impl Default for IndicatorSettings {
     fn default() -> Self {
         IndicatorSettings {
-            k: 5,
+            k: suppress::DEFAULT_K,
             wisn: wisn::WisnSettings::default(),
         }
     }
@@ -48,8 +49,9 @@ impl Default for IndicatorSettings {
 pub(crate) struct Draft {
     /// The rows, unsuppressed.
     pub(crate) rows: Vec<IndicatorRow>,
-    /// Per row: fails the primary rule.
-    pub(crate) primary: Vec<bool>,
+    /// Per row: the count the primary rule compares with `k` (`None`: the row has no
+    /// primary rule). Counts, not verdicts, so that only [`disclose`] knows `k`.
+    pub(crate) counts: Vec<Option<u64>>,
     /// Families of cells tied by additive relations.
     pub(crate) families: Vec<suppress::Family>,
     /// `(row, sources)`: the row is suppressed when any source is (changes, freed time).
@@ -57,10 +59,10 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
-    /// Add a row; returns its index.
-    pub(crate) fn push(&mut self, row: IndicatorRow, primary: bool) -> usize {
+    /// Add a row with the count its primary rule compares with `k`; returns its index.
+    pub(crate) fn push(&mut self, row: IndicatorRow, count: Option<u64>) -> usize {
         self.rows.push(row);
-        self.primary.push(primary);
+        self.counts.push(count);
         self.rows.len() - 1
     }
 
@@ -68,7 +70,7 @@ impl Draft {
     fn append(&mut self, other: Draft) {
         let off = self.rows.len();
         self.rows.extend(other.rows);
-        self.primary.extend(other.primary);
+        self.counts.extend(other.counts);
         self.families
             .extend(other.families.into_iter().map(|mut f| {
                 for c in &mut f.cells {
@@ -127,16 +129,15 @@ pub fn compute(dataset: &Dataset, settings: &IndicatorSettings) -> anyhow::Resul
 
 /// [`compute`], taking the log indicators of the pilots in `earlier` from there: their
 /// rows must not be in `dataset.logs`. No log indicator spans pilots, so each pilot's
-/// draft depends on its own rows alone (and on the reference tables and `k`, which the
-/// caller's cache key must cover). Returns the table and the drafts of the pilots
+/// draft depends on its own rows alone (and on the reference tables, which the caller's
+/// cache key must cover; not on `k`). Returns the table and the drafts of the pilots
 /// computed now.
 pub fn compute_incremental(
     dataset: &Dataset,
     settings: &IndicatorSettings,
     earlier: &BTreeMap<String, PilotDraft>,
 ) -> anyhow::Result<(IndicatorTable, BTreeMap<String, PilotDraft>)> {
-    check(settings)?;
-    let k = u64::from(settings.k);
+    suppress::check_k(settings.k).map_err(anyhow::Error::msg)?;
     let mut draft = Draft::default();
     let head = staffing::compute(dataset, &mut draft)?;
 
@@ -155,10 +156,7 @@ pub fn compute_incremental(
     }
     let mut fresh = BTreeMap::new();
     for (pilot, rows) in &per_pilot {
-        fresh.insert(
-            (*pilot).to_owned(),
-            pilot_draft(rows, &dataset.reference, settings)?,
-        );
+        fresh.insert((*pilot).to_owned(), pilot_draft(rows, &dataset.reference)?);
     }
     let mut pilots: Vec<(&String, &PilotDraft)> = earlier.iter().chain(&fresh).collect();
     pilots.sort_by_key(|(p, _)| *p);
@@ -170,47 +168,37 @@ pub fn compute_incremental(
         .map(|(p, d)| ((*p).clone(), &d.work))
         .collect();
     let notes = wisn::compute(dataset, &settings.wisn, &works, &mut draft);
-    surveys::compute(dataset, k, &head, &mut draft)?;
-    let mut table = disclose(draft, k);
+    surveys::compute(dataset, &head, &mut draft)?;
+    let mut table = disclose(draft, u64::from(settings.k));
     table.merknader = notes;
     Ok((table, fresh))
 }
 
 /// The log indicators of one pilot's rows (of any pilots' rows, in fact: each pilot's
-/// rows give the same draft alone as together), before disclosure control.
+/// rows give the same draft alone as together), before disclosure control: it does not
+/// depend on `k`.
 pub fn pilot_draft(
     rows: &[&crate::model::LogRow],
     reference: &crate::model::Reference,
-    settings: &IndicatorSettings,
 ) -> anyhow::Result<PilotDraft> {
-    check(settings)?;
     let mut d = Draft::default();
-    logs::compute(rows, reference, u64::from(settings.k), &mut d)?;
+    logs::compute(rows, reference, &mut d)?;
     Ok(PilotDraft {
         draft: d,
         work: wisn::pilot_work(rows),
     })
 }
 
-fn check(settings: &IndicatorSettings) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        settings.k >= 3,
-        "prikkegrensen k = {} er for lav: den kan ikke settes under 3",
-        settings.k
-    );
-    Ok(())
-}
-
-/// Disclosure control, the one place: primary, secondary per family, then links; blank
-/// every suppressed row.
+/// Disclosure control, the one place that knows `k`: primary (a row whose count is below
+/// `k`), secondary per family, then links; blank every suppressed row.
 fn disclose(draft: Draft, k: u64) -> IndicatorTable {
     let Draft {
         mut rows,
-        primary,
+        counts,
         families,
         links,
     } = draft;
-    let mut suppressed = primary;
+    let mut suppressed: Vec<bool> = counts.iter().map(|c| c.is_some_and(|n| n < k)).collect();
     for fam in &families {
         fam.protect(&mut suppressed, k);
     }
@@ -243,4 +231,52 @@ fn disclose(draft: Draft, k: u64) -> IndicatorTable {
     };
     table.sort();
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft_with_counts(counts: &[Option<u64>]) -> Draft {
+        let mut d = Draft::default();
+        for (i, c) in counts.iter().enumerate() {
+            let keys = Keys {
+                pilot_id: Some(format!("p{i}")),
+                ..Keys::default()
+            };
+            d.push(new_row("x", "pilot", keys, Some(1.0), Some(9), "andel"), *c);
+        }
+        d
+    }
+
+    #[test]
+    fn disclosure_suppresses_the_rows_whose_count_is_below_k_and_nothing_else() {
+        let counts = [Some(4), Some(5), None];
+        let prikket = |k| -> Vec<bool> {
+            disclose(draft_with_counts(&counts), k)
+                .rows
+                .iter()
+                .map(|r| r.prikket)
+                .collect()
+        };
+        assert_eq!(prikket(5), [true, false, false]);
+        assert_eq!(prikket(3), [false, false, false]);
+        assert_eq!(prikket(6), [true, true, false]);
+    }
+
+    #[test]
+    fn k_below_three_is_refused_with_the_settings_name() {
+        let err = compute(
+            &Dataset::default(),
+            &IndicatorSettings {
+                k: 2,
+                ..IndicatorSettings::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`prikking.k` is 2, but it may never be below 3"
+        );
+    }
 }

@@ -123,10 +123,7 @@ fn emit(draft: &mut Draft, grp: &str, all: bool, keys: Keys, g: &Group) {
         if let Some(v) = verdi
             && n > 0
         {
-            draft.push(
-                new_row(id, grp, keys.clone(), Some(v), Some(n), unit),
-                false,
-            );
+            draft.push(new_row(id, grp, keys.clone(), Some(v), Some(n), unit), None);
         }
     };
     put("budsjetterte_arsverk", Some(s("b")), n, "årsverk");

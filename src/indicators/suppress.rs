@@ -18,6 +18,21 @@
 
 const TOL: f64 = 1e-9;
 
+/// The minimum cell size `k` when the settings name none (indicators.md §5).
+pub const DEFAULT_K: u32 = 5;
+/// The smallest `k` allowed.
+pub const MIN_K: u32 = 3;
+
+/// Check a minimum cell size; the error says why it cannot be used.
+pub fn check_k(k: u32) -> Result<(), String> {
+    if k < MIN_K {
+        return Err(format!(
+            "`prikking.k` is {k}, but it may never be below {MIN_K}"
+        ));
+    }
+    Ok(())
+}
+
 /// One additive relation: `(cell, coefficient)` pairs whose weighted sum is zero.
 pub type Relation = Vec<(usize, f64)>;
 

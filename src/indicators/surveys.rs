@@ -187,7 +187,6 @@ fn emit(
     groups: Groupings,
     pairs: Pairs,
     specs: &[Spec],
-    k: u64,
     draft: &mut Draft,
 ) -> Result<()> {
     let mut sums: Vec<&str> = specs.iter().flat_map(|s| [s.num, s.cnt]).collect();
@@ -234,7 +233,7 @@ fn emit(
                 let row = value.map(|v| {
                     draft.push(
                         new_row(spec.id, grp, keys.clone(), Some(v), Some(n), spec.unit),
-                        n < k,
+                        Some(n),
                     )
                 });
                 fams.entry((spec.id, bk.to_vec())).or_default().push(Cell {
@@ -253,14 +252,9 @@ fn emit(
 }
 
 /// Compute §4 for every survey, then the changes between rounds.
-pub(crate) fn compute(
-    dataset: &Dataset,
-    k: u64,
-    head: &Headcount,
-    draft: &mut Draft,
-) -> Result<()> {
+pub(crate) fn compute(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> {
     let start = draft.rows.len();
-    levels(dataset, k, head, draft)?;
+    levels(dataset, head, draft)?;
     // Every survey row carries its series and round (indicators.md §4).
     let rounds: BTreeMap<&str, &SurveyRound> = dataset
         .survey_rounds
@@ -273,7 +267,7 @@ pub(crate) fn compute(
             row.runde = Some(r.runde.to_string());
         }
     }
-    changes(dataset, k, draft, start);
+    changes(dataset, draft, start);
     Ok(())
 }
 
@@ -303,7 +297,7 @@ type Pick = Box<dyn Fn(&Respondent) -> Option<f64>>;
 /// 95 % bootstrap interval over respondents within each round (seed from the series name).
 /// A change is linked to both rounds' level rows: suppressed whenever either is, so it is
 /// published only where both levels are and never reveals more than they do.
-fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
+fn changes(dataset: &Dataset, draft: &mut Draft, start: usize) {
     let index: std::collections::HashMap<(&str, &str, &Keys), usize> = draft.rows[start..]
         .iter()
         .enumerate()
@@ -314,7 +308,7 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
             )
         })
         .collect();
-    let mut new_rows: Vec<(IndicatorRow, bool, Vec<usize>)> = Vec::new();
+    let mut new_rows: Vec<(IndicatorRow, Option<u64>, Vec<usize>)> = Vec::new();
     // Per new row, its bootstrap: the seed and both rounds' values.
     let mut jobs: Vec<(u64, Vec<f64>, Vec<f64>)> = Vec::new();
     for (serie, prev, cur) in round_pairs(&dataset.survey_rounds) {
@@ -426,7 +420,7 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
                     let mut row = new_row(id, grp, kc, Some(value), Some(n), unit);
                     row.serie = Some(cur.serie.clone());
                     row.runde = Some(cur.runde.to_string());
-                    new_rows.push((row, n < k, vec![lc, lp]));
+                    new_rows.push((row, Some(n), vec![lc, lp]));
                     jobs.push((seed, xc.clone(), xp.clone()));
                 }
             }
@@ -460,7 +454,7 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
 }
 
 /// The level indicators of every survey.
-fn levels(dataset: &Dataset, k: u64, head: &Headcount, draft: &mut Draft) -> Result<()> {
+fn levels(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> {
     let mut rs: Vec<&Respondent> = dataset.respondents.iter().collect();
     if rs.is_empty() {
         return Ok(());
@@ -489,7 +483,6 @@ fn levels(dataset: &Dataset, k: u64, head: &Headcount, draft: &mut Draft) -> Res
                 value: &share,
             },
         ],
-        k,
         draft,
     )?;
     let resp = respondent_frame(&rs)?;
@@ -505,7 +498,6 @@ fn levels(dataset: &Dataset, k: u64, head: &Headcount, draft: &mut Draft) -> Res
             cnt: "tid_cnt",
             value: &mean,
         }],
-        k,
         draft,
     )?;
     emit(
@@ -520,7 +512,6 @@ fn levels(dataset: &Dataset, k: u64, head: &Headcount, draft: &mut Draft) -> Res
             cnt: "slutt_cnt",
             value: &share,
         }],
-        k,
         draft,
     )?;
     let count = |_: &str, _: &Keys, _: f64, n: u64| Some(n as f64);
@@ -536,7 +527,6 @@ fn levels(dataset: &Dataset, k: u64, head: &Headcount, draft: &mut Draft) -> Res
             cnt: "svar",
             value: &count,
         }],
-        k,
         draft,
     )?;
     let svar = |grp: &str, keys: &Keys, _: f64, n: u64| -> Option<f64> {
@@ -562,7 +552,6 @@ fn levels(dataset: &Dataset, k: u64, head: &Headcount, draft: &mut Draft) -> Res
             cnt: "ansatt",
             value: &svar,
         }],
-        k,
         draft,
     )?;
     Ok(())

@@ -787,7 +787,7 @@ pub(crate) fn compute(
                 row.nedre = Some(lo);
                 row.ovre = Some(hi);
             }
-            let i = draft.push(row, false);
+            let i = draft.push(row, None);
             if !sources.is_empty() {
                 draft.links.push((i, sources.clone()));
             }
@@ -873,11 +873,11 @@ fn emit(draft: &mut Draft, grp: &str, keys: Keys, r: f64, s: f64, n: u64) {
             Some(n),
             "årsverk",
         ),
-        false,
+        None,
     );
     draft.push(
         new_row("wisn_behov", grp, keys.clone(), Some(r), Some(n), "årsverk"),
-        false,
+        None,
     );
     draft.push(
         new_row(
@@ -888,12 +888,12 @@ fn emit(draft: &mut Draft, grp: &str, keys: Keys, r: f64, s: f64, n: u64) {
             Some(n),
             "årsverk",
         ),
-        false,
+        None,
     );
     if r > 0.0 {
         draft.push(
             new_row("wisn_ratio", grp, keys, Some(s / r), Some(n), "forhold"),
-            false,
+            None,
         );
     }
 }
