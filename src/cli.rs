@@ -55,7 +55,7 @@ pub struct DataArgs {
     /// The data folder.
     #[arg(long, default_value = "data", env = "TSB_REPORT_DATA")]
     pub data: PathBuf,
-    /// The settings file (default: `tsb-report.toml` beside the data folder, if present).
+    /// The settings file (default: `tsb-report.toml` in the current folder, if present).
     #[arg(long)]
     pub settings: Option<PathBuf>,
 }

@@ -59,21 +59,10 @@ impl Coverage {
         c
     }
 
-    /// The embedded fonts' characters and those of the font files in `dirs`.
-    pub fn with_fonts(dirs: &[PathBuf]) -> Coverage {
-        let mut c = Coverage::embedded();
-        for dir in dirs {
-            for (_, bytes) in font_files(dir) {
-                c.ranges.extend(cmap_ranges(&bytes));
-            }
-        }
-        c.normalise();
-        c
-    }
-
     /// The characters the documents can show, known without writing anything: the embedded
-    /// fonts, the built-in fonts (from the binary) and the font files of `templates/fonts/`.
-    /// `check` uses it, so it works where the per-user cache cannot be written.
+    /// fonts, the built-in fonts (from the binary) and the font files of `templates/fonts/`
+    /// (the fonts [`font_dirs`] gives typst). `check` and `build` both use it, so `check`
+    /// works where the per-user cache cannot be written.
     pub fn of_templates(templates: Option<&Path>) -> Coverage {
         let mut c = Coverage::embedded();
         for (_, bytes) in BUILTIN_FONTS {

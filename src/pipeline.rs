@@ -25,7 +25,7 @@ use crate::cache::{self, Cache, Key};
 use crate::config::BuildConfig;
 use crate::diag::{Diagnostic, DiagnosticFormat, Severity};
 use crate::indicators::{self, IndicatorSettings, IndicatorTable};
-use crate::manifest::{self, Manifest, Reused};
+use crate::manifest::{self, Manifest};
 use crate::render::{self, RenderInput, ReportMeta, Templates};
 use crate::typeset::{self, TypstJob};
 use crate::validate::{self, QuarantineFile, Validated};
@@ -204,7 +204,7 @@ fn build_locked(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
         plan.save_hash_index()?;
         return Ok(Outcome::Built(Box::new(report)));
     }
-    let mut reused = Reused::default();
+    let mut reused = manifest::Reused::default();
     let analysed = match analyse(cfg, &plan, &mut reused, &mut timer)? {
         Analysed::Invalid(diagnostics) => return Ok(Outcome::InvalidData(diagnostics)),
         Analysed::Ready(analysis, writes) => (*analysis, writes),
@@ -334,7 +334,7 @@ struct CacheWrites {
 fn analyse(
     cfg: &BuildConfig,
     plan: &Plan,
-    reused: &mut Reused,
+    reused: &mut manifest::Reused,
     timer: &mut Timer,
 ) -> Result<Analysed> {
     if let Some(a) = plan.cached_analysis() {
@@ -510,7 +510,7 @@ fn render(cfg: &BuildConfig, plan: &Plan, analysis: &Analysis) -> Result<Rendere
     let (font_paths, fonts_key) = crate::glyphs::font_dirs(cfg.templates.as_deref())?;
     let warnings = crate::glyphs::replace_missing(
         &mut rendered.files,
-        &crate::glyphs::Coverage::with_fonts(&font_paths),
+        &crate::glyphs::Coverage::of_templates(cfg.templates.as_deref()),
         &cfg.out.join("build"),
     );
     Ok(RenderedBuild {
@@ -541,7 +541,7 @@ fn typeset(
     plan: &Plan,
     analysis: &Analysis,
     build: RenderedBuild,
-    reused: &mut Reused,
+    reused: &mut manifest::Reused,
 ) -> Result<Typeset> {
     let timeout = typeset::timeout_from_env()?;
     let mut stage = fsx::Staging::new(&cfg.out)?;
@@ -653,7 +653,7 @@ fn commit(
     plan: Plan,
     (analysis, writes): (Analysis, Option<CacheWrites>),
     typeset: Typeset,
-    mut reused: Reused,
+    mut reused: manifest::Reused,
     mut timer: Timer,
 ) -> Result<Outcome> {
     let Typeset {

@@ -94,7 +94,6 @@ impl Draft {
 pub struct PilotDraft {
     draft: Draft,
     /// The pilot's logs summarised for the staffing-need model (§8).
-    #[serde(default)]
     work: wisn::PilotWork,
 }
 
