@@ -162,6 +162,15 @@ pub fn render(diags: &[Diagnostic], format: DiagnosticFormat) -> String {
     out
 }
 
+/// A value together with the warnings and errors found while producing it.
+#[derive(Debug, Clone, Default)]
+pub struct Warned<T> {
+    /// The value.
+    pub output: T,
+    /// Everything worth telling the user.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// The two output streams, each written through [`emit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
