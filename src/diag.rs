@@ -1,8 +1,10 @@
 //! Diagnostics: every problem the run finds, with file, line and column, printed in one place.
 //!
 //! Stages never print. They return [`Diagnostic`]s; `pipeline` collects them, sorts them by
-//! file and line, and `print` renders them in the rustc-like `human` form or the one-line
-//! `short` form for editors and CI.
+//! file and line, and [`print`] renders them in the rustc-like `human` form or the one-line
+//! `short` form for editors and CI. An error that stops the run is printed by
+//! [`print_error`], with its remedies (a [`Hinted`] error's or a typesetting error's) as
+//! `hint:` lines. Everything the binary writes goes through [`emit`].
 
 use std::fmt::Write as _;
 
@@ -160,6 +162,94 @@ pub fn render(diags: &[Diagnostic], format: DiagnosticFormat) -> String {
         }
     }
     out
+}
+
+/// Print diagnostics to standard error. With `quiet` (`--quiet`: "print nothing but
+/// errors") warnings are left out; with `per_file`, at most that many row errors per file
+/// are shown, followed by a note with the count of the rest.
+pub fn print(diags: &[Diagnostic], format: DiagnosticFormat, quiet: bool, per_file: Option<usize>) {
+    let mut shown: Vec<Diagnostic> = Vec::new();
+    let mut hidden: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+    for d in diags {
+        if quiet && !d.is_error() {
+            continue;
+        }
+        if let Some(limit) = per_file
+            && d.severity == Severity::RowError
+        {
+            let c = counts.entry(&d.file).or_default();
+            *c += 1;
+            if *c > limit {
+                *hidden.entry(&d.file).or_default() += 1;
+                continue;
+            }
+        }
+        shown.push(d.clone());
+    }
+    emit(Stream::Err, &render(&shown, format));
+    for (file, n) in hidden {
+        eprintln(&format!(
+            "note: {n} more row errors in `{file}` (see the quarantine file under the output folder)"
+        ));
+    }
+}
+
+/// An error with remedies, for the stages that return `anyhow::Error`: the message and its
+/// `hint:` lines kept apart, so that [`print_error`] renders them the way it renders a
+/// diagnostic's hints. Its `Display` is the message alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hinted {
+    /// "failed to X (cause)".
+    pub message: String,
+    /// Remedies, one per `hint:` line.
+    pub hints: Vec<String>,
+}
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Hinted {}
+
+/// An `anyhow::Error` of `message` with one `hint:` line.
+pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Hinted {
+        message: message.into(),
+        hints: vec![hint.into()],
+    })
+}
+
+/// The remedies an error carries anywhere in its chain of causes.
+pub fn error_hints(err: &anyhow::Error) -> Vec<String> {
+    err.chain()
+        .flat_map(|e| {
+            if let Some(h) = e.downcast_ref::<Hinted>() {
+                h.hints.clone()
+            } else if let Some(t) = e.downcast_ref::<crate::typeset::TypesetError>() {
+                t.hints()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
+}
+
+/// Render an error that stops the run: `error: ` and its chain of causes (`: `-joined),
+/// then its remedies, one `hint:` line each.
+pub fn render_error(err: &anyhow::Error) -> String {
+    let mut out = format!("error: {err:#}\n");
+    for h in error_hints(err) {
+        let _ = writeln!(out, "hint: {h}");
+    }
+    out
+}
+
+/// Print an error that stops the run to standard error (see [`render_error`]).
+pub fn print_error(err: &anyhow::Error) {
+    emit(Stream::Err, &render_error(err));
 }
 
 /// A value together with the warnings and errors found while producing it.

@@ -373,10 +373,10 @@ fn unreadable(display: String, what: &str, e: &std::io::Error) -> Diagnostic {
 /// file error naming it, and the walk goes on, so every one is listed.
 pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, HashIndex)> {
     if !data_dir.is_dir() {
-        anyhow::bail!(
-            "failed to find the data folder `{}`\nhint: run in the project folder, pass `--data DIR`, or create one with `tsb-report sample --out data`",
-            data_dir.display()
-        );
+        return Err(crate::diag::hinted(
+            format!("failed to find the data folder `{}`", data_dir.display()),
+            "run in the project folder, pass `--data DIR`, or create one with `tsb-report sample --out data`",
+        ));
     }
     let root = std::fs::canonicalize(data_dir)
         .with_context(|| format!("failed to read the data folder `{}`", data_dir.display()))?;
