@@ -21,7 +21,7 @@ use crate::diag::Diagnostic;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FileKind {
     /// `referanse/<table>.csv`: `foretak`, `enheter`, `yrker` or `oppgaver`.
-    Reference(String),
+    Reference(crate::model::RefTable),
     /// `bemanning/*`: a staffing export.
     Staffing,
     /// `undersokelser/<stem>.<ext>`: a survey export.
@@ -193,9 +193,7 @@ pub fn classify(rel: &str) -> Option<FileKind> {
                 .rsplit_once('.')
                 .map_or(name, |(s, _)| s)
                 .to_lowercase();
-            ["foretak", "enheter", "yrker", "oppgaver"]
-                .contains(&stem.as_str())
-                .then_some(FileKind::Reference(stem))
+            crate::model::RefTable::from_stem(&stem).map(FileKind::Reference)
         }
         ["bemanning", _] if is_table => Some(FileKind::Staffing),
         ["aktivitet", _] if is_table => Some(FileKind::Activity),
@@ -509,7 +507,7 @@ mod tests {
     fn classifies_every_rule_of_the_data_contract() {
         assert_eq!(
             classify("referanse/foretak.csv"),
-            Some(FileKind::Reference("foretak".into()))
+            Some(FileKind::Reference(crate::model::RefTable::Foretak))
         );
         assert_eq!(classify("referanse/ukjent.csv"), None);
         assert_eq!(classify("bemanning/2025-03.xlsx"), Some(FileKind::Staffing));

@@ -22,7 +22,7 @@ use crate::config::ValidationSettings;
 use crate::diag::{Diagnostic, Severity};
 use crate::discover::{FileKind, Inventory, SourceFile};
 use crate::ingest::{self, Format, RawTable, headers::normalize, pii};
-use crate::model::{Dataset, InputFile, Pilot, Reference, StaffingSource};
+use crate::model::{Dataset, InputFile, Pilot, RefTable, Reference, StaffingSource};
 
 pub use rows::{QuarantineFile, QuarantineRow};
 
@@ -421,11 +421,8 @@ pub fn validate_with_cache(
     // Reference tables first: everything else resolves through them.
     let mut reference = Reference::default();
     let mut reference_ok = true;
-    for table in ["foretak", "enheter", "yrker", "oppgaver"] {
-        match files
-            .iter()
-            .find(|f| f.kind == FileKind::Reference(table.into()))
-        {
+    for table in RefTable::ALL {
+        match files.iter().find(|f| f.kind == FileKind::Reference(table)) {
             None => {
                 reference_ok = false;
                 let root = data_root(inv);
@@ -457,7 +454,7 @@ pub fn validate_with_cache(
                 reference_ok = false;
                 let display = files
                     .iter()
-                    .find(|f| f.kind == FileKind::Reference("enheter".into()))
+                    .find(|f| f.kind == FileKind::Reference(RefTable::Enheter))
                     .map_or("referanse/enheter.csv".to_string(), |f| f.display.clone());
                 acc.out.diagnostics.push(Diagnostic::file_error(
                     display,
@@ -471,16 +468,10 @@ pub fn validate_with_cache(
         match reference::Resolvers::new(&reference) {
             Ok(r) if reference_ok => Some(r),
             Ok(_) => None,
-            Err((entity, msg)) => {
-                let table = match entity {
-                    reference::Entity::Foretak => "foretak",
-                    reference::Entity::Enhet => "enheter",
-                    reference::Entity::Yrke => "yrker",
-                    reference::Entity::Oppgave => "oppgaver",
-                };
+            Err((table, msg)) => {
                 let display = files
                     .iter()
-                    .find(|f| f.kind == FileKind::Reference(table.into()))
+                    .find(|f| f.kind == FileKind::Reference(table))
                     .map_or(String::new(), |f| f.display.clone());
                 acc.out.diagnostics.push(
                     Diagnostic::file_error(display, msg)
