@@ -142,6 +142,17 @@ impl RefTable {
         RefTable::ALL.into_iter().find(|t| t.stem() == stem)
     }
 
+    /// The row-error kind of a name this table does not know.
+    pub fn unknown(self) -> crate::diag::Reason {
+        use crate::diag::Reason;
+        match self {
+            RefTable::Foretak => Reason::UnknownTrust,
+            RefTable::Enheter => Reason::UnknownUnit,
+            RefTable::Yrker => Reason::UnknownProfession,
+            RefTable::Oppgaver => Reason::UnknownTask,
+        }
+    }
+
     /// What one entry is, for messages: `health trust`, `unit`, `profession`, `task`.
     pub fn noun(self) -> &'static str {
         match self {

@@ -288,7 +288,8 @@ impl Accounting<'_> {
         input.rows_used = read - input.rows_quarantined;
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for d in &sink.diagnostics {
-            *reasons.entry(reason_class(&d.message)).or_default() += 1;
+            let reason = d.reason.map_or("other", crate::diag::Reason::label);
+            *reasons.entry(reason.to_string()).or_default() += 1;
         }
         input.reasons = reasons.into_iter().collect();
         input.warnings = warnings.iter().map(|d| d.message.clone()).collect();
@@ -312,23 +313,6 @@ impl Accounting<'_> {
         self.out.inputs.push(input);
         !too_many
     }
-}
-
-/// A reason's class for counting: the message with quoted values removed.
-fn reason_class(message: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '`' {
-            inside = !inside;
-            if inside {
-                out.push('…');
-            }
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// One pilot's validated log rows, handed over as soon as its last file is validated.

@@ -22,6 +22,8 @@ pub struct Resolver {
 /// A name that resolved to nothing, with the closest known name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unresolved {
+    /// The kind: an unknown health trust, unit, profession or task.
+    pub reason: crate::diag::Reason,
     /// "unknown unit `X`".
     pub message: String,
     /// "did you mean `Y` (ID)?".
@@ -84,6 +86,7 @@ impl Resolver {
             .map(|(key, i)| (strsim::levenshtein(&k, key), *i))
             .min();
         Err(Unresolved {
+            reason: self.entity.unknown(),
             message: format!(
                 "unknown {} `{}`",
                 self.entity.noun(),
