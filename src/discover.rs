@@ -21,7 +21,7 @@ use crate::diag::Diagnostic;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FileKind {
     /// `referanse/<table>.csv`: `foretak`, `enheter`, `yrker` or `oppgaver`.
-    Reference(String),
+    Reference(crate::model::RefTable),
     /// `bemanning/*`: a staffing export.
     Staffing,
     /// `undersokelser/<stem>.<ext>`: a survey export.
@@ -193,9 +193,7 @@ pub fn classify(rel: &str) -> Option<FileKind> {
                 .rsplit_once('.')
                 .map_or(name, |(s, _)| s)
                 .to_lowercase();
-            ["foretak", "enheter", "yrker", "oppgaver"]
-                .contains(&stem.as_str())
-                .then_some(FileKind::Reference(stem))
+            crate::model::RefTable::from_stem(&stem).map(FileKind::Reference)
         }
         ["bemanning", _] if is_table => Some(FileKind::Staffing),
         ["aktivitet", _] if is_table => Some(FileKind::Activity),
@@ -373,10 +371,10 @@ fn unreadable(display: String, what: &str, e: &std::io::Error) -> Diagnostic {
 /// file error naming it, and the walk goes on, so every one is listed.
 pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, HashIndex)> {
     if !data_dir.is_dir() {
-        anyhow::bail!(
-            "failed to find the data folder `{}`\nhint: run in the project folder, pass `--data DIR`, or create one with `tsb-report sample --out data`",
-            data_dir.display()
-        );
+        return Err(crate::diag::hinted(
+            format!("failed to find the data folder `{}`", data_dir.display()),
+            "run in the project folder, pass `--data DIR`, or create one with `tsb-report sample --out data`",
+        ));
     }
     let root = std::fs::canonicalize(data_dir)
         .with_context(|| format!("failed to read the data folder `{}`", data_dir.display()))?;
@@ -509,7 +507,7 @@ mod tests {
     fn classifies_every_rule_of_the_data_contract() {
         assert_eq!(
             classify("referanse/foretak.csv"),
-            Some(FileKind::Reference("foretak".into()))
+            Some(FileKind::Reference(crate::model::RefTable::Foretak))
         );
         assert_eq!(classify("referanse/ukjent.csv"), None);
         assert_eq!(classify("bemanning/2025-03.xlsx"), Some(FileKind::Staffing));

@@ -50,6 +50,8 @@ pub enum TypesetError {
         /// Where the generated Typst is kept for inspection.
         kept: PathBuf,
     },
+    /// `TSB_REPORT_TYPST_TIMEOUT` is not a number of seconds (its text).
+    BadTimeout(String),
     /// Another I/O failure.
     Io(String),
 }
@@ -57,39 +59,57 @@ pub enum TypesetError {
 impl std::fmt::Display for TypesetError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TypesetError::NotRunnable { program, cause } => write!(
-                f,
-                "failed to run typst `{}` ({cause})\nhint: pass `--typst PATH`, set TSB_REPORT_TYPST, or leave both unset to let tsb-report install typst {TYPST_VERSION}",
-                program.display()
-            ),
+            TypesetError::NotRunnable { program, cause } => {
+                write!(f, "failed to run typst `{}` ({cause})", program.display())
+            }
             TypesetError::InstallFailed { root, output } => write!(
                 f,
-                "failed to install typst {TYPST_VERSION} into `{}` with `cargo install --locked typst-cli`\n{output}\nhint: install it yourself (`cargo install --locked typst-cli@{TYPST_VERSION}`) and pass `--typst PATH`",
+                "failed to install typst {TYPST_VERSION} into `{}` with `cargo install --locked typst-cli`\n{output}",
                 root.display()
             ),
-            TypesetError::Compile {
-                source,
-                stderr,
-                kept,
-            } => write!(
+            TypesetError::Compile { source, stderr, .. } => write!(
                 f,
-                "failed to typeset `{}` (typst reported errors)\n{}\nhint: the generated Typst is kept in `{}` for inspection",
+                "failed to typeset `{}` (typst reported errors)\n{}",
                 source.display(),
                 stderr.trim_end(),
-                kept.display()
             ),
-            TypesetError::Timeout {
-                source,
-                limit,
-                kept,
-            } => write!(
+            TypesetError::Timeout { source, limit, .. } => write!(
                 f,
-                "failed to typeset `{}` (typst did not finish within {} s and was stopped)\nhint: nothing was written; the generated Typst is kept in `{}` for inspection; set {TIMEOUT_VAR} to allow more seconds (default {DEFAULT_TIMEOUT_SECS}, 0 for no limit)",
+                "failed to typeset `{}` (typst did not finish within {} s and was stopped)",
                 source.display(),
                 limit.as_secs_f64(),
-                kept.display()
+            ),
+            TypesetError::BadTimeout(text) => write!(
+                f,
+                "failed to read {TIMEOUT_VAR} (`{text}` is not a number of seconds)"
             ),
             TypesetError::Io(m) => f.write_str(m),
+        }
+    }
+}
+
+impl TypesetError {
+    /// The remedies, one per `hint:` line (`diag::print_error` prints them).
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            TypesetError::NotRunnable { .. } => vec![format!(
+                "pass `--typst PATH`, set TSB_REPORT_TYPST, or leave both unset to let tsb-report install typst {TYPST_VERSION}"
+            )],
+            TypesetError::InstallFailed { .. } => vec![format!(
+                "install it yourself (`cargo install --locked typst-cli@{TYPST_VERSION}`) and pass `--typst PATH`"
+            )],
+            TypesetError::Compile { kept, .. } => vec![format!(
+                "the generated Typst is kept in `{}` for inspection",
+                kept.display()
+            )],
+            TypesetError::Timeout { kept, .. } => vec![format!(
+                "nothing was written; the generated Typst is kept in `{}` for inspection; set {TIMEOUT_VAR} to allow more seconds (default {DEFAULT_TIMEOUT_SECS}, 0 for no limit)",
+                kept.display()
+            )],
+            TypesetError::BadTimeout(_) => vec![format!(
+                "give whole or decimal seconds, e.g. {TIMEOUT_VAR}=600, or 0 for no limit"
+            )],
+            TypesetError::Io(_) => Vec::new(),
         }
     }
 }
@@ -141,9 +161,7 @@ pub fn timeout_from_env() -> Result<Option<std::time::Duration>, TypesetError> {
         Ok(s) if (0.0..1e9).contains(&s) => {
             Ok((s > 0.0).then(|| std::time::Duration::from_secs_f64(s)))
         }
-        _ => Err(TypesetError::Io(format!(
-            "failed to read {TIMEOUT_VAR} (`{text}` is not a number of seconds)\nhint: give whole or decimal seconds, e.g. {TIMEOUT_VAR}=600, or 0 for no limit"
-        ))),
+        _ => Err(TypesetError::BadTimeout(text.into_owned())),
     }
 }
 

@@ -28,7 +28,7 @@ use crate::config::ValidationSettings;
 use crate::diag::{Diagnostic, Severity};
 use crate::discover::{FileKind, Inventory, SourceFile};
 use crate::ingest::{self, Format, RawTable, headers::normalize, pii};
-use crate::model::{Dataset, InputFile, LogRow, Pilot, Reference, StaffingSource};
+use crate::model::{Dataset, InputFile, LogRow, Pilot, RefTable, Reference, StaffingSource};
 
 pub use rows::{QuarantineFile, QuarantineRow};
 
@@ -237,7 +237,8 @@ impl Accounting<'_> {
         input.rows_used = read - input.rows_quarantined;
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for d in &sink.diagnostics {
-            *reasons.entry(reason_class(&d.message)).or_default() += 1;
+            let reason = d.reason.map_or("other", crate::diag::Reason::label);
+            *reasons.entry(reason.to_string()).or_default() += 1;
         }
         input.reasons = reasons.into_iter().collect();
         input.warnings = warnings.iter().map(|d| d.message.clone()).collect();
@@ -270,23 +271,6 @@ impl Accounting<'_> {
         out.quarantine.sort_by(|a, b| a.rel.cmp(&b.rel));
         out
     }
-}
-
-/// A reason's class for counting: the message with quoted values removed.
-fn reason_class(message: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '`' {
-            inside = !inside;
-            if inside {
-                out.push('…');
-            }
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// One pilot's validated log rows, yielded by [`Validator::pilots`] as soon as its last file
@@ -421,11 +405,8 @@ fn reference_tables(
 ) -> Option<(Reference, reference::Resolvers)> {
     let mut reference = Reference::default();
     let mut reference_ok = true;
-    for table in ["foretak", "enheter", "yrker", "oppgaver"] {
-        match files
-            .iter()
-            .find(|f| f.kind == FileKind::Reference(table.into()))
-        {
+    for table in RefTable::ALL {
+        match files.iter().find(|f| f.kind == FileKind::Reference(table)) {
             None => {
                 reference_ok = false;
                 let root = data_root(inv);
@@ -477,18 +458,18 @@ fn resolvers(
     reference: &Reference,
     acc: &mut Accounting,
 ) -> Option<reference::Resolvers> {
-    let display_of = |table: &str, default: &str| {
+    let display_of = |table: RefTable| {
         files
             .iter()
-            .find(|f| f.kind == FileKind::Reference(table.into()))
-            .map_or(default.to_string(), |f| f.display.clone())
+            .find(|f| f.kind == FileKind::Reference(table))
+            .map_or(format!("referanse/{table}.csv"), |f| f.display.clone())
     };
     let mut reference_ok = true;
     for e in &reference.enheter {
         if !reference.foretak.iter().any(|f| f.id == e.foretak_id) {
             reference_ok = false;
             acc.out.diagnostics.push(Diagnostic::file_error(
-                display_of("enheter", "referanse/enheter.csv"),
+                display_of(RefTable::Enheter),
                 format!(
                     "unit `{}` belongs to unknown health trust `{}`",
                     e.id, e.foretak_id
@@ -499,15 +480,9 @@ fn resolvers(
     match reference::Resolvers::new(reference) {
         Ok(r) if reference_ok => Some(r),
         Ok(_) => None,
-        Err((entity, msg)) => {
-            let table = match entity {
-                reference::Entity::Foretak => "foretak",
-                reference::Entity::Enhet => "enheter",
-                reference::Entity::Yrke => "yrker",
-                reference::Entity::Oppgave => "oppgaver",
-            };
+        Err((table, msg)) => {
             acc.out.diagnostics.push(
-                Diagnostic::file_error(display_of(table, ""), msg)
+                Diagnostic::file_error(display_of(table), msg)
                     .hint("an id, name or alias may name only one entry"),
             );
             None

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::diag::{Diagnostic, cell_text};
+use crate::diag::{Diagnostic, Reason, cell_text};
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
 use crate::ingest::values::{Bound, is_missing, parse_bounded, parse_number};
@@ -622,10 +622,15 @@ pub fn validate(
             Source::Col(i, h) => {
                 let v = cell(*i);
                 if v.is_empty() {
-                    problems.push(Problem::new(h, "missing respondent id"));
+                    problems.push(Problem::new(
+                        h,
+                        Reason::MissingRespondent,
+                        "missing respondent id",
+                    ));
                 } else if let Some(first) = seen_ids.get(v) {
                     problems.push(Problem::new(
                         h,
+                        Reason::DuplicateRespondent,
                         format!("duplicate respondent id (the same as on line {first})"),
                     ));
                 } else {
@@ -640,7 +645,7 @@ pub fn validate(
             Source::Col(i, h) => match parsers.date(strip_offset(cell(*i))) {
                 Ok(d) => d,
                 Err(e) => {
-                    problems.push(Problem::new(h, e));
+                    problems.push(Problem::invalid(h, e));
                     None
                 }
             },
@@ -669,10 +674,12 @@ pub fn validate(
                         _ => {
                             let labels = scale.keys().cloned().collect::<Vec<_>>().join(", ");
                             problems.push(
-                                Problem::new(h, format!("unknown answer `{}`", cell_text(raw)))
-                                    .with_hint(Some(format!(
-                                        "the codebook's labels are: {labels}"
-                                    ))),
+                                Problem::new(
+                                    h,
+                                    Reason::UnknownAnswer,
+                                    format!("unknown answer `{}`", cell_text(raw)),
+                                )
+                                .with_hint(Some(format!("the codebook's labels are: {labels}"))),
                             );
                             continue;
                         }
@@ -691,7 +698,7 @@ pub fn validate(
                     match parse_bounded(raw, Bound::Percent) {
                         Ok(Some(x)) => tid = Some(x / 100.0),
                         Ok(None) => {}
-                        Err(e) => problems.push(Problem::new(h, e)),
+                        Err(e) => problems.push(Problem::invalid(h, e)),
                     }
                 } else {
                     match normalize(raw).as_str() {
@@ -700,6 +707,7 @@ pub fn validate(
                         "vet ikke" => {}
                         _ => problems.push(Problem::new(
                             h,
+                            Reason::NotYesNo,
                             format!("expected `ja` or `nei`, found `{}`", cell_text(raw)),
                         )),
                     }
@@ -725,12 +733,13 @@ pub fn validate(
                     }
                 }
                 Ok(None) => {}
-                Err(e) => problems.push(Problem::new(&headers[*i], e)),
+                Err(e) => problems.push(Problem::invalid(&headers[*i], e)),
             }
         }
         if !staffing.is_empty() && date.is_none() {
             problems.push(Problem::new(
                 cb.innsendt.as_deref().unwrap_or(""),
+                Reason::StaffingWithoutDate,
                 "staffing answers need a submission date (`innsendt`)",
             ));
         }
