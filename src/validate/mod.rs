@@ -985,3 +985,65 @@ fn merge_leaders(acc: &mut Accounting, ds: &mut Dataset, leaders: LeaderStaffing
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bundled sample, discovered.
+    fn sample() -> Inventory {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        crate::discover::discover(&data).expect("the bundled sample")
+    }
+
+    /// Every pilot's rows, and its fresh files as earlier validations by path.
+    fn run(
+        inv: &Inventory,
+        earlier: BTreeMap<String, EarlierLog>,
+    ) -> (Validated, Vec<LogRow>, BTreeMap<String, EarlierLog>) {
+        let settings = ValidationSettings::default();
+        let mut validator = begin(inv, &settings);
+        let mut rows = Vec::new();
+        let mut fresh = BTreeMap::new();
+        for pilot in validator.pilots(earlier) {
+            for f in &pilot.fresh {
+                let e = EarlierLog {
+                    meta: f.meta.clone(),
+                    rows: pilot.rows[f.rows.clone()].to_vec(),
+                };
+                fresh.insert(f.path.clone(), e);
+            }
+            rows.extend(pilot.rows);
+        }
+        (validator.finish(), rows, fresh)
+    }
+
+    #[test]
+    fn earlier_validations_given_by_path_give_what_reading_the_files_again_gives() {
+        let inv = sample();
+        let (first, rows, fresh) = run(&inv, BTreeMap::new());
+        let logs = inv
+            .files
+            .iter()
+            .filter(|f| matches!(f.kind, FileKind::Log(_)))
+            .count();
+        assert_eq!(fresh.len(), logs, "every sample log can be validated alone");
+        let (again, rows_again, fresh_again) = run(&inv, fresh);
+        assert!(fresh_again.is_empty(), "no file given was read again");
+        assert!(rows_again == rows);
+        assert_eq!(again.inputs, first.inputs);
+        assert_eq!(again.diagnostics, first.diagnostics);
+        assert_eq!(again.quarantine, first.quarantine);
+    }
+
+    #[test]
+    fn finish_accounts_for_the_logs_the_caller_did_not_take() {
+        let inv = sample();
+        let settings = ValidationSettings::default();
+        let whole = validate(&inv, &settings);
+        let rest = begin(&inv, &settings).finish();
+        assert_eq!(rest.inputs, whole.inputs);
+        assert_eq!(rest.diagnostics, whole.diagnostics);
+        assert!(rest.dataset.logs.is_empty() && !whole.dataset.logs.is_empty());
+    }
+}
