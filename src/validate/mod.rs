@@ -777,16 +777,15 @@ pub fn validate_with_cache(
                 }
                 let mut sink = rows::RowSink::new(&f.display);
                 let cb_text = String::from_utf8_lossy(&cbf.bytes);
-                match surveys::validate(
-                    &f.display,
-                    &cbf.display,
-                    &cb_text,
-                    &stem,
-                    cb,
-                    &t,
-                    &resolvers,
-                    &mut sink,
-                ) {
+                let export = surveys::Export {
+                    display: &f.display,
+                    codebook_display: &cbf.display,
+                    codebook_text: &cb_text,
+                    survey: &stem,
+                    codebook: cb,
+                    table: &t,
+                };
+                match surveys::validate(&export, &resolvers, &mut sink) {
                     Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                     Ok(out) => {
                         // The round (data-contract §6.2): a duplicate round is a file error.
