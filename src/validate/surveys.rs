@@ -137,7 +137,7 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                         at(
                             Diagnostic::file_error(
                                 display,
-                                format!("unknown challenge area `{o}`"),
+                                format!("unknown challenge area `{}`", cell_text(o)),
                             ),
                             line,
                         )
@@ -146,8 +146,8 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                 }
                 match q.retning.as_deref().map(normalize).as_deref() {
                     Some("positiv" | "utfordring") => {}
-                    Some(r) => errs.push(at(Diagnostic::file_error(display, format!("unknown `retning` `{r}`")), line).hint("expected `positiv` (agreement means less of a challenge) or `utfordring`")),
-                    None => errs.push(at(Diagnostic::file_error(display, format!("question `{}` has an `omrade` but no `retning`", q.kolonne)), line).hint("add `retning = \"positiv\"` or `retning = \"utfordring\"`")),
+                    Some(r) => errs.push(at(Diagnostic::file_error(display, format!("unknown `retning` `{}`", cell_text(r))), line).hint("expected `positiv` (agreement means less of a challenge) or `utfordring`")),
+                    None => errs.push(at(Diagnostic::file_error(display, format!("question `{}` has an `omrade` but no `retning`", cell_text(&q.kolonne))), line).hint("add `retning = \"positiv\"` or `retning = \"utfordring\"`")),
                 }
             }
             (None, Some(m)) => {
@@ -157,7 +157,10 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                 ) {
                     errs.push(
                         at(
-                            Diagnostic::file_error(display, format!("unknown measure `{m}`")),
+                            Diagnostic::file_error(
+                                display,
+                                format!("unknown measure `{}`", cell_text(m)),
+                            ),
                             line,
                         )
                         .hint("expected `tid_andre_kunne_gjort_pst` or `vurderer_å_slutte`"),
@@ -169,7 +172,7 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                     display,
                     format!(
                         "question `{}` needs exactly one of `omrade` and `maal`",
-                        q.kolonne
+                        cell_text(&q.kolonne)
                     ),
                 ),
                 line,
@@ -182,7 +185,7 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                 at(
                     Diagnostic::file_error(
                         display,
-                        format!("unknown staffing measure `{}`", b.maal),
+                        format!("unknown staffing measure `{}`", cell_text(&b.maal)),
                     ),
                     line_of(text, &b.kolonne),
                 )
@@ -195,7 +198,10 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
     {
         errs.push(
             at(
-                Diagnostic::file_error(display, format!("`runde` is `{r}`, not a date")),
+                Diagnostic::file_error(
+                    display,
+                    format!("`runde` is `{}`, not a date", cell_text(r)),
+                ),
                 line_of(text, r),
             )
             .hint("write the round's date as `2026-03-15` or its month as `2026-03`"),
@@ -286,6 +292,23 @@ pub fn default_series(stem: &str) -> String {
         end = t.len() - 1;
     }
     s[..end].to_string()
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::parse_codebook;
+
+    #[test]
+    fn codebook_values_in_messages_are_quoted_escaped() {
+        let text = "type = \"ansatt\"\nforetak = \"F\"\nenhet = \"E\"\n\
+                    [[sporsmal]]\nkolonne = \"q1\"\nomrade = \"x\\nerror: forged\"\n\
+                    retning = \"positiv\"\n";
+        let errs = parse_codebook("k.kodebok.toml", text).unwrap_err();
+        assert_eq!(
+            errs[0].message, "unknown challenge area `x\\nerror: forged`",
+            "{errs:?}"
+        );
+    }
 }
 
 #[cfg(test)]
@@ -602,7 +625,8 @@ fn map_codebook<'a>(
                 Diagnostic::file_error(
                     export.codebook_display,
                     format!(
-                        "codebook names column `{name}`, but `{}` has no such column",
+                        "codebook names column `{}`, but `{}` has no such column",
+                        cell_text(name),
                         export.display
                     ),
                 ),
@@ -665,7 +689,10 @@ fn map_codebook<'a>(
                     errs.push(at(
                         Diagnostic::file_error(
                             export.codebook_display,
-                            format!("unknown profession `{}` in `[[bemanning]]`", b.yrke),
+                            format!(
+                                "unknown profession `{}` in `[[bemanning]]`",
+                                cell_text(&b.yrke)
+                            ),
                         ),
                         line_of(export.codebook_text, &b.kolonne),
                     ));
@@ -912,7 +939,7 @@ fn closest_header(headers: &[String], name: &str) -> String {
         .iter()
         .min_by_key(|h| strsim::levenshtein(&normalize(h), &want))
     {
-        Some(h) => format!("the closest column in the export is `{h}`"),
+        Some(h) => format!("the closest column in the export is `{}`", cell_text(h)),
         None => "the export has no columns".to_string(),
     }
 }
