@@ -76,7 +76,8 @@ pub fn log_cache_key(inv: &Inventory, file: &SourceFile) -> Option<String> {
     let FileKind::Log(pilot) = &file.kind else {
         return None;
     };
-    let mut text = format!("logs-v1\0{}\0{}\0", crate::tool_version(), file.sha256);
+    // v2: cached row errors carry their kind (`Diagnostic::reason`), which v1 entries lack.
+    let mut text = format!("logs-v2\0{}\0{}\0", crate::tool_version(), file.sha256);
     for f in &inv.files {
         let relevant = matches!(&f.kind, FileKind::Reference(_))
             || f.kind == FileKind::PilotConfig(pilot.clone());
