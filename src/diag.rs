@@ -1,7 +1,7 @@
 //! Diagnostics: every problem the run finds, with file, line and column, printed in one place.
 //!
 //! Stages never print. They return [`Diagnostic`]s; `pipeline` collects them, sorts them by
-//! file and line, and [`print`] renders them in the rustc-like `human` form or the one-line
+//! file and line, and [`print()`] renders them in the rustc-like `human` form or the one-line
 //! `short` form for editors and CI. An error that stops the run is printed by
 //! [`print_error`], with its remedies (a [`Hinted`] error's or a typesetting error's) as
 //! `hint:` lines. Everything the binary writes goes through [`emit`].

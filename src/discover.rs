@@ -389,6 +389,25 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
         root: display_root.to_string(),
         ..Inventory::default()
     };
+    let found = walk(data_dir, &root, display_root, &mut inv.diagnostics);
+    let index = read_found(&found, known, &mut inv);
+    inv.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok((inv, index))
+}
+
+/// A file the walk found: its path under the data folder, its display path, its kind and
+/// its size and modification time.
+type Found = (String, String, FileKind, Stamp);
+
+/// Walk the data folder in file-name order, skipping hidden names: the files that fit a
+/// rule, with a warning for each that does not or that is skipped (links, odd files) and a
+/// file error for each folder that cannot be read.
+fn walk(
+    data_dir: &Path,
+    root: &Path,
+    display_root: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Found> {
     let rel_of = |path: &Path| -> String {
         path.strip_prefix(data_dir)
             .unwrap_or(path)
@@ -408,7 +427,7 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(&e.file_name().to_string_lossy()));
-    let mut found: Vec<(String, String, FileKind, Stamp)> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -418,7 +437,7 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
                     || std::io::Error::other(e.to_string()),
                     |io| std::io::Error::new(io.kind(), io.to_string()),
                 );
-                inv.diagnostics.push(unreadable(show(&rel), "folder", &io));
+                diagnostics.push(unreadable(show(&rel), "folder", &io));
                 continue;
             }
         };
@@ -427,16 +446,16 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
         }
         let rel = rel_of(entry.path());
         let display = show(&rel);
-        let meta = match look_at(&entry, &root) {
+        let meta = match look_at(&entry, root) {
             Entry::File(m) => m,
             Entry::Skip(why) => {
-                inv.diagnostics.push(Diagnostic::warning(display, why));
+                diagnostics.push(Diagnostic::warning(display, why));
                 continue;
             }
         };
         match classify(&rel) {
             Some(kind) => found.push((rel, display, kind, Stamp::of(entry.path(), &meta))),
-            None => inv.diagnostics.push(
+            None => diagnostics.push(
                 Diagnostic::warning(
                     display,
                     "file fits no rule of the data folder and was not read",
@@ -447,9 +466,15 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
             ),
         }
     }
+    found
+}
+
+/// Read and hash the found files into `inv` on every core (a log whose size and mtime
+/// `known` has unchanged keeps its hash and is not read; a log's bytes are dropped once
+/// hashed); a file that cannot be read is a file error. Returns the index of the logs.
+fn read_found(found: &[Found], known: &HashIndex, inv: &mut Inventory) -> HashIndex {
     let now = nanos(Some(SystemTime::now()));
-    // Read and hash on every core; a log's bytes are dropped once hashed.
-    let files = crate::par::map(&found, |(rel, display, kind, stamp)| {
+    let files = crate::par::map(found, |(rel, display, kind, stamp)| {
         let lazy = matches!(kind, FileKind::Log(_));
         let earlier = known.files.get(rel).filter(|e| lazy && e.matches(stamp));
         let (bytes, sha256, hashed_ns) = match earlier {
@@ -495,8 +520,7 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
         }
         inv.files.push(file);
     }
-    inv.files.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok((inv, index))
+    index
 }
 
 #[cfg(test)]

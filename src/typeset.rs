@@ -313,6 +313,59 @@ fn installed_typst(root: &Path) -> PathBuf {
 /// second run that finds the install lock held says so and waits for the same install.
 pub fn install_with(cargo: &Path, root: &Path, say: &dyn Fn(&str)) -> Result<(), TypesetError> {
     use std::io::{Read, Seek, Write};
+    let Some(mut lock) = lock_install(root, say)? else {
+        return Ok(()); // another run installed it while we waited
+    };
+    let _ = lock.set_len(0);
+    let _ = lock.seek(std::io::SeekFrom::Start(0));
+    let _ = write!(lock, "{}", std::process::id());
+    say(&format!(
+        "installing typst {TYPST_VERSION} into `{}` with `cargo install --locked` (once; about 10 minutes on two cores); cargo's progress follows",
+        root.display()
+    ));
+    let log = root.join("install.log");
+    let failed = |what: &str, e: std::io::Error| TypesetError::InstallFailed {
+        root: root.to_path_buf(),
+        output: format!("failed to {what} `{}` ({e})", cargo.display()),
+    };
+    let mut child = cargo_install(cargo, root)
+        .spawn()
+        .map_err(|e| failed("run", e))?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = stdout.read_to_end(&mut b);
+        b
+    });
+    let all = follow_progress(child.stderr.take().expect("piped stderr"), say);
+    let status = child.wait().map_err(|e| failed("wait for", e))?;
+    let out = out_reader.join().unwrap_or_default();
+    let _ = std::fs::write(&log, [out.as_slice(), all.as_slice()].concat());
+    if !status.success() {
+        let text = String::from_utf8_lossy(&all);
+        // The last lines, without the progress bar's redraws.
+        let lines: Vec<&str> = text
+            .split(['\n', '\r'])
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("Building ["))
+            .collect();
+        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+        return Err(TypesetError::InstallFailed {
+            root: root.to_path_buf(),
+            output: tail,
+        });
+    }
+    let _ = lock.set_len(0);
+    say(&format!(
+        "installed typst {TYPST_VERSION} at `{}`",
+        installed_typst(root).display()
+    ));
+    Ok(())
+}
+
+/// Take the install lock in `root`, waiting (and saying so) while another run holds it.
+/// `None` when that run installed the pinned typst meanwhile.
+fn lock_install(root: &Path, say: &dyn Fn(&str)) -> Result<Option<std::fs::File>, TypesetError> {
+    use std::io::Read;
     let io = |e: std::io::Error| {
         TypesetError::Io(format!("failed to prepare `{}` ({e})", root.display()))
     };
@@ -340,49 +393,36 @@ pub fn install_with(cargo: &Path, root: &Path, say: &dyn Fn(&str)) -> Result<(),
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
     }
-    if version_of(&installed_typst(root)).is_ok() {
-        return Ok(()); // another run installed it while we waited
-    }
-    let _ = lock.set_len(0);
-    let _ = lock.seek(std::io::SeekFrom::Start(0));
-    let _ = write!(lock, "{}", std::process::id());
-    say(&format!(
-        "installing typst {TYPST_VERSION} into `{}` with `cargo install --locked` (once; about 10 minutes on two cores); cargo's progress follows",
-        root.display()
-    ));
-    let log = root.join("install.log");
-    let mut child = Command::new(cargo)
-        .args([
-            "install",
-            "--locked",
-            "--no-default-features",
-            "--features",
-            "embedded-fonts",
-            "--root",
-        ])
-        .arg(root)
-        .arg(format!("typst-cli@{TYPST_VERSION}"))
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RUSTFLAGS")
-        // Cargo's progress bar carries the count of units (`Building [=> ] 37/412: …`); ask
-        // for it although stderr is a pipe.
-        .env("CARGO_TERM_PROGRESS_WHEN", "always")
-        .env("CARGO_TERM_PROGRESS_WIDTH", "100")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| TypesetError::InstallFailed {
-            root: root.to_path_buf(),
-            output: format!("failed to run `{}` ({e})", cargo.display()),
-        })?;
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let out_reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = stdout.read_to_end(&mut b);
-        b
-    });
-    let mut stderr = child.stderr.take().expect("piped stderr");
+    Ok((version_of(&installed_typst(root)).is_err()).then_some(lock))
+}
+
+/// `cargo install` of the pinned typst-cli into `root`, its output piped.
+fn cargo_install(cargo: &Path, root: &Path) -> Command {
+    let mut c = Command::new(cargo);
+    c.args([
+        "install",
+        "--locked",
+        "--no-default-features",
+        "--features",
+        "embedded-fonts",
+        "--root",
+    ])
+    .arg(root)
+    .arg(format!("typst-cli@{TYPST_VERSION}"))
+    .env_remove("CARGO_TARGET_DIR")
+    .env_remove("RUSTFLAGS")
+    // Cargo's progress bar carries the count of units (`Building [=> ] 37/412: …`); ask
+    // for it although stderr is a pipe.
+    .env("CARGO_TERM_PROGRESS_WHEN", "always")
+    .env("CARGO_TERM_PROGRESS_WIDTH", "100")
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    c
+}
+
+/// Read cargo's stderr to its end, saying each progress line; returns all of it.
+fn follow_progress(mut stderr: impl std::io::Read, say: &dyn Fn(&str)) -> Vec<u8> {
     let mut progress = InstallProgress::default();
     let mut all = Vec::new();
     let mut pending = Vec::new();
@@ -409,31 +449,7 @@ pub fn install_with(cargo: &Path, root: &Path, say: &dyn Fn(&str)) -> Result<(),
     if let Some(line) = progress.feed(&String::from_utf8_lossy(&pending)) {
         say(&line);
     }
-    let status = child.wait().map_err(|e| TypesetError::InstallFailed {
-        root: root.to_path_buf(),
-        output: format!("failed to wait for `{}` ({e})", cargo.display()),
-    })?;
-    let out = out_reader.join().unwrap_or_default();
-    let _ = std::fs::write(&log, [out.as_slice(), all.as_slice()].concat());
-    if !status.success() {
-        let text = String::from_utf8_lossy(&all);
-        // The last lines, without the progress bar's redraws.
-        let lines: Vec<&str> = text
-            .split(['\n', '\r'])
-            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("Building ["))
-            .collect();
-        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-        return Err(TypesetError::InstallFailed {
-            root: root.to_path_buf(),
-            output: tail,
-        });
-    }
-    let _ = lock.set_len(0);
-    say(&format!(
-        "installed typst {TYPST_VERSION} at `{}`",
-        installed_typst(root).display()
-    ));
-    Ok(())
+    all
 }
 
 /// ` (pid N)` for a lock file holding a process id.

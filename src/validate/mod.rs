@@ -927,16 +927,15 @@ fn survey_export(
     }
     let mut sink = rows::RowSink::new(&f.display);
     let cb_text = String::from_utf8_lossy(&cbf.bytes);
-    let out = match surveys::validate(
-        &f.display,
-        &cbf.display,
-        &cb_text,
-        e.stem,
-        cb,
-        &t,
-        resolvers,
-        &mut sink,
-    ) {
+    let export = surveys::Export {
+        display: &f.display,
+        codebook_display: &cbf.display,
+        codebook_text: &cb_text,
+        survey: e.stem,
+        codebook: cb,
+        table: &t,
+    };
+    let out = match surveys::validate(&export, resolvers, &mut sink) {
         Err(d) => return acc.rejected(f, t.rows.len() as u64, d),
         Ok(out) => out,
     };
