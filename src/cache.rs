@@ -119,7 +119,9 @@ pub fn log_key(inventory: &Inventory, file: &SourceFile) -> Option<String> {
         return None;
     };
     let mut key = Key::new();
-    key.part("logs-v2")
+    // v3: cached row errors carry their kind (`Diagnostic::reason`, with helper diag's
+    // work); v2: built by `Key`.
+    key.part("logs-v3")
         .part(crate::tool_version())
         .part(&file.sha256)
         .end();
