@@ -119,7 +119,8 @@ pub fn log_key(inventory: &Inventory, file: &SourceFile) -> Option<String> {
         return None;
     };
     let mut key = Key::new();
-    // v3: cached row errors carry their kind (`Diagnostic::reason`); v2: built by `Key`.
+    // v3: cached row errors carry their kind (`Diagnostic::reason`, with helper diag's
+    // work); v2: built by `Key`.
     key.part("logs-v3")
         .part(crate::tool_version())
         .part(&file.sha256)
