@@ -1,12 +1,6 @@
 //! Tests: the command line, end to end.
 
-use crate::support::{Project, fixture, pdf_info, pdf_pages, pdf_text, repo};
-
-fn case(name: &str) -> Project {
-    Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture(&format!("validate/{name}/data")), "data")
-}
+use crate::support::{Project, case, fixture, pdf_info, pdf_pages, pdf_text, planted, repo};
 
 #[test]
 fn check_exits_1_on_row_errors_and_prints_each_with_file_and_line() {
@@ -254,7 +248,7 @@ fn number_tokens_read_norwegian_numbers() {
 #[test]
 fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
     // With the repository's settings: its example rules, one of which fires on the sample.
-    let p = Project::new("e2e").copy(&repo().join("data"), "data").file(
+    let p = Project::new("e2e").sample().file(
         "tsb-report.toml",
         std::fs::read(repo().join("tsb-report.toml")).unwrap(),
     );
@@ -482,9 +476,7 @@ fn a_rule_on_an_unknown_indicator_is_a_settings_error() {
 
 #[test]
 fn two_builds_of_the_same_inputs_are_byte_identical() {
-    let p = Project::new("repro")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture("validate/planted_errors/data"), "data");
+    let p = planted("repro");
     p.run(&["build", "--out", "a"]).code(0);
     p.run(&["build", "--out", "b"]).code(0);
     for f in [
@@ -562,7 +554,7 @@ fn a_file_error_writes_nothing_and_keeps_the_last_good_report() {
 
 #[test]
 fn a_broken_template_exits_2_and_keeps_the_last_good_pdfs() {
-    let p = case("planted_errors").copy(&repo().join("report-templates"), "report-templates");
+    let p = case("planted_errors").templates();
     p.run(&["build"]).code(0);
     let before = std::fs::read(p.path("output/styrenotat.pdf")).unwrap();
     let tpl = p.path("report-templates/styrenotat.typ.j2");

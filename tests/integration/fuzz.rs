@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{Project, copy_dir, fixture};
+use crate::support::{Project, copy_dir, planted};
 
 /// How long one case may run before it counts as a hang.
 const CASE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -226,14 +226,11 @@ fn staffing_rows() -> Vec<Vec<String>> {
     rows
 }
 
-/// The base data folder and settings, written into `dir`.
-fn write_base(dir: &Path) {
-    copy_dir(&fixture("validate/_referanse"), &dir.join("data/referanse"));
-    copy_dir(&fixture("validate/planted_errors/data"), &dir.join("data"));
-    copy_dir(
-        &fixture("validate/survey_person_columns/data"),
-        &dir.join("data"),
-    );
+/// The base project: the planted errors, a survey with person columns, staffing as CSV and
+/// as a workbook, activity volumes and settings.
+fn base() -> Project {
+    let p = planted("fuzz-base").data("survey_person_columns");
+    let dir = &p.dir;
     std::fs::create_dir_all(dir.join("data/bemanning")).unwrap();
     let rows = staffing_rows();
     let csv: String = rows.iter().map(|r| r.join(";") + "\r\n").collect();
@@ -259,6 +256,7 @@ fn write_base(dir: &Path) {
         "[validering]\nmaks_karantene_andel = 0.05\n",
     )
     .unwrap();
+    p
 }
 
 /// Every file under the output folder `dir`, relative, with its bytes; except the failed
@@ -579,8 +577,7 @@ fn mutated_data_folders_never_panic_lose_rows_or_change_the_output_of_a_failed_b
     let verbose = std::env::var_os("TSB_FUZZ_VERBOSE").is_some();
 
     // The base folder and one good build of it, copied into every build case.
-    let base = Project::new("fuzz-base");
-    write_base(&base.dir);
+    let base = base();
     let typst = stub_typst(&base);
     let failing = base.path("typst-failing").display().to_string();
     std::fs::write(

@@ -3,7 +3,7 @@
 //! workbook built here, and property tests that nothing is lost and nothing panics.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use proptest::prelude::*;
 use tsb_report::diag::{self, DiagnosticFormat};
@@ -12,7 +12,7 @@ use tsb_report::ingest::{
 };
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ingest")
+    crate::support::fixture("ingest")
 }
 
 /// The table as the snapshot shows it: dialect, header and rows with their lines.
@@ -659,10 +659,7 @@ proptest! {
 fn staffing_workbook_project(case: &str) -> crate::support::Project {
     let bytes = std::fs::read(fixtures().join(case).join("input.xlsx")).unwrap();
     crate::support::Project::new(case)
-        .copy(
-            &crate::support::fixture("validate/_referanse"),
-            "data/referanse",
-        )
+        .reference()
         .file("data/bemanning/2025.xlsx", bytes)
 }
 

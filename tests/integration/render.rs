@@ -833,9 +833,10 @@ fn typst_compiles_the_documents_with_hostile_names() {
     let r = render_with_rules(&hostile_rules(), None);
     // `TSB_RENDER_OUT=dir` keeps the build folder and PDFs for a look by hand.
     let keep = std::env::var_os("TSB_RENDER_OUT");
+    let scratch = crate::support::Project::new("render-typst");
     let dir = match &keep {
         Some(d) => std::path::PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("tsb-render-typst-{}", std::process::id())),
+        None => scratch.dir.clone(),
     };
     for (path, bytes) in &r.files {
         let p = dir.join(path);
@@ -857,9 +858,6 @@ fn typst_compiles_the_documents_with_hostile_names() {
         assert!(!stderr.contains("warning"), "{}: {stderr}", doc.source);
         let pdf = std::fs::read(root.join(&doc.pdf)).unwrap();
         assert!(pdf.starts_with(b"%PDF"));
-    }
-    if keep.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 

@@ -1,4 +1,5 @@
-//! A fluent helper for tests that run the `tsb-report` binary in a temporary project folder.
+//! The tests' support: the one temporary project folder ([`Project`]), built from the shared
+//! fixtures and run with the `tsb-report` binary, and readers for what a run writes.
 
 #![allow(dead_code)]
 
@@ -27,7 +28,23 @@ pub fn command(dir: &Path) -> Command {
     c
 }
 
-/// A temporary project folder, removed when dropped.
+/// The shared reference tables, in every fixture project's `data/referanse`.
+const REFERENCE: &str = "validate/_referanse";
+
+/// A project with the shared reference tables and the `data/` of the fixture case
+/// `tests/fixtures/validate/<name>/`.
+pub fn case(name: &str) -> Project {
+    Project::new(name).reference().data(name)
+}
+
+/// A project with the shared reference tables and the planted-errors data (two pilots' logs,
+/// staffing, a survey, and rows with one error of each kind).
+pub fn planted(name: &str) -> Project {
+    Project::new(name).reference().data("planted_errors")
+}
+
+/// The temporary folder of a test (a project, or any scratch folder), removed when dropped
+/// unless the test failed.
 pub struct Project {
     /// The folder.
     pub dir: PathBuf,
@@ -44,6 +61,22 @@ impl Project {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Project { dir }
+    }
+    /// With the shared reference tables in `data/referanse`.
+    pub fn reference(self) -> Project {
+        self.copy(&fixture(REFERENCE), "data/referanse")
+    }
+    /// With the `data/` folder of the fixture case `tests/fixtures/validate/<case>/`.
+    pub fn data(self, case: &str) -> Project {
+        self.copy(&fixture(&format!("validate/{case}/data")), "data")
+    }
+    /// With the repository's report templates (and fonts) in `report-templates`.
+    pub fn templates(self) -> Project {
+        self.copy(&repo().join("report-templates"), "report-templates")
+    }
+    /// With the bundled sample data in `data`.
+    pub fn sample(self) -> Project {
+        self.copy(&repo().join("data"), "data")
     }
     /// Copy a folder (recursively) into the project at `to`.
     pub fn copy(self, from: &Path, to: &str) -> Project {
@@ -65,6 +98,17 @@ impl Project {
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel))
             .unwrap_or_else(|e| panic!("failed to read {rel}: {e}"))
+    }
+    /// The modification time of a project file.
+    pub fn mtime(&self, rel: &str) -> std::time::SystemTime {
+        std::fs::metadata(self.path(rel))
+            .unwrap_or_else(|e| panic!("failed to read the metadata of {rel}: {e}"))
+            .modified()
+            .unwrap()
+    }
+    /// The build's `output/manifest.json`.
+    pub fn manifest(&self) -> serde_json::Value {
+        serde_json::from_str(&self.read("output/manifest.json")).unwrap()
     }
     /// Run the binary with `args` in the project folder.
     pub fn run(&self, args: &[&str]) -> Run {

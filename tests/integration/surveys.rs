@@ -23,7 +23,7 @@ fn short(v: &Validated, p: &Project) -> String {
 fn survey(name: &str, export: &str, bytes: impl AsRef<[u8]>, codebook: &str) -> Project {
     let stem = export.rsplit_once('.').map_or(export, |(s, _)| s);
     Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file(&format!("data/undersokelser/{export}"), bytes)
         .file(&format!("data/undersokelser/{stem}.kodebok.toml"), codebook)
 }
@@ -260,7 +260,7 @@ const PERSONAL: [&str; 5] = [
 ];
 
 fn shape(name: &str, with_codebook: bool) -> Project {
-    let p = Project::new(name).copy(&fixture("validate/_referanse"), "data/referanse");
+    let p = Project::new(name).reference();
     let dir = fixture(&format!("surveys/{name}"));
     let mut p = p;
     for e in std::fs::read_dir(&dir).unwrap().flatten() {
@@ -541,7 +541,7 @@ maal = "vurderer_å_slutte"
 
 /// Two rounds of one series; `(stem, runde, seed)` each.
 fn two_rounds(name: &str, a: (&str, &str, usize), b: (&str, &str, usize)) -> Project {
-    let mut p = Project::new(name).copy(&fixture("validate/_referanse"), "data/referanse");
+    let mut p = Project::new(name).reference();
     for (stem, runde, seed) in [a, b] {
         p = p
             .file(
@@ -750,7 +750,7 @@ fn surveys_a_change_is_suppressed_whenever_either_round_is() {
             .collect::<String>()
     };
     let p = Project::new("change-suppressed")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file("data/undersokelser/ans-2026.csv", round_export(1))
         .file(
             "data/undersokelser/ans-2026.kodebok.toml",
@@ -815,7 +815,7 @@ fn surveys_a_duplicate_round_is_a_file_error() {
 fn surveys_two_exports_may_share_one_codebook_text() {
     let cb = round_codebook("2026-03").replace("serie = \"ans\"\n", "");
     let p = Project::new("same-codebook")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file("data/undersokelser/lar-2026.csv", round_export(0))
         .file("data/undersokelser/lar-2026.kodebok.toml", &cb)
         .file("data/undersokelser/pol-2026.csv", round_export(1))
@@ -842,7 +842,7 @@ fn surveys_a_codebook_that_maps_nothing_gets_a_warning() {
 /// from any export appears in any output file.
 #[test]
 fn surveys_every_shape_builds_and_no_personal_value_reaches_the_output() {
-    let mut p = Project::new("all-shapes").copy(&fixture("validate/_referanse"), "data/referanse");
+    let mut p = Project::new("all-shapes").reference();
     for (name, _) in SHAPES {
         for e in std::fs::read_dir(fixture(&format!("surveys/{name}")))
             .unwrap()

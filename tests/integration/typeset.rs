@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tsb_report::typeset::{self, TYPST_VERSION, TypesetError, TypstJob};
 
-use crate::support::{Project, pdf_info};
+use crate::support::{Project, pdf_info, planted};
 
 fn typst() -> typeset::Typst {
     typeset::resolve(None, &|m| eprintln!("{m}"))
@@ -190,15 +190,6 @@ fn the_install_shows_cargo_progress_and_a_second_run_waits_for_the_same_install(
     );
 }
 
-/// The planted-errors project with the repository's templates (and fonts).
-fn planted(name: &str) -> Project {
-    use crate::support::{fixture, repo};
-    Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture("validate/planted_errors/data"), "data")
-        .copy(&repo().join("report-templates"), "report-templates")
-}
-
 /// Every PDF under the project's output folder.
 fn pdfs(p: &Project) -> Vec<std::path::PathBuf> {
     p.files()
@@ -379,7 +370,7 @@ fn the_table_check_finds_a_layout_table_without_header_cells() {
 
 #[test]
 fn every_pdf_the_build_writes_passes_pdfa_2b_and_pdfua_1() {
-    let p = planted("conformance");
+    let p = planted("conformance").templates();
     p.run(&["build"]).code(0);
     let all = pdfs(&p);
     assert!(all.len() >= 3, "{all:?}");
@@ -392,7 +383,7 @@ fn every_pdf_the_build_writes_passes_pdfa_2b_and_pdfua_1() {
 /// character no shipped font has (an Egyptian hieroglyph) in the pilot's description.
 #[test]
 fn text_the_embedded_fonts_lack_is_shown_or_marked_and_check_and_build_agree() {
-    let p = planted("fonts");
+    let p = planted("fonts").templates();
     let before = p.run(&["check"]);
     let toml = p
         .read("data/piloter/lar-sykepleier/pilot.toml")

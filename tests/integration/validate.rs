@@ -4,14 +4,7 @@ use tsb_report::config::ValidationSettings;
 use tsb_report::diag::{DiagnosticFormat, Severity, render};
 use tsb_report::validate::{Validated, validate};
 
-use crate::support::{Project, fixture};
-
-/// A project with the shared reference tables and the case's `data/`.
-fn case(name: &str) -> Project {
-    Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture(&format!("validate/{name}/data")), "data")
-}
+use crate::support::{Project, case, fixture};
 
 fn check(p: &Project) -> Validated {
     let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
@@ -324,7 +317,7 @@ fn a_repeated_id_across_two_logs_of_a_pilot_is_a_row_error_in_the_later_file() {
                 .collect::<String>()
     };
     let p = Project::new("repeated-id")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file(
             "data/piloter/lar-sykepleier/pilot.toml",
             std::fs::read(fixture(
@@ -401,7 +394,7 @@ maal = "vurderer_å_slutte"
 "#;
     let export = "NR;q1;tiltak_1;tiltak_2\n1;Enig;1;\n2;Uenig;;1\n3;Enig;1;1\nSum;3;2;2\n";
     let p = Project::new("fixed-values")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file("data/undersokelser/lar-skjema.kodebok.toml", codebook)
         .file("data/undersokelser/lar-skjema.csv", export);
     let v = check(&p);
@@ -437,7 +430,7 @@ fn a_unit_given_under_another_health_trust_is_a_row_error() {
             .collect::<String>()
         + "14.01.2025;Helse Møre og Romsdal HF;STO-LAR;sykepleier;lar;30\n";
     let p = Project::new("wrong-trust")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file(
             "data/piloter/lar-sykepleier/pilot.toml",
             std::fs::read(fixture(
@@ -517,12 +510,10 @@ fn implausible_numbers_are_row_errors_that_quote_the_cells_text() {
         "01.03.2025;STO;STO-LAR;sykepleier;inf;NaN;;;",     // 9
         "01.03.2025;STO;STO-LAR;sykepleier;1e400;11;;;-1",  // 10
     ];
-    let p = Project::new("implausible")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .file(
-            "data/bemanning/2025.csv",
-            format!("{header}{}\n", rows.join("\n")),
-        );
+    let p = Project::new("implausible").reference().file(
+        "data/bemanning/2025.csv",
+        format!("{header}{}\n", rows.join("\n")),
+    );
     let v = check(&p);
     let errs: Vec<(u64, String, String)> = v
         .diagnostics

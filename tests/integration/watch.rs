@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{Project, fixture, repo};
+use crate::support::{Project, planted};
 
 /// Generous bounds for a loaded CI machine: a liveness guard, not a timing assertion.
 const WAIT: Duration = Duration::from_secs(180);
@@ -96,10 +96,7 @@ fn log_rows(n: usize) -> Vec<String> {
 
 #[test]
 fn watch_rebuilds_on_new_data_keeps_the_last_good_documents_on_a_broken_file_and_stops_on_ctrl_c() {
-    let p = Project::new("watch")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture("validate/planted_errors/data"), "data")
-        .copy(&repo().join("report-templates"), "report-templates");
+    let p = planted("watch").templates();
     let w = Watch::start(&p);
     let first = w.wait_for(0, "the first build", |l| l.starts_with("[first build]"));
     assert!(

@@ -13,7 +13,7 @@ use tsb_report::indicators::{IndicatorSettings, IndicatorTable, Keys, compute};
 use tsb_report::model::*;
 use tsb_report::validate::validate;
 
-use crate::support::{Project, fixture, repo};
+use crate::support::{Project, repo};
 
 const EPS: f64 = 1e-9;
 
@@ -601,10 +601,6 @@ fn wisn_settings_are_strict() {
 
 // ---------------------------------------------------------------- the `aktivitet/` input
 
-fn project(name: &str) -> Project {
-    Project::new(name).copy(&fixture("validate/_referanse"), "data/referanse")
-}
-
 fn check(p: &Project) -> tsb_report::validate::Validated {
     let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
     validate(&inv, &ValidationSettings::default())
@@ -619,7 +615,8 @@ fn activity_files_are_read_in_every_dialect_with_aliases_and_names() {
     let mut b: Vec<u8> = b"enhet\tforetak\tyear\toppgave\tantall\n".to_vec();
     b.extend_from_slice(b"HMR-POL-MOL\tHMR\t2024\tSamarbeid om bolig\t40\n");
     b.extend_from_slice(b"Poliklinikk rus Molde\tHMR\t2025\tLAR-oppf\xf8lging\t7\n");
-    let p = project("activity_dialects")
+    let p = Project::new("activity_dialects")
+        .reference()
         .file("data/aktivitet/a.csv", a)
         .file("data/aktivitet/b.txt", b);
     let v = check(&p);
@@ -664,7 +661,8 @@ fn activity_row_errors_are_quarantined_and_accounted_for() {
              25;STO;STO-POL;samtale;10\n\
              2024;STO;STO-LAR;lar;90\n";
     let b = "år;foretak;enhet;oppgave;antall\n2025;STO;STO-LAR;lar;1\n2025;HMR;HMR-POL-MOL;lar;1\n";
-    let p = project("activity_errors")
+    let p = Project::new("activity_errors")
+        .reference()
         .file("data/aktivitet/a.csv", a)
         .file("data/aktivitet/b.csv", b)
         .file(
@@ -732,7 +730,7 @@ fn activity_row_errors_are_quarantined_and_accounted_for() {
 
 #[test]
 fn activity_file_without_a_required_column_is_a_file_error() {
-    let p = project("activity_missing_column").file(
+    let p = Project::new("activity_missing_column").reference().file(
         "data/aktivitet/a.csv",
         "år;foretak;enhet;oppgave\n2025;STO;STO-LAR;lar\n",
     );
