@@ -1,5 +1,6 @@
 //! Tests: the command line, end to end.
 
+use crate::support::model::{HOSTILE_PILOT, HOSTILE_UNIT};
 use crate::support::{Project, case, fixture, pdf_info, pdf_pages, pdf_text, planted, repo};
 
 #[test]
@@ -417,9 +418,6 @@ fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
         assert!(!pdf_text(&p.path(pdf)).contains("UTKAST"), "{pdf}");
     }
 }
-
-const HOSTILE_UNIT: &str = "Seksjon #2 *avrusning* [Levanger] $y$ @x <b> _v_";
-const HOSTILE_PILOT: &str = "Tverrfaglig team: #set text(red) og _kursiv_";
 
 #[test]
 fn hostile_unit_and_pilot_names_print_exactly_in_the_pdfs() {

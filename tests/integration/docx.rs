@@ -9,13 +9,13 @@ use std::path::Path;
 use roxmltree::{Document, Node};
 use tsb_report::indicators::{IndicatorRow, IndicatorTable, Keys};
 use tsb_report::model::Dataset;
-use tsb_report::render::{RenderInput, ReportMeta, builtin_templates, render};
+use tsb_report::render::{ReportMeta, builtin_templates, render};
 
+use crate::support::model::{NBSP, render_input};
 use crate::support::{Project, pdf_info, pdf_text, planted};
 
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 const HOSTILE: &str = "Avd. <1> & \"rus\"";
-const NBSP: char = '\u{a0}';
 
 /// The entries of a zip, in order: (name, text).
 fn unzip_bytes(bytes: &[u8]) -> Vec<(String, String)> {
@@ -490,15 +490,7 @@ fn render_docx(meta: &ReportMeta) -> Vec<(String, String)> {
         merknader: Vec::new(),
     };
     let dataset = Dataset::default();
-    let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
-        inputs: &[],
-        meta,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
-    };
+    let input = render_input(&table, &dataset, meta);
     let r = render(&input, &builtin_templates()).expect("render succeeds");
     assert_eq!(
         r.outputs.keys().collect::<Vec<_>>(),
@@ -584,15 +576,7 @@ fn a_project_whose_templates_predate_the_docx_gets_the_built_in_one() {
     let table = IndicatorTable::default();
     let dataset = Dataset::default();
     let meta = ReportMeta::default();
-    let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
-        inputs: &[],
-        meta: &meta,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
-    };
+    let input = render_input(&table, &dataset, &meta);
     let mut templates = builtin_templates();
     templates.retain(|name, _| !name.starts_with("styrenotat.docx/"));
     let r = render(&input, &templates).expect("render succeeds");

@@ -1,7 +1,6 @@
 //! Tests: indicators. Hand-computed fixtures for every formula of indicators.md, the
 //! bootstrap, disclosure control and the export.
 
-use chrono::NaiveDate;
 use proptest::prelude::*;
 use tsb_report::indicators::suppress::{Relation, derivable};
 use tsb_report::indicators::{
@@ -10,61 +9,35 @@ use tsb_report::indicators::{
 };
 use tsb_report::model::*;
 
-const EPS: f64 = 1e-9;
+use crate::support::model::{close, d, enhet, foretak, oppgave, val, yrke};
 
-fn d(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
+/// Three trusts (one private) with four units, three professions, six tasks; every name is
+/// its id.
 fn reference() -> Reference {
-    let fo = |id: &str, e: Ownership| Foretak {
-        id: id.into(),
-        navn: id.into(),
-        eierskap: e,
-        alias: vec![],
-    };
-    let en = |id: &str, f: &str| Enhet {
-        id: id.into(),
-        foretak_id: f.into(),
-        navn: id.into(),
-        tjeneste: "poliklinikk".into(),
-        alias: vec![],
-    };
-    let yr = |id: &str, niva: u8, ny: bool| Yrke {
-        id: id.into(),
-        navn: id.into(),
-        styrk08: None,
-        niva,
-        ny_yrkesgruppe: ny,
-        alias: vec![],
-    };
-    let op = |id: &str, omrade: &str, k: u8| Oppgave {
-        id: id.into(),
-        navn: id.into(),
-        omrade: omrade.into(),
-        krever_niva: k,
-        alias: vec![],
-    };
     Reference {
         foretak: vec![
-            fo("A", Ownership::Offentlig),
-            fo("B", Ownership::Offentlig),
-            fo("P", Ownership::Privat),
+            foretak("A", "A", Ownership::Offentlig),
+            foretak("B", "B", Ownership::Offentlig),
+            foretak("P", "P", Ownership::Privat),
         ],
         enheter: vec![
-            en("A-1", "A"),
-            en("A-2", "A"),
-            en("B-1", "B"),
-            en("P-1", "P"),
+            enhet("A-1", "A", "A-1"),
+            enhet("A-2", "A", "A-2"),
+            enhet("B-1", "B", "B-1"),
+            enhet("P-1", "P", "P-1"),
         ],
-        yrker: vec![yr("ek", 1, true), yr("spes", 4, false), yr("spl", 2, false)],
+        yrker: vec![
+            yrke("ek", "ek", 1, true),
+            yrke("spes", "spes", 4, false),
+            yrke("spl", "spl", 2, false),
+        ],
         oppgaver: vec![
-            op("t_beh", "behandling", 4),
-            op("t_dok", "dokumentasjon", 1),
-            op("t_friv", "frivillige", 1),
-            op("t_kom", "kommune", 2),
-            op("t_med", "medisinsk", 3),
-            op("t_par", "pårørende", 2),
+            oppgave("t_beh", "t_beh", "behandling", 4),
+            oppgave("t_dok", "t_dok", "dokumentasjon", 1),
+            oppgave("t_friv", "t_friv", "frivillige", 1),
+            oppgave("t_kom", "t_kom", "kommune", 2),
+            oppgave("t_med", "t_med", "medisinsk", 3),
+            oppgave("t_par", "t_par", "pårørende", 2),
         ],
     }
 }
@@ -384,22 +357,9 @@ fn keys() -> Keys {
     Keys::default()
 }
 
-fn val(t: &IndicatorTable, id: &str, grp: &str, k: &Keys) -> f64 {
-    let r = t
-        .get(id, grp, k)
-        .unwrap_or_else(|| panic!("no row {id} {grp} {k:?}"));
-    assert!(!r.prikket, "{id} {grp} {k:?} is suppressed");
-    r.verdi
-        .unwrap_or_else(|| panic!("{id} {grp} {k:?} has no value"))
-}
-
 fn row<'a>(t: &'a IndicatorTable, id: &str, grp: &str, k: &Keys) -> &'a IndicatorRow {
     t.get(id, grp, k)
         .unwrap_or_else(|| panic!("no row {id} {grp} {k:?}"))
-}
-
-fn close(a: f64, b: f64) {
-    assert!((a - b).abs() < EPS, "{a} != {b}");
 }
 
 fn survey(k: Keys) -> Keys {

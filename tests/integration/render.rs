@@ -6,8 +6,7 @@ use chrono::NaiveDate;
 use tsb_report::config::{RuleSettings, Settings};
 use tsb_report::indicators::{IndicatorRow, IndicatorTable, Keys};
 use tsb_report::model::{
-    Arbeidsflyt, Dataset, Enhet, Fase, Foretak, InputFile, Oppgave, Ownership, Periode, Pilot,
-    Reference, Yrke,
+    Arbeidsflyt, Dataset, Fase, InputFile, Ownership, Periode, Pilot, Reference,
 };
 use tsb_report::render::rules::evaluate_rules;
 use tsb_report::render::view::changed_indicator;
@@ -15,43 +14,14 @@ use tsb_report::render::{
     ChangedIndicator, ChangesView, RenderInput, Rendered, ReportMeta, builtin_templates, render,
 };
 
-const HOSTILE_UNIT: &str = "Seksjon #2 *avrusning* [Levanger] $y$ @x <b> _v_";
-const HOSTILE_PILOT: &str = "Tverrfaglig team: #set text(red) og _kursiv_";
+use crate::support::model::{
+    HOSTILE_PILOT, HOSTILE_UNIT, NBSP, enhet, foretak, oppgave, render_input, yrke,
+};
+
 const INJECTION: &str = "#read(\"/etc/passwd\")";
-const NBSP: char = '\u{a0}';
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn foretak(id: &str, navn: &str, eierskap: Ownership) -> Foretak {
-    Foretak {
-        id: id.into(),
-        navn: navn.into(),
-        eierskap,
-        alias: vec![],
-    }
-}
-
-fn enhet(id: &str, foretak_id: &str, navn: &str) -> Enhet {
-    Enhet {
-        id: id.into(),
-        foretak_id: foretak_id.into(),
-        navn: navn.into(),
-        tjeneste: "poliklinikk".into(),
-        alias: vec![],
-    }
-}
-
-fn yrke(id: &str, navn: &str, niva: u8, ny: bool) -> Yrke {
-    Yrke {
-        id: id.into(),
-        navn: navn.into(),
-        styrk08: None,
-        niva,
-        ny_yrkesgruppe: ny,
-        alias: vec![],
-    }
 }
 
 fn dataset() -> Dataset {
@@ -73,13 +43,7 @@ fn dataset() -> Dataset {
                 yrke("psykologspesialist", "Psykologspesialist", 4, false),
                 yrke("sykepleier", "Sykepleier", 2, false),
             ],
-            oppgaver: vec![Oppgave {
-                id: "inntak".into(),
-                navn: "Inntakssamtale".into(),
-                omrade: "utredning".into(),
-                krever_niva: 2,
-                alias: vec![],
-            }],
+            oppgaver: vec![oppgave("inntak", "Inntakssamtale", "utredning", 2)],
         },
         pilots: vec![Pilot {
             id: "tverrfaglig".into(),
@@ -524,13 +488,9 @@ fn render_with(meta: &ReportMeta, changes: Option<&ChangesView>) -> Rendered {
     let dataset = dataset();
     let inputs = inputs();
     let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
         inputs: &inputs,
-        meta,
-        definitions: &[],
         changes,
-        anbefalinger: &[],
+        ..render_input(&table, &dataset, meta)
     };
     render(&input, &builtin_templates()).expect("render succeeds")
 }
@@ -541,13 +501,10 @@ fn render_with_rules(rules: &[RuleSettings], changes: Option<&ChangesView>) -> R
     let inputs = inputs();
     let m = meta(true, false);
     let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
         inputs: &inputs,
-        meta: &m,
-        definitions: &[],
         changes,
         anbefalinger: rules,
+        ..render_input(&table, &dataset, &m)
     };
     render(&input, &builtin_templates()).expect("render succeeds")
 }
@@ -790,15 +747,7 @@ fn a_template_printing_an_undefined_value_fails() {
     let table = table();
     let dataset = dataset();
     let m = meta(true, false);
-    let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
-        inputs: &[],
-        meta: &m,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
-    };
+    let input = render_input(&table, &dataset, &m);
     let mut templates = builtin_templates();
     templates.insert(
         "styrenotat.typ.j2".into(),
@@ -866,15 +815,7 @@ fn renders_a_run_without_any_data() {
     let table = IndicatorTable::default();
     let dataset = Dataset::default();
     let m = meta(false, false);
-    let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
-        inputs: &[],
-        meta: &m,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
-    };
+    let input = render_input(&table, &dataset, &m);
     let r = render(&input, &builtin_templates()).expect("render succeeds without data");
     let rapport = text(&r, "rapport.typ");
     assert!(rapport.contains("Datagrunnlaget har ingen piloter."));
@@ -1034,13 +975,8 @@ fn dump_large_fixture() {
     let m = meta(true, false);
     let inputs = inputs();
     let input = RenderInput {
-        table: &table,
-        dataset: &ds,
         inputs: &inputs,
-        meta: &m,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
+        ..render_input(&table, &ds, &m)
     };
     let r = render(&input, &builtin_templates()).unwrap();
     let Some(dir) = std::env::var_os("TSB_RENDER_OUT_LARGE") else {
@@ -1368,13 +1304,9 @@ fn render_table(table: &IndicatorTable, dataset: &Dataset) -> Rendered {
     let m = meta(false, false);
     let rules = hostile_rules();
     let input = RenderInput {
-        table,
-        dataset,
         inputs: &inputs,
-        meta: &m,
-        definitions: &[],
-        changes: None,
         anbefalinger: &rules,
+        ..render_input(table, dataset, &m)
     };
     render(&input, &builtin_templates()).expect("render succeeds")
 }

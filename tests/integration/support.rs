@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use tsb_report::config::ValidationSettings;
+use tsb_report::diag::{Diagnostic, DiagnosticFormat, Severity, render};
+use tsb_report::validate::{Validated, validate};
+
+pub mod model;
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -41,6 +47,39 @@ pub fn case(name: &str) -> Project {
 /// staffing, a survey, and rows with one error of each kind).
 pub fn planted(name: &str) -> Project {
     Project::new(name).reference().data("planted_errors")
+}
+
+/// Discover and validate the project's `data/` with the default settings.
+pub fn check(p: &Project) -> Validated {
+    let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
+    validate(&inv, &ValidationSettings::default())
+}
+
+/// The diagnostics in short form with the project folder removed from their paths.
+pub fn short(v: &Validated, p: &Project) -> String {
+    render(&v.diagnostics, DiagnosticFormat::Short).replace(&p.path("").display().to_string(), "")
+}
+
+/// The row errors among the diagnostics, in order.
+pub fn row_errors(v: &Validated) -> Vec<&Diagnostic> {
+    v.diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::RowError)
+        .collect()
+}
+
+/// The row errors as (the file's name without its folders, line, message).
+pub fn row_errors_by_file(v: &Validated) -> Vec<(String, u64, String)> {
+    row_errors(v)
+        .into_iter()
+        .map(|d| {
+            (
+                d.file.rsplit('/').next().unwrap().to_string(),
+                d.line.unwrap(),
+                d.message.clone(),
+            )
+        })
+        .collect()
 }
 
 /// The temporary folder of a test (a project, or any scratch folder), removed when dropped

@@ -1,23 +1,14 @@
 //! Tests: survey exports as the tools write them (data-contract §6–§6.3), survey rounds
 //! (indicators.md §4) and the survey side of disclosure control (§5).
 
-use tsb_report::config::ValidationSettings;
-use tsb_report::diag::{DiagnosticFormat, Severity, render};
+use tsb_report::diag::Severity;
 use tsb_report::indicators::{IndicatorSettings, Keys, compute};
 use tsb_report::model::*;
-use tsb_report::validate::{Validated, validate};
 
-use crate::support::{Project, fixture};
+use tsb_report::render::RenderInput;
 
-fn check(p: &Project) -> Validated {
-    let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
-    validate(&inv, &ValidationSettings::default())
-}
-
-/// Diagnostics in short form with the temporary folder removed.
-fn short(v: &Validated, p: &Project) -> String {
-    render(&v.diagnostics, DiagnosticFormat::Short).replace(&p.path("").display().to_string(), "")
-}
+use crate::support::model::{enhet, foretak, render_input, yrke};
+use crate::support::{Project, check, fixture, short};
 
 /// A project with the shared reference tables and one export with its codebook.
 fn survey(name: &str, export: &str, bytes: impl AsRef<[u8]>, codebook: &str) -> Project {
@@ -31,30 +22,13 @@ fn survey(name: &str, export: &str, bytes: impl AsRef<[u8]>, codebook: &str) -> 
 // ---------------------------------------------------------------- item 6: suppression
 
 fn reference() -> Reference {
-    let fo = |id: &str| Foretak {
-        id: id.into(),
-        navn: id.into(),
-        eierskap: Ownership::Offentlig,
-        alias: vec![],
-    };
-    let en = |id: &str, f: &str| Enhet {
-        id: id.into(),
-        foretak_id: f.into(),
-        navn: id.into(),
-        tjeneste: "poliklinikk".into(),
-        alias: vec![],
-    };
     Reference {
-        foretak: vec![fo("A"), fo("B")],
-        enheter: vec![en("A-1", "A"), en("B-1", "B")],
-        yrker: vec![Yrke {
-            id: "spl".into(),
-            navn: "spl".into(),
-            styrk08: None,
-            niva: 2,
-            ny_yrkesgruppe: false,
-            alias: vec![],
-        }],
+        foretak: vec![
+            foretak("A", "A", Ownership::Offentlig),
+            foretak("B", "B", Ownership::Offentlig),
+        ],
+        enheter: vec![enhet("A-1", "A", "A-1"), enhet("B-1", "B", "B-1")],
+        yrker: vec![yrke("spl", "spl", 2, false)],
         oppgaver: vec![],
     }
 }
@@ -573,14 +547,9 @@ fn report_text(p: &Project) -> String {
         typst_version: "0".into(),
         settings_text: String::new(),
     };
-    let input = tsb_report::render::RenderInput {
-        table: &table,
-        dataset: &v.dataset,
+    let input = RenderInput {
         inputs: &v.inputs,
-        meta: &meta,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
+        ..render_input(&table, &v.dataset, &meta)
     };
     let r = tsb_report::render::render(&input, &tsb_report::render::builtin_templates()).unwrap();
     String::from_utf8(r.files["rapport.typ"].clone()).unwrap()

@@ -1,30 +1,16 @@
 //! Tests: discover + ingest + validate on fixture folders, one per case they break.
 
-use tsb_report::config::ValidationSettings;
 use tsb_report::diag::{DiagnosticFormat, Severity, render};
-use tsb_report::validate::{Validated, validate};
 
-use crate::support::{Project, case, fixture};
-
-fn check(p: &Project) -> Validated {
-    let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
-    validate(&inv, &ValidationSettings::default())
-}
-
-/// Diagnostics in short form with the temporary folder removed.
-fn short(v: &Validated, p: &Project) -> String {
-    render(&v.diagnostics, DiagnosticFormat::Short).replace(&p.path("").display().to_string(), "")
-}
+use crate::support::{Project, case, check, fixture, row_errors, row_errors_by_file, short};
 
 #[test]
 fn planted_errors_are_each_reported_at_their_line_and_quarantined() {
     let p = case("planted_errors");
     let v = check(&p);
     assert!(!v.has_file_errors(), "{}", short(&v, &p));
-    let rows: Vec<(u64, Option<String>)> = v
-        .diagnostics
+    let rows: Vec<(u64, Option<String>)> = row_errors(&v)
         .iter()
-        .filter(|d| d.severity == Severity::RowError)
         .map(|d| (d.line.unwrap(), d.column.clone()))
         .collect();
     let col = |c: &str| Some(c.to_string());
@@ -340,18 +326,7 @@ fn a_repeated_id_across_two_logs_of_a_pilot_is_a_row_error_in_the_later_file() {
             ]),
         );
     let v = check(&p);
-    let errors: Vec<(String, u64, String)> = v
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::RowError)
-        .map(|d| {
-            (
-                d.file.rsplit('/').next().unwrap().to_string(),
-                d.line.unwrap(),
-                d.message.clone(),
-            )
-        })
-        .collect();
+    let errors = row_errors_by_file(&v);
     assert_eq!(
         errors,
         vec![
@@ -440,11 +415,7 @@ fn a_unit_given_under_another_health_trust_is_a_row_error() {
         )
         .file("data/piloter/lar-sykepleier/uke2.csv", log);
     let v = check(&p);
-    let errors: Vec<_> = v
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::RowError)
-        .collect();
+    let errors = row_errors(&v);
     assert_eq!(errors.len(), 1, "{}", short(&v, &p));
     assert_eq!(errors[0].line, Some(32));
     assert_eq!(errors[0].column.as_deref(), Some("enhet"));
@@ -515,10 +486,8 @@ fn implausible_numbers_are_row_errors_that_quote_the_cells_text() {
         format!("{header}{}\n", rows.join("\n")),
     );
     let v = check(&p);
-    let errs: Vec<(u64, String, String)> = v
-        .diagnostics
+    let errs: Vec<(u64, String, String)> = row_errors(&v)
         .iter()
-        .filter(|d| d.severity == Severity::RowError)
         .map(|d| {
             (
                 d.line.unwrap(),
