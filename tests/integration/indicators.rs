@@ -1068,9 +1068,7 @@ fn the_csv_export_has_a_bom_crlf_line_ends_and_the_contracts_header() {
     let shown = text
         .replace('\u{feff}', "<BOM>")
         .replace("\r\n", "<CRLF>\n");
-    insta::with_settings!({ snapshot_path => "../fixtures/indicators/snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!("indikatorer_csv_staffing", shown);
-    });
+    crate::support::assert_snapshot("indicators", "indikatorer_csv_staffing", &shown);
 }
 
 #[test]

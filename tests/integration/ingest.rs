@@ -1,5 +1,6 @@
 //! Tests: ingest. Every accepted dialect and every file error, from fixture folders under
-//! `tests/fixtures/ingest/<case>/` (the input file and its `expected.snap`), a Microsoft Forms
+//! `tests/fixtures/ingest/<case>/` (the input file; its rendering is the snapshot
+//! `tests/fixtures/ingest/snapshots/<case>.snap`), a Microsoft Forms
 //! workbook built here, and property tests that nothing is lost and nothing panics.
 
 use std::fmt::Write as _;
@@ -61,13 +62,9 @@ fn read_case(
     (text, result)
 }
 
-/// Compare a case's rendering with `<case>/expected.snap`.
+/// Compare a case's rendering with `snapshots/<case>.snap`.
 fn snapshot(case: &str, text: &str) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(fixtures().join(case));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!("expected", text));
+    crate::support::assert_snapshot("ingest", case, text);
 }
 
 fn table_case(case: &str) -> RawTable {

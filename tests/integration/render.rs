@@ -14,6 +14,7 @@ use tsb_report::render::{
     ChangedIndicator, ChangesView, RenderInput, Rendered, ReportMeta, builtin_templates, render,
 };
 
+use crate::support::assert_snapshot;
 use crate::support::model::{
     HOSTILE_PILOT, HOSTILE_UNIT, NBSP, enhet, foretak, oppgave, render_input, yrke,
 };
@@ -760,17 +761,13 @@ fn a_template_printing_an_undefined_value_fails() {
 #[test]
 fn snapshot_rapport_typ() {
     let r = render_with(&meta(true, false), None);
-    insta::with_settings!({snapshot_path => "../fixtures/render/snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!("rapport_typ", text(&r, "rapport.typ"));
-    });
+    assert_snapshot("render", "rapport_typ", &text(&r, "rapport.typ"));
 }
 
 #[test]
 fn snapshot_styrenotat_typ() {
     let r = render_with(&meta(true, false), None);
-    insta::with_settings!({snapshot_path => "../fixtures/render/snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!("styrenotat_typ", text(&r, "styrenotat.typ"));
-    });
+    assert_snapshot("render", "styrenotat_typ", &text(&r, "styrenotat.typ"));
 }
 
 /// Compiles every document (hostile names and a raised rule included) with the real typst,

@@ -82,6 +82,16 @@ pub fn row_errors_by_file(v: &Validated) -> Vec<(String, u64, String)> {
         .collect()
 }
 
+/// Compare `text` with the snapshot `tests/fixtures/<stage>/snapshots/<name>.snap`: the one
+/// snapshot convention of the tests (named by the test, kept with the stage's fixtures).
+pub fn assert_snapshot(stage: &str, name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(fixture(stage).join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
 /// The temporary folder of a test (a project, or any scratch folder), removed when dropped
 /// unless the test failed.
 pub struct Project {

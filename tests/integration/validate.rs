@@ -2,7 +2,9 @@
 
 use tsb_report::diag::{DiagnosticFormat, Severity, render};
 
-use crate::support::{Project, case, check, fixture, row_errors, row_errors_by_file, short};
+use crate::support::{
+    Project, assert_snapshot, case, check, fixture, row_errors, row_errors_by_file, short,
+};
 
 #[test]
 fn planted_errors_are_each_reported_at_their_line_and_quarantined() {
@@ -52,7 +54,7 @@ fn planted_errors_are_each_reported_at_their_line_and_quarantined() {
         human.contains("hint: did you mean `LAR St. Olavs` (STO-LAR)?"),
         "{human}"
     );
-    insta::assert_snapshot!(text);
+    assert_snapshot("validate", "planted_errors", &text);
 }
 
 #[test]
