@@ -68,6 +68,14 @@ pub fn row_errors(v: &Validated) -> Vec<&Diagnostic> {
         .collect()
 }
 
+/// The first file error among the diagnostics, failing with all of them when there is none.
+pub fn first_file_error(v: &Validated) -> &Diagnostic {
+    v.diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::FileError)
+        .unwrap_or_else(|| panic!("no file error in {:?}", v.diagnostics))
+}
+
 /// The row errors as (the file's name without its folders, line, message).
 pub fn row_errors_by_file(v: &Validated) -> Vec<(String, u64, String)> {
     row_errors(v)

@@ -1,14 +1,12 @@
 //! Tests: survey exports as the tools write them (data-contract §6–§6.3), survey rounds
 //! (indicators.md §4) and the survey side of disclosure control (§5).
 
-use tsb_report::diag::Severity;
 use tsb_report::indicators::{IndicatorSettings, Keys, compute};
 use tsb_report::model::*;
-
 use tsb_report::render::RenderInput;
 
 use crate::support::model::{enhet, foretak, render_input, yrke};
-use crate::support::{Project, check, fixture, short};
+use crate::support::{Project, check, first_file_error, fixture, short};
 
 /// A project with the shared reference tables and one export with its codebook.
 fn survey(name: &str, export: &str, bytes: impl AsRef<[u8]>, codebook: &str) -> Project {
@@ -324,11 +322,7 @@ fn surveys_without_respondent_column_use_line_numbers_and_runde() {
         .replace("runde = \"2025-10\"\n", "");
     let p = p.file("data/undersokelser/dataset.kodebok.toml", cb);
     let v = check(&p);
-    let d = v
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::FileError)
-        .expect("a file error");
+    let d = first_file_error(&v);
     assert!(d.hints.iter().any(|h| h.contains("runde")), "{d:?}");
 }
 
@@ -767,11 +761,7 @@ fn surveys_a_duplicate_round_is_a_file_error() {
         ("ans-b", "2026-03", 0),
     );
     let v = check(&p);
-    let d = v
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::FileError)
-        .expect("a duplicate round is a file error");
+    let d = first_file_error(&v);
     assert!(d.file.ends_with("ans-b.csv"), "{d:?}");
     assert!(
         d.message.contains("round 2026-03-01 of series `ans`"),

@@ -3,7 +3,8 @@
 use tsb_report::diag::{DiagnosticFormat, Severity, render};
 
 use crate::support::{
-    Project, assert_snapshot, case, check, fixture, row_errors, row_errors_by_file, short,
+    Project, assert_snapshot, case, check, first_file_error, fixture, row_errors,
+    row_errors_by_file, short,
 };
 
 #[test]
@@ -62,11 +63,7 @@ fn fails_when_a_log_lacks_a_required_column() {
     let p = case("missing_column");
     let v = check(&p);
     assert!(v.has_file_errors());
-    let d = v
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::FileError)
-        .unwrap();
+    let d = first_file_error(&v);
     assert_eq!(d.message, "missing required column `minutter`");
     assert_eq!(d.line, Some(1));
     assert!(d.hints.iter().any(|h| h.contains("min, tid_min")));
@@ -77,11 +74,7 @@ fn refuses_a_file_with_an_identity_number_without_echoing_it() {
     let p = case("identity_number");
     let v = check(&p);
     assert!(v.has_file_errors());
-    let d = v
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::FileError)
-        .unwrap();
+    let d = first_file_error(&v);
     assert_eq!(d.line, Some(22));
     assert_eq!(d.column.as_deref(), Some("pasient"));
     let all = format!("{:?}", v);
