@@ -43,8 +43,8 @@ pub fn case(name: &str) -> Project {
     Project::new(name).reference().data(name)
 }
 
-/// A project with the shared reference tables and the planted-errors data (two pilots' logs,
-/// staffing, a survey, and rows with one error of each kind).
+/// A project with the shared reference tables and the planted-errors data: one pilot whose
+/// log has row errors planted at known lines.
 pub fn planted(name: &str) -> Project {
     Project::new(name).reference().data("planted_errors")
 }
