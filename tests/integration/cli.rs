@@ -392,8 +392,7 @@ fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
         "the CSV export needs a BOM for Excel"
     );
     assert!(p.path("output/indikatorer/indikatorer.parquet").is_file());
-    let manifest: serde_json::Value =
-        serde_json::from_str(&p.read("output/manifest.json")).unwrap();
+    let manifest = p.manifest();
     let inputs = manifest["inputs"].as_array().unwrap();
     assert!(inputs.len() > 10);
     for i in inputs {
@@ -800,9 +799,9 @@ fn every_unreadable_file_and_folder_is_a_file_error_and_check_exits_1() {
 fn the_manifest_lists_every_file_read_the_sample_marker_included() {
     // Before: `EKSEMPELDATA.md` was read (the banner) but missing from the manifest.
     let p = case("planted_errors").file("data/EKSEMPELDATA.md", "Syntetiske data.\n");
-    let typst = crate::fuzz::stub_typst(&p);
+    let typst = crate::support::stub_typst(&p);
     p.run(&["build", "--typst", &typst]).code(0);
-    let m: serde_json::Value = serde_json::from_str(&p.read("output/manifest.json")).unwrap();
+    let m = p.manifest();
     let inputs = m["inputs"].as_array().unwrap();
     let mut listed: Vec<&str> = inputs.iter().map(|i| i["path"].as_str().unwrap()).collect();
     listed.sort();

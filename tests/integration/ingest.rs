@@ -725,7 +725,7 @@ fn a_sheet_that_would_be_mostly_empty_padding_is_refused() {
         ));
     }
     xml.push_str("</sheetData></worksheet>");
-    let bytes = crate::fuzz::workbook_with_sheet(&xml);
+    let bytes = crate::support::xlsx::workbook_with_sheet(&xml);
     let d = read_table("data/a.xlsx", &bytes, Format::Xlsx, None).unwrap_err();
     assert!(d.message.contains("mostly empty cells"), "{}", d.message);
 }

@@ -12,6 +12,7 @@ use tsb_report::diag::{Diagnostic, DiagnosticFormat, Severity, render};
 use tsb_report::validate::{Validated, validate};
 
 pub mod model;
+pub mod xlsx;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -32,6 +33,20 @@ pub fn command(dir: &Path) -> Command {
         .env_remove("TSB_REPORT_VERSION")
         .env("NO_COLOR", "1");
     c
+}
+
+/// Write a stub typst into the project: `--version` says 0.15.1; a compile writes a tiny
+/// placeholder PDF at its last argument. Returns its absolute path for `--typst`.
+pub fn stub_typst(p: &Project) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = p.path("typst-stub");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'typst 0.15.1 (stub)'; exit 0; fi\nfor a in \"$@\"; do last=$a; done\nprintf '%%PDF-1.7\\n%% tsb-report fuzz stub\\n' > \"$last\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
 }
 
 /// The shared reference tables, in every fixture project's `data/referanse`.

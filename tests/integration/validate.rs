@@ -436,7 +436,7 @@ fn the_quarantine_file_holds_every_quarantined_row_on_its_own_line_ragged_rows_w
           29.03.2025;St. Olavs hospital HF;LAR St. Olavs;Legespesialist;Behandlingssamtale;0;P0005;A009\r\n",
     );
     std::fs::write(&log, bytes).unwrap();
-    let typst = crate::fuzz::stub_typst(&p);
+    let typst = crate::support::stub_typst(&p);
     p.run(&["build", "--typst", &typst]).code(0);
     let q = std::fs::read(p.path("output/karantene/piloter/lar-sykepleier/logg-2025.csv")).unwrap();
     let mut reader = csv::ReaderBuilder::new()
