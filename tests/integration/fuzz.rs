@@ -477,16 +477,13 @@ fn mutated_data_folders_never_panic_lose_rows_or_change_the_output_of_a_failed_b
     // The base folder and one good build of it, copied into every build case.
     let base = base();
     let typst = stub_typst(&base);
-    let failing = base.path("typst-failing").display().to_string();
-    std::fs::write(
-        &failing,
-        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'typst 0.15.1 (stub)'; exit 0; fi\necho 'error: the stub typst fails' >&2\nexit 1\n",
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let failing = base
+        .executable(
+            "typst-failing",
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'typst 0.15.1 (stub)'; exit 0; fi\necho 'error: the stub typst fails' >&2\nexit 1\n",
+        )
+        .display()
+        .to_string();
     let typst_failures = !std::env::var("TSB_FUZZ_TYPST_FAILS").is_ok_and(|v| v == "0");
     let r = base.run(&["build", "--typst", &typst]).code(0);
     assert!(r.stderr.contains("quarantined"), "{}", r.stderr);

@@ -131,7 +131,6 @@ fn a_settings_change_invalidates_what_it_touches() {
 #[cfg(unix)]
 #[test]
 fn another_typst_version_recompiles_the_documents_but_not_the_analysis() {
-    use std::os::unix::fs::PermissionsExt;
     let p = planted("typstversion").templates();
     p.run(&["build"]).code(0);
     let rapport = p.mtime("output/rapport.pdf");
@@ -140,12 +139,7 @@ fn another_typst_version_recompiles_the_documents_but_not_the_analysis() {
         "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'typst 0.15.99 (test)'; else exec '{}' \"$@\"; fi\n",
         real.display()
     );
-    std::fs::write(p.path("typst-wrapper"), wrapper).unwrap();
-    std::fs::set_permissions(
-        p.path("typst-wrapper"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
+    p.executable("typst-wrapper", &wrapper);
     p.run(&["build", "--typst", "typst-wrapper"]).code(0);
     assert_ne!(p.mtime("output/rapport.pdf"), rapport);
     assert_eq!(p.manifest()["typst_version"], "0.15.99");
@@ -333,11 +327,7 @@ fn another_tool_version_recomputes_everything() {
 /// An executable shell script in the project.
 #[cfg(unix)]
 fn script(p: &Project, name: &str, body: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let path = p.path(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
+    p.executable(name, &format!("#!/bin/sh\n{body}"))
 }
 
 /// Every file under the output folder with its bytes, but the kept failed run and the

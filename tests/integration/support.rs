@@ -38,15 +38,12 @@ pub fn command(dir: &Path) -> Command {
 /// Write a stub typst into the project: `--version` says 0.15.1; a compile writes a tiny
 /// placeholder PDF at its last argument. Returns its absolute path for `--typst`.
 pub fn stub_typst(p: &Project) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let path = p.path("typst-stub");
-    std::fs::write(
-        &path,
+    p.executable(
+        "typst-stub",
         "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'typst 0.15.1 (stub)'; exit 0; fi\nfor a in \"$@\"; do last=$a; done\nprintf '%%PDF-1.7\\n%% tsb-report fuzz stub\\n' > \"$last\"\n",
     )
-    .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path.display().to_string()
+    .display()
+    .to_string()
 }
 
 /// The shared reference tables, in every fixture project's `data/referanse`.
@@ -161,6 +158,16 @@ impl Project {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, contents).unwrap();
         self
+    }
+    /// Write an executable file (a script with its `#!` line) into the project; returns its
+    /// path.
+    pub fn executable(&self, rel: &str, contents: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
     }
     /// Path of a file in the project.
     pub fn path(&self, rel: &str) -> PathBuf {

@@ -43,9 +43,8 @@ fn an_explicit_program_that_does_not_exist_fails_with_a_hint() {
 #[cfg(unix)]
 #[test]
 fn an_explicit_program_is_used_and_its_version_read() {
-    use std::os::unix::fs::PermissionsExt;
-    let p = Project::new("fake-typst").file("typst", "#!/bin/sh\necho 'typst 0.15.1 (fake)'\n");
-    std::fs::set_permissions(p.path("typst"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let p = Project::new("fake-typst");
+    p.executable("typst", "#!/bin/sh\necho 'typst 0.15.1 (fake)'\n");
     let t = typeset::resolve(Some(&p.path("typst")), &|_| {}).unwrap();
     assert_eq!(t.version, "0.15.1");
     assert_eq!(t.program, p.path("typst"));
@@ -99,7 +98,6 @@ fn the_same_source_gives_byte_identical_pdfs_declaring_pdfa_and_pdfua() {
 /// bar redrawn with `\r`), waits for the word go, then installs a fake typst at `--root`.
 #[cfg(unix)]
 fn fake_cargo(p: &Project) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let body = format!(
         r#"#!/bin/sh
 echo "$@" >> '{calls}'
@@ -125,10 +123,7 @@ echo '  Installed package `typst-cli v0.15.1`' >&2
         started = p.path("started").display(),
         go = p.path("go").display(),
     );
-    let path = p.path("cargo");
-    std::fs::write(&path, body).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
+    p.executable("cargo", &body)
 }
 
 #[cfg(unix)]
