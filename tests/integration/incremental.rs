@@ -1,6 +1,6 @@
 //! Tests: reruns are never stale, and redo only what a change touches (issue: reruns).
 
-use crate::support::{Project, pdf_text, planted};
+use crate::support::{LOG_HEADER, Project, log_lines, pdf_text, planted};
 
 fn stages(p: &Project) -> Vec<String> {
     p.manifest()["timings_ms"]
@@ -33,16 +33,7 @@ fn a_new_log_file_recomputes_and_is_named_in_vedlegg_c() {
     p.run(&["build"]).code(0);
     let first = p.manifest();
     let csv_before = p.read("output/indikatorer/indikatorer.csv");
-    let log = "dato;foretak;enhet;yrke;oppgave;minutter;pasient;utført_av\n".to_string()
-        + &(0..40)
-            .map(|i| {
-                format!(
-                    "1{}.04.2025;STO;STO-LAR;sykepleier;lar;45;P9{i:03};A00{}\n",
-                    i % 9,
-                    i % 8
-                )
-            })
-            .collect::<String>();
+    let log = LOG_HEADER.to_string() + &log_lines(40).concat();
     std::fs::write(p.path("data/piloter/lar-sykepleier/ny-logg-uke16.csv"), log).unwrap();
     p.run(&["build"]).code(0);
     let second = p.manifest();

@@ -61,6 +61,23 @@ pub fn planted(name: &str) -> Project {
     Project::new(name).reference().data("planted_errors")
 }
 
+/// The header of a pilot log, in the planted-errors pilot's dialect.
+pub const LOG_HEADER: &str = "dato;foretak;enhet;yrke;oppgave;minutter;pasient;utført_av\n";
+
+/// `n` valid lines of a new log for the planted-errors pilot (April 2025, at STO-LAR), each
+/// ending in `\n`.
+pub fn log_lines(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "1{}.04.2025;STO;STO-LAR;sykepleier;lar;45;P9{i:03};A00{}\n",
+                i % 9,
+                i % 8
+            )
+        })
+        .collect()
+}
+
 /// Discover and validate the project's `data/` with the default settings.
 pub fn check(p: &Project) -> Validated {
     let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
