@@ -29,7 +29,8 @@ pub struct Settings {
 }
 
 /// `[[anbefaling]]`: a candidate recommendation raised when every condition holds on a
-/// published (not suppressed) indicator value.
+/// published (not suppressed) indicator value. Deserialised here; checked and evaluated by
+/// [`crate::rules`].
 ///
 /// ```toml
 /// [[anbefaling]]
@@ -101,251 +102,6 @@ pub struct ConditionSettings {
     /// Holds when the value is at most this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hoyst: Option<f64>,
-}
-
-impl ConditionSettings {
-    /// The thresholds that are set, as (comparison word, threshold): `("over", 0.15)`.
-    pub fn thresholds(&self) -> Vec<(&'static str, f64)> {
-        [
-            ("over", self.over),
-            ("under", self.under),
-            ("minst", self.minst),
-            ("høyst", self.hoyst),
-        ]
-        .into_iter()
-        .filter_map(|(w, t)| t.map(|t| (w, t)))
-        .collect()
-    }
-}
-
-/// A piece of a rule's `tekst`: literal text or a placeholder name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TextPart {
-    /// Literal text.
-    Text(String),
-    /// `{navn}`.
-    Placeholder(String),
-}
-
-/// Split a rule's `tekst` into literal text and `{navn}` placeholders; `{{` and `}}` are
-/// literal braces. Errors on an unclosed `{` or a lone `}`.
-pub fn parse_rule_text(text: &str) -> std::result::Result<Vec<TextPart>, String> {
-    let mut parts = Vec::new();
-    let mut lit = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                lit.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                lit.push('}');
-            }
-            '{' => {
-                let mut name = String::new();
-                loop {
-                    match chars.next() {
-                        Some('}') => break,
-                        Some(c) => name.push(c),
-                        None => return Err(format!("`{{{name}` is not closed with `}}`")),
-                    }
-                }
-                if !lit.is_empty() {
-                    parts.push(TextPart::Text(std::mem::take(&mut lit)));
-                }
-                parts.push(TextPart::Placeholder(name.trim().to_string()));
-            }
-            '}' => return Err("a lone `}` (write `}}` for a brace)".to_string()),
-            c => lit.push(c),
-        }
-    }
-    if !lit.is_empty() {
-        parts.push(TextPart::Text(lit));
-    }
-    Ok(parts)
-}
-
-/// The key fields a condition may set at a grouping, for `indikator` (survey indicators also
-/// take `undersokelse` and `omrade`).
-fn allowed_keys(gruppering: &str, survey: bool) -> Vec<&'static str> {
-    let mut keys = Vec::new();
-    for part in gruppering.split('_') {
-        match part {
-            "foretak" => keys.push("foretak_id"),
-            "enhet" => keys.extend(["foretak_id", "enhet_id"]),
-            "yrke" => keys.push("yrke_id"),
-            "kompetansenivå" => keys.push("kompetanseniva"),
-            "pilot" => keys.extend(["pilot_id", "fase"]),
-            "område" => keys.push("omrade"),
-            _ => {}
-        }
-    }
-    if survey {
-        keys.extend(["omrade", "undersokelse"]);
-    }
-    keys.sort_unstable();
-    keys.dedup();
-    keys
-}
-
-/// The key fields a condition must set at a grouping (the cell is otherwise ambiguous);
-/// survey indicators also need `undersokelse`, challenge areas `omrade`.
-fn required_keys(gruppering: &str) -> Vec<&'static str> {
-    let mut keys = Vec::new();
-    for part in gruppering.split('_') {
-        match part {
-            "foretak" => keys.push("foretak_id"),
-            "enhet" => keys.push("enhet_id"),
-            "yrke" => keys.push("yrke_id"),
-            "kompetansenivå" => keys.push("kompetanseniva"),
-            "pilot" => keys.extend(["pilot_id", "fase"]),
-            "område" => keys.push("omrade"),
-            _ => {}
-        }
-    }
-    keys
-}
-
-/// Check one `[[anbefaling]]` against the indicator registry.
-fn check_rule(rule: &RuleSettings) -> std::result::Result<(), String> {
-    if rule.tittel.trim().is_empty() {
-        return Err("`tittel` is empty".into());
-    }
-    if rule.vilkar.is_empty() {
-        return Err("it has no `[[anbefaling.vilkar]]`, so it would always be raised".into());
-    }
-    let mut names = std::collections::BTreeSet::new();
-    for c in &rule.vilkar {
-        let at = format!("condition `{}`", c.navn);
-        if c.navn.is_empty()
-            || !c
-                .navn
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
-        {
-            return Err(format!(
-                "{at}: `navn` must be a non-empty name of a-z, 0-9 and _"
-            ));
-        }
-        if !names.insert(c.navn.as_str()) {
-            return Err(format!("{at}: the name is used twice in this rule"));
-        }
-        let def = crate::indicators::registry::def(&c.indikator)
-            .filter(|d| d.eksporteres)
-            .ok_or_else(|| {
-                let ids: Vec<&str> = crate::indicators::registry::registry()
-                    .iter()
-                    .filter(|d| d.eksporteres)
-                    .map(|d| d.id)
-                    .collect();
-                let best = ids
-                    .iter()
-                    .map(|id| (strsim::jaro_winkler(id, &c.indikator), *id))
-                    .filter(|(s, _)| *s > 0.85)
-                    .max_by(|a, b| a.0.total_cmp(&b.0));
-                match best {
-                    Some((_, id)) => format!(
-                        "{at}: unknown indicator `{}`; did you mean `{id}`?",
-                        c.indikator
-                    ),
-                    None => format!(
-                        "{at}: unknown indicator `{}`; known: {}",
-                        c.indikator,
-                        ids.join(", ")
-                    ),
-                }
-            })?;
-        if !def.grupperinger.contains(&c.gruppering.as_str()) {
-            return Err(format!(
-                "{at}: indicator `{}` is not computed at grouping `{}`; it is at {}",
-                c.indikator,
-                c.gruppering,
-                def.grupperinger.join(", ")
-            ));
-        }
-        let survey = def.kilde.starts_with("§4");
-        let allowed = allowed_keys(&c.gruppering, survey);
-        let set = [
-            ("foretak_id", c.foretak_id.is_some()),
-            ("enhet_id", c.enhet_id.is_some()),
-            ("yrke_id", c.yrke_id.is_some()),
-            ("kompetanseniva", c.kompetanseniva.is_some()),
-            ("pilot_id", c.pilot_id.is_some()),
-            ("fase", c.fase.is_some()),
-            ("omrade", c.omrade.is_some()),
-            ("undersokelse", c.undersokelse.is_some()),
-        ];
-        for (key, _) in set.iter().filter(|(_, s)| *s) {
-            if !allowed.contains(key) {
-                return Err(format!(
-                    "{at}: `{key}` does not apply at grouping `{}`{}",
-                    c.gruppering,
-                    if allowed.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (it takes {})", allowed.join(", "))
-                    }
-                ));
-            }
-        }
-        let mut required = required_keys(&c.gruppering);
-        if c.indikator.starts_with("utfordring_") {
-            required.push("omrade");
-        }
-        if survey && c.undersokelse.is_none() {
-            return Err(format!(
-                "{at}: `{}` comes from a survey and needs `undersokelse` (the export's file name without extension)",
-                c.indikator
-            ));
-        }
-        for key in required {
-            if !set.iter().any(|(k, s)| *k == key && *s) {
-                return Err(format!("{at}: grouping `{}` needs `{key}`", c.gruppering));
-            }
-        }
-        if let Some(f) = &c.fase
-            && !["før", "pilot", "endring"].contains(&f.as_str())
-        {
-            return Err(format!(
-                "{at}: `fase` is `{f}`, but must be `før`, `pilot` or `endring`"
-            ));
-        }
-        if let Some(l) = c.kompetanseniva
-            && !(1..=4).contains(&l)
-        {
-            return Err(format!("{at}: `kompetanseniva` must be 1–4, found {l}"));
-        }
-        let thresholds = c.thresholds();
-        if thresholds.is_empty() {
-            return Err(format!(
-                "{at}: it needs a threshold: `over`, `under`, `minst` or `hoyst`"
-            ));
-        }
-        for (word, t) in thresholds {
-            if !t.is_finite() {
-                return Err(format!("{at}: `{word}` must be a number"));
-            }
-            if def.maleenhet == "andel" && t.abs() > 1.0 {
-                return Err(format!(
-                    "{at}: `{}` is a share, written as a fraction (0.15 for 15 %), but the threshold is {t}",
-                    c.indikator
-                ));
-            }
-        }
-    }
-    for part in parse_rule_text(&rule.tekst).map_err(|e| format!("`tekst`: {e}"))? {
-        if let TextPart::Placeholder(p) = part
-            && !names.contains(p.as_str())
-        {
-            return Err(format!(
-                "`tekst` uses `{{{p}}}`, but no condition is named `{p}` (conditions: {})",
-                names.iter().copied().collect::<Vec<_>>().join(", ")
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// `[arbeidstid]`: what an FTE's year holds (indicators.md §8, available working time
@@ -531,7 +287,7 @@ impl Settings {
         check_working_time(&settings)
             .map_err(|e| anyhow::anyhow!("failed to read settings `{origin}` ({e})"))?;
         for (i, rule) in settings.anbefaling.iter().enumerate() {
-            check_rule(rule).map_err(|e| {
+            crate::rules::check(rule).map_err(|e| {
                 anyhow::anyhow!(
                     "failed to read settings `{origin}` (`[[anbefaling]]` {} «{}»: {e})",
                     i + 1,
@@ -620,19 +376,5 @@ mod tests {
     fn default_settings_round_trip_through_toml() {
         let text = toml::to_string(&Settings::default()).expect("defaults serialise");
         assert_eq!(Settings::parse(&text, "x").unwrap(), Settings::default());
-    }
-
-    #[test]
-    fn rule_text_placeholders_and_braces() {
-        assert_eq!(
-            parse_rule_text("a {x} {{b}}").unwrap(),
-            [
-                TextPart::Text("a ".into()),
-                TextPart::Placeholder("x".into()),
-                TextPart::Text(" {b}".into()),
-            ]
-        );
-        assert!(parse_rule_text("a {x").is_err());
-        assert!(parse_rule_text("a } b").is_err());
     }
 }
