@@ -7,7 +7,7 @@ use anyhow::Result;
 use polars::prelude::DataFrame;
 
 use super::frames::{FrameBuilder, GroupKey, group_sum, some};
-use super::staffing::Headcount;
+use super::staffing::{Headcount, cmp_opt};
 use super::suppress::{Cell, Family};
 use super::{Draft, IndicatorRow, Keys, new_row};
 use crate::model::{Dataset, Respondent, SurveyRound, SurveyType};
@@ -65,14 +65,6 @@ struct Spec<'a> {
 
 fn mean(_: &str, _: &Keys, num: f64, n: u64) -> Option<f64> {
     Some(num / n as f64)
-}
-
-/// Total order on optional floats (`None` first).
-pub(crate) fn cmp_opt(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
-    match (a, b) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        _ => a.is_some().cmp(&b.is_some()),
-    }
 }
 
 fn canonical(rs: &mut [&Respondent]) {

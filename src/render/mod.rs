@@ -2,14 +2,16 @@
 //! templates under `report-templates/`.
 //!
 //! [`view`] builds the template contract (formatted strings only), [`svg`] draws the charts,
-//! [`escape`] holds the one markup escape (the auto-escape of every `.typ` template) and
-//! [`format`](mod@format) the Norwegian number and date presentation, [`rules`] the
-//! candidate recommendations from `tsb-report.toml`, [`trust`] the per-trust reports, and
-//! [`docx`] the board briefing as a Word document.
+//! [`escape`] holds the one markup escape (the auto-escape of every `.typ` template),
+//! [`format`](mod@format) the Norwegian number and date presentation and [`names`] the
+//! display names, [`rules`] the candidate recommendations from `tsb-report.toml` in words,
+//! [`trust`] the per-trust reports, [`wisn`] the staffing need, and [`docx`] the board
+//! briefing as a Word document.
 
 pub mod docx;
 pub mod escape;
 pub mod format;
+pub mod names;
 pub mod rules;
 pub mod svg;
 pub mod trust;

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::format;
-use super::view::describe_cell;
+use super::names::describe_cell;
 use crate::config::{ConditionSettings, RuleSettings};
 use crate::indicators::{IndicatorTable, Keys};
 use crate::model::Dataset;

@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::format;
+use super::names::area_name;
 use super::view::{
     COORDINATION, Celle, Ctx, PilotView, ReportView, STAFFING, TASK_SHARING, UnitChallengeView,
-    area_name, keys,
+    keys,
 };
 use crate::indicators::Keys;
 use crate::model::Ownership;

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::format;
+use super::names::level_name;
 use super::svg::{BarChart, Series};
-use super::view::{Celle, Chart, Ctx, FigureView, level_name};
+use super::view::{Celle, Chart, Ctx, FigureView};
 use crate::indicators::{IndicatorRow, Keys};
 
 /// One cell of need beside staff.
