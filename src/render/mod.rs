@@ -5,7 +5,7 @@
 //! [`escape`] holds the one markup escape (the auto-escape of every `.typ` template),
 //! [`format`](mod@format) the Norwegian number and date presentation and [`names`] the
 //! display names, [`rules`] the candidate recommendations from `tsb-report.toml` in words,
-//! [`trust`] the per-trust reports, [`wisn`] the staffing need, and [`docx`] the board
+//! [`trust`] the per-trust reports, and [`docx`] the board
 //! briefing as a Word document.
 
 pub mod docx;
@@ -16,7 +16,6 @@ pub mod rules;
 pub mod svg;
 pub mod trust;
 pub mod view;
-pub mod wisn;
 
 use std::collections::BTreeMap;
 

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::format;
-use super::names::level_name;
-use super::svg::{BarChart, Series};
-use super::view::{Celle, Chart, Ctx, FigureView};
+use super::{Celle, Chart, Ctx, FigureView};
 use crate::indicators::{IndicatorRow, Keys};
+use crate::render::format;
+use crate::render::names::level_name;
+use crate::render::svg::{self, BarChart, Series};
 
 /// One cell of need beside staff.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -186,7 +186,7 @@ pub(super) fn build(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> WisnView {
                 bars: trusts
                     .iter()
                     .map(|f| {
-                        super::view::bar_of(
+                        super::bar_of(
                             ctx.row(
                                 "wisn_ratio",
                                 "foretak_kompetansenivå",
@@ -221,7 +221,7 @@ pub(super) fn build(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> WisnView {
         let fil = "figurer/wisn_ratio.svg".to_string();
         charts.push((
             fil.clone(),
-            super::svg::bar_chart(&BarChart {
+            svg::bar_chart(&BarChart {
                 categories: trusts.iter().map(|f| f.navn.clone()).collect(),
                 series,
                 max: None,
