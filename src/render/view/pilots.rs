@@ -12,6 +12,7 @@ use super::{
     num_tick, order_by, pct_tick,
 };
 use crate::indicators::Keys;
+use crate::model::Pilot;
 use crate::render::format;
 use crate::render::names::{area_name, level_name};
 use crate::render::svg::{self, Bar, BarChart, Series};
@@ -158,10 +159,12 @@ fn pilot_indicator(ctx: &Ctx<'_>, pilot: &str, id: &str) -> PilotIndicatorView {
     }
 }
 
+/// Chapters 6–8's view of the `index`-th pilot (1-based; it names the chart files
+/// `figurer/pilot-{index}.svg` and `figurer/pilot-{index}-minutter.svg`).
 pub(super) fn pilot_view(
     ctx: &Ctx<'_>,
     index: usize,
-    p: &crate::model::Pilot,
+    p: &Pilot,
     charts: &mut Vec<Chart>,
 ) -> PilotView {
     let oppgavedeling: Vec<PilotIndicatorView> = TASK_SHARING
@@ -178,16 +181,50 @@ pub(super) fn pilot_view(
         .chain(samhandling.iter())
         .map(|v| (v.id.clone(), v.clone()))
         .collect();
-    let k = |fase: &str| Keys {
+    let riktig = ctx.row("riktig_niva_andel", "pilot", &phase_keys(p, "endring"));
+    let sikker_forbedring =
+        riktig.is_some_and(|r| !r.prikket && r.nedre.is_some_and(|lo| lo > 0.0));
+    let figur = share_chart(ctx, index, p, &oppgavedeling, charts);
+    let minutter_figur = minutes_chart(ctx, index, p, charts);
+    let join = |v: Vec<String>| v.join(", ");
+    PilotView {
+        id: p.id.clone(),
+        navn: p.navn.clone(),
+        beskrivelse: p.beskrivelse.trim().to_string(),
+        foretak: join(p.foretak.iter().map(|f| ctx.foretak_name(f)).collect()),
+        enheter: join(p.enheter.iter().map(|e| ctx.enhet_name(e)).collect()),
+        nye_roller: join(p.nye_roller.iter().map(|y| ctx.yrke_name(y)).collect()),
+        perioder: periods(p),
+        arbeidsflyt: workflow(ctx, p),
+        oppgavedeling,
+        samhandling,
+        ind,
+        frigjort,
+        sikker_forbedring,
+        figur,
+        minutter_figur,
+    }
+}
+
+/// The pilot's keys in phase `fase`.
+fn phase_keys(p: &Pilot, fase: &str) -> Keys {
+    Keys {
         pilot_id: Some(p.id.clone()),
         fase: Some(fase.to_string()),
         ..keys()
-    };
-    let riktig = ctx.row("riktig_niva_andel", "pilot", &k("endring"));
-    let sikker_forbedring =
-        riktig.is_some_and(|r| !r.prikket && r.nedre.is_some_and(|lo| lo > 0.0));
+    }
+}
 
-    // Before/after chart with whiskers on the pilot bar: before + the change's interval.
+/// The task-sharing shares before and during the pilot, with whiskers on the pilot bar:
+/// before + the change's interval.
+fn share_chart(
+    ctx: &Ctx<'_>,
+    index: usize,
+    p: &Pilot,
+    oppgavedeling: &[PilotIndicatorView],
+    charts: &mut Vec<Chart>,
+) -> FigureView {
+    let k = |fase: &str| phase_keys(p, fase);
     let before: Vec<Bar> = TASK_SHARING
         .iter()
         .map(|id| bar_of(ctx.row(id, "pilot", &k("før")), 100.0))
@@ -247,9 +284,17 @@ pub(super) fn pilot_view(
             .collect::<Vec<_>>()
             .join("; ")
     );
-    let figur = FigureView { fil, alt };
+    FigureView { fil, alt }
+}
 
-    // Minutes by task area and level.
+/// Minutes by task area before and during the pilot, stacked by competence level; `None`
+/// when the table has none.
+fn minutes_chart(
+    ctx: &Ctx<'_>,
+    index: usize,
+    p: &Pilot,
+    charts: &mut Vec<Chart>,
+) -> Option<FigureView> {
     let mk = |fase: &str, omrade: &str, niva: Option<u8>| Keys {
         pilot_id: Some(p.id.clone()),
         fase: Some(fase.into()),
@@ -264,108 +309,96 @@ pub(super) fn pilot_view(
             .filter_map(|r| r.keys.omrade.as_deref()),
         &TASK_AREAS,
     );
-    let minutter_figur = if areas.is_empty() {
-        None
-    } else {
-        let mut stacks = Vec::new();
-        for a in &areas {
-            for (fase, label) in [("før", "før"), ("pilot", "pilot")] {
-                let segments = (1..=4u8)
-                    .map(|l| {
-                        ctx.row(
-                            "minutter_per_omrade",
-                            "pilot_område_kompetansenivå",
-                            &mk(fase, a, Some(l)),
-                        )
-                        .filter(|r| !r.prikket)
-                        .and_then(|r| r.verdi)
-                        .unwrap_or(0.0)
-                    })
-                    .collect();
-                let total = ctx.row("minutter_per_omrade", "pilot_område", &mk(fase, a, None));
-                stacks.push(svg::Stack {
-                    label: format!("{} – {}", area_name(a), label),
-                    segments,
-                    total_label: format::row_value(total),
-                });
-            }
-        }
-        let alt = format!(
-            "Stablet stolpediagram for piloten {}: minutter per oppgaveområde før og under piloten, fordelt på utførers kompetansenivå. {}.",
-            p.navn,
-            stacks
-                .iter()
-                .map(|s| format!("{} {} minutter", s.label, s.total_label))
-                .collect::<Vec<_>>()
-                .join("; ")
-        );
-        let fil = format!("figurer/pilot-{index}-minutter.svg");
-        charts.push((
-            fil.clone(),
-            svg::stack_chart(&svg::StackChart {
-                legend: (1..=4).map(level_name).collect(),
-                stacks,
-                tick: num_tick,
-            }),
-        ));
-        Some(FigureView { fil, alt })
-    };
-
-    let join = |v: Vec<String>| v.join(", ");
-    PilotView {
-        id: p.id.clone(),
-        navn: p.navn.clone(),
-        beskrivelse: p.beskrivelse.trim().to_string(),
-        foretak: join(p.foretak.iter().map(|f| ctx.foretak_name(f)).collect()),
-        enheter: join(p.enheter.iter().map(|e| ctx.enhet_name(e)).collect()),
-        nye_roller: join(p.nye_roller.iter().map(|y| ctx.yrke_name(y)).collect()),
-        perioder: p
-            .perioder
-            .iter()
-            .map(|pr| PeriodView {
-                fase: if pr.fase == crate::model::Fase::For {
-                    "Før".into()
-                } else {
-                    "Pilot".into()
-                },
-                fra: format::date(pr.fra),
-                til: format::date(pr.til),
-            })
-            .collect(),
-        arbeidsflyt: p
-            .arbeidsflyt
-            .iter()
-            .map(|s| WorkflowStepView {
-                steg: s.steg.clone(),
-                oppgave: s
-                    .oppgave
-                    .as_deref()
-                    .map(|o| {
-                        ctx.dataset
-                            .reference
-                            .oppgave(o)
-                            .map(|t| t.navn.clone())
-                            .unwrap_or_else(|| o.to_string())
-                    })
-                    .unwrap_or_default(),
-                fra: s
-                    .fra
-                    .as_deref()
-                    .map(|y| ctx.yrke_name(y))
-                    .unwrap_or_default(),
-                til: s
-                    .til
-                    .as_deref()
-                    .map(|y| ctx.yrke_name(y))
-                    .unwrap_or_default(),
-            })
-            .collect(),
-        oppgavedeling,
-        samhandling,
-        ind,
-        frigjort,
-        sikker_forbedring,
-        figur,
-        minutter_figur,
+    if areas.is_empty() {
+        return None;
     }
+    let mut stacks = Vec::new();
+    for a in &areas {
+        for (fase, label) in [("før", "før"), ("pilot", "pilot")] {
+            let segments = (1..=4u8)
+                .map(|l| {
+                    ctx.row(
+                        "minutter_per_omrade",
+                        "pilot_område_kompetansenivå",
+                        &mk(fase, a, Some(l)),
+                    )
+                    .filter(|r| !r.prikket)
+                    .and_then(|r| r.verdi)
+                    .unwrap_or(0.0)
+                })
+                .collect();
+            let total = ctx.row("minutter_per_omrade", "pilot_område", &mk(fase, a, None));
+            stacks.push(svg::Stack {
+                label: format!("{} – {}", area_name(a), label),
+                segments,
+                total_label: format::row_value(total),
+            });
+        }
+    }
+    let alt = format!(
+        "Stablet stolpediagram for piloten {}: minutter per oppgaveområde før og under piloten, fordelt på utførers kompetansenivå. {}.",
+        p.navn,
+        stacks
+            .iter()
+            .map(|s| format!("{} {} minutter", s.label, s.total_label))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    let fil = format!("figurer/pilot-{index}-minutter.svg");
+    charts.push((
+        fil.clone(),
+        svg::stack_chart(&svg::StackChart {
+            legend: (1..=4).map(level_name).collect(),
+            stacks,
+            tick: num_tick,
+        }),
+    ));
+    Some(FigureView { fil, alt })
+}
+
+/// The pilot's periods, `Før` and `Pilot`.
+fn periods(p: &Pilot) -> Vec<PeriodView> {
+    p.perioder
+        .iter()
+        .map(|pr| PeriodView {
+            fase: if pr.fase == crate::model::Fase::For {
+                "Før".into()
+            } else {
+                "Pilot".into()
+            },
+            fra: format::date(pr.fra),
+            til: format::date(pr.til),
+        })
+        .collect()
+}
+
+/// The pilot's mapped workflow, with task and profession names.
+fn workflow(ctx: &Ctx<'_>, p: &Pilot) -> Vec<WorkflowStepView> {
+    p.arbeidsflyt
+        .iter()
+        .map(|s| WorkflowStepView {
+            steg: s.steg.clone(),
+            oppgave: s
+                .oppgave
+                .as_deref()
+                .map(|o| {
+                    ctx.dataset
+                        .reference
+                        .oppgave(o)
+                        .map(|t| t.navn.clone())
+                        .unwrap_or_else(|| o.to_string())
+                })
+                .unwrap_or_default(),
+            fra: s
+                .fra
+                .as_deref()
+                .map(|y| ctx.yrke_name(y))
+                .unwrap_or_default(),
+            til: s
+                .til
+                .as_deref()
+                .map(|y| ctx.yrke_name(y))
+                .unwrap_or_default(),
+        })
+        .collect()
 }

@@ -384,17 +384,93 @@ pub(super) fn staff_series(
 /// Chapter 4's view of one survey round; `suffix` makes its chart file names unique
 /// (`figurer/utfordringer{suffix}.svg`, `figurer/utfordringer{suffix}-endring.svg`).
 fn survey_view(ctx: &Ctx<'_>, key: String, suffix: &str, charts: &mut Vec<Chart>) -> SurveyView {
-    let sk = |extra: Keys| Keys {
-        undersokelse: Some(key.clone()),
+    let (area_ids, omrader, ranked) = areas(ctx, &key);
+    let storste = ranked
+        .iter()
+        .take(3)
+        .map(|(_, i)| omrader[*i].clone())
+        .collect();
+    let units = survey_units(ctx, &key);
+    let (enheter, heat_rows, heat_cells) = unit_rows(ctx, &key, &area_ids, &units);
+    let suppressed = heat_cells.iter().flatten().filter(|c| c.suppressed).count();
+    let svg = svg::heat_map(&svg::HeatMap {
+        columns: area_ids.iter().map(|a| area_name(a)).collect(),
+        rows: heat_rows,
+        cells: heat_cells,
+        range: (1.0, 5.0),
+        legend: "Skår 1–5".into(),
+    });
+    let fil = format!("figurer/utfordringer{suffix}.svg");
+    charts.push((fil.clone(), svg));
+    let alt = format!(
+        "Varmekart: utfordringsskår (1–5, høyere er større utfordring) for {} enheter og {} områder. {} celler er prikket. Største utfordringer i regionen: {}.",
+        enheter.len(),
+        area_ids.len(),
+        suppressed,
+        ranked
+            .iter()
+            .take(3)
+            .map(|(v, i)| format!("{} {}", area_name(&area_ids[*i]), format::score(*v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let foretak = trust_measures(ctx, &key);
+    let yrker = profession_measures(ctx, &key);
+    let rk = survey_keys(&key, keys());
+    let (serie, runde) = round_of(ctx.table, &key);
+    let endring = change_view(
+        ctx,
+        &key,
+        &area_ids,
+        format!("figurer/utfordringer{suffix}-endring.svg"),
+        charts,
+    );
+    let andre = other_series(ctx, &key, serie.as_ref());
+    SurveyView {
+        andre,
+        serie: serie.unwrap_or_else(|| key.clone()),
+        runde: runde.map(|r| format::date_str(&r)).unwrap_or_default(),
+        endring,
+        svarprosent: ctx.cell("svarprosent", "region", &rk),
+        n: ctx.cell("antall_svar", "region", &rk),
+        vurderer_a_slutte: ctx.cell("vurderer_a_slutte_andel", "region", &rk),
+        tid_andre_kunne_gjort: ctx.cell("tid_andre_kunne_gjort", "region", &rk),
+        nokkel: key,
+        omrader,
+        storste,
+        enheter,
+        foretak,
+        yrker,
+        figur: FigureView { fil, alt },
+    }
+}
+
+/// `extra` in survey `key`.
+fn survey_keys(key: &str, extra: Keys) -> Keys {
+    Keys {
+        undersokelse: Some(key.to_string()),
         ..extra
+    }
+}
+
+/// The survey's challenge areas in display order, their region values, and the published
+/// region scores ranked highest first as (score, index into the areas).
+fn areas(ctx: &Ctx<'_>, key: &str) -> (Vec<String>, Vec<AreaView>, Vec<(f64, usize)>) {
+    let ak = |a: &str| {
+        survey_keys(
+            key,
+            Keys {
+                omrade: Some(a.to_string()),
+                ..keys()
+            },
+        )
     };
     let area_ids = order_by(
         ctx.table
             .rows
             .iter()
             .filter(|r| {
-                r.indikator == "utfordring_score"
-                    && r.keys.undersokelse.as_deref() == Some(key.as_str())
+                r.indikator == "utfordring_score" && r.keys.undersokelse.as_deref() == Some(key)
             })
             .filter_map(|r| r.keys.omrade.as_deref()),
         &CHALLENGE_AREAS,
@@ -402,10 +478,7 @@ fn survey_view(ctx: &Ctx<'_>, key: String, suffix: &str, charts: &mut Vec<Chart>
     let omrader: Vec<AreaView> = area_ids
         .iter()
         .map(|a| {
-            let k = sk(Keys {
-                omrade: Some(a.clone()),
-                ..keys()
-            });
+            let k = ak(a);
             AreaView {
                 id: a.clone(),
                 navn: area_name(a),
@@ -418,32 +491,24 @@ fn survey_view(ctx: &Ctx<'_>, key: String, suffix: &str, charts: &mut Vec<Chart>
         .iter()
         .enumerate()
         .filter_map(|(i, a)| {
-            let r = ctx.row(
-                "utfordring_score",
-                "region",
-                &sk(Keys {
-                    omrade: Some(a.clone()),
-                    ..keys()
-                }),
-            )?;
+            let r = ctx.row("utfordring_score", "region", &ak(a))?;
             Some((r.verdi.filter(|_| !r.prikket)?, i))
         })
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let storste = ranked
-        .iter()
-        .take(3)
-        .map(|(_, i)| omrader[*i].clone())
-        .collect();
+    (area_ids, omrader, ranked)
+}
 
-    // Units in reference order that have any area row in this survey.
+/// The units with any area row in this survey, as (enhet id, foretak id): in reference
+/// order, then the others, sorted by their health trust's place in the reference table.
+fn survey_units(ctx: &Ctx<'_>, key: &str) -> Vec<(String, String)> {
     let unit_ids: BTreeSet<String> = ctx
         .table
         .select("utfordring_score", "enhet")
-        .filter(|r| r.keys.undersokelse.as_deref() == Some(key.as_str()))
+        .filter(|r| r.keys.undersokelse.as_deref() == Some(key))
         .filter_map(|r| r.keys.enhet_id.clone())
         .collect();
-    let mut units: Vec<(String, String)> = Vec::new(); // (enhet_id, foretak_id)
+    let mut units: Vec<(String, String)> = Vec::new();
     for e in &ctx.dataset.reference.enheter {
         if unit_ids.contains(&e.id) {
             units.push((e.id.clone(), e.foretak_id.clone()));
@@ -469,124 +534,124 @@ fn survey_view(ctx: &Ctx<'_>, key: String, suffix: &str, charts: &mut Vec<Chart>
             .unwrap_or(usize::MAX)
     };
     units.sort_by_key(|a| ref_pos(&a.1));
+    units
+}
 
+/// Per unit its row of the heat map: the view, the map's row name and its cells.
+fn unit_rows(
+    ctx: &Ctx<'_>,
+    key: &str,
+    area_ids: &[String],
+    units: &[(String, String)],
+) -> (Vec<UnitChallengeView>, Vec<String>, Vec<Vec<svg::HeatCell>>) {
     let mut heat_rows = Vec::new();
-    let mut heat_cells: Vec<Vec<svg::HeatCell>> = Vec::new();
-    let enheter: Vec<UnitChallengeView> = units
+    let mut heat_cells = Vec::new();
+    let enheter = units
         .iter()
         .map(|(eid, fid)| {
             let uk = |a: Option<String>| {
-                sk(Keys {
-                    foretak_id: Some(fid.clone()),
-                    enhet_id: Some(eid.clone()),
-                    omrade: a,
-                    ..keys()
-                })
+                survey_keys(
+                    key,
+                    Keys {
+                        foretak_id: Some(fid.clone()),
+                        enhet_id: Some(eid.clone()),
+                        omrade: a,
+                        ..keys()
+                    },
+                )
             };
             let rows: Vec<Option<&IndicatorRow>> = area_ids
                 .iter()
                 .map(|a| ctx.row("utfordring_score", "enhet", &uk(Some(a.clone()))))
                 .collect();
-            let celler: Vec<Celle> = rows.iter().map(|r| Celle::of(*r)).collect();
-            let mut scored: Vec<(f64, usize)> = rows
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| {
-                    r.filter(|r| !r.prikket)
-                        .and_then(|r| r.verdi)
-                        .map(|v| (v, i))
-                })
-                .collect();
-            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let any_suppressed = rows.iter().any(|r| r.is_some_and(|r| r.prikket));
-            let topp: Vec<Celle> = (0..3)
-                .map(|i| match scored.get(i) {
-                    Some((v, a)) => Celle {
-                        tekst: format!("{} ({})", area_name(&area_ids[*a]), format::score(*v)),
-                        prikket: false,
-                    },
-                    None if any_suppressed => Celle {
-                        tekst: format::PRIKKET.to_string(),
-                        prikket: true,
-                    },
-                    None => Celle::missing(),
-                })
-                .collect();
             let navn = ctx.enhet_name(eid);
             heat_rows.push(navn.clone());
-            heat_cells.push(
-                rows.iter()
-                    .map(|r| match r {
-                        Some(r) if r.prikket => svg::HeatCell {
-                            value: None,
-                            label: format::PRIKKET.into(),
-                            suppressed: true,
-                        },
-                        Some(r) => svg::HeatCell {
-                            value: r.verdi,
-                            label: format::row_value(Some(r)),
-                            suppressed: false,
-                        },
-                        None => svg::HeatCell {
-                            value: None,
-                            label: format::MANGLER.into(),
-                            suppressed: false,
-                        },
-                    })
-                    .collect(),
-            );
+            heat_cells.push(rows.iter().map(|r| heat_cell(*r)).collect());
             UnitChallengeView {
                 id: eid.clone(),
                 navn,
                 foretak: ctx.foretak_name(fid),
-                celler,
-                topp,
+                celler: rows.iter().map(|r| Celle::of(*r)).collect(),
+                topp: top_three(area_ids, &rows),
                 svarprosent: ctx.cell("svarprosent", "enhet", &uk(None)),
             }
         })
         .collect();
-    let suppressed = heat_cells.iter().flatten().filter(|c| c.suppressed).count();
-    let svg = svg::heat_map(&svg::HeatMap {
-        columns: area_ids.iter().map(|a| area_name(a)).collect(),
-        rows: heat_rows,
-        cells: heat_cells,
-        range: (1.0, 5.0),
-        legend: "Skår 1–5".into(),
-    });
-    let fil = format!("figurer/utfordringer{suffix}.svg");
-    charts.push((fil.clone(), svg));
-    let alt = format!(
-        "Varmekart: utfordringsskår (1–5, høyere er større utfordring) for {} enheter og {} områder. {} celler er prikket. Største utfordringer i regionen: {}.",
-        enheter.len(),
-        area_ids.len(),
-        suppressed,
-        ranked
-            .iter()
-            .take(3)
-            .map(|(v, i)| format!("{} {}", area_name(&area_ids[*i]), format::score(*v)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let fk = |f: &str| {
-        sk(Keys {
-            foretak_id: Some(f.to_string()),
-            ..keys()
+    (enheter, heat_rows, heat_cells)
+}
+
+/// A unit's three highest-scoring published areas, `Kapasitet (3,9)`; then `–` if any of its
+/// cells is suppressed, else `..`.
+fn top_three(area_ids: &[String], rows: &[Option<&IndicatorRow>]) -> Vec<Celle> {
+    let mut scored: Vec<(f64, usize)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            r.filter(|r| !r.prikket)
+                .and_then(|r| r.verdi)
+                .map(|v| (v, i))
         })
-    };
-    let foretak = ctx
-        .dataset
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let any_suppressed = rows.iter().any(|r| r.is_some_and(|r| r.prikket));
+    (0..3)
+        .map(|i| match scored.get(i) {
+            Some((v, a)) => Celle {
+                tekst: format!("{} ({})", area_name(&area_ids[*a]), format::score(*v)),
+                prikket: false,
+            },
+            None if any_suppressed => Celle {
+                tekst: format::PRIKKET.to_string(),
+                prikket: true,
+            },
+            None => Celle::missing(),
+        })
+        .collect()
+}
+
+/// A heat-map cell for an indicator row.
+fn heat_cell(row: Option<&IndicatorRow>) -> svg::HeatCell {
+    match row {
+        Some(r) if r.prikket => svg::HeatCell {
+            value: None,
+            label: format::PRIKKET.into(),
+            suppressed: true,
+        },
+        Some(r) => svg::HeatCell {
+            value: r.verdi,
+            label: format::row_value(Some(r)),
+            suppressed: false,
+        },
+        None => svg::HeatCell {
+            value: None,
+            label: format::MANGLER.into(),
+            suppressed: false,
+        },
+    }
+}
+
+/// Per health trust in the reference table: considering leaving, time others could do and
+/// the response rate.
+fn trust_measures(ctx: &Ctx<'_>, key: &str) -> Vec<EntityView> {
+    ctx.dataset
         .reference
         .foretak
         .iter()
         .map(|f| {
-            let k = fk(&f.id);
+            let k = survey_keys(
+                key,
+                Keys {
+                    foretak_id: Some(f.id.clone()),
+                    ..keys()
+                },
+            );
             let v = [
-                ("vurderer_a_slutte_andel", &k),
-                ("tid_andre_kunne_gjort", &k),
-                ("svarprosent", &k),
+                "vurderer_a_slutte_andel",
+                "tid_andre_kunne_gjort",
+                "svarprosent",
             ]
             .iter()
-            .map(|(i, k)| (i.to_string(), ctx.cell(i, "foretak", k)))
+            .map(|i| (i.to_string(), ctx.cell(i, "foretak", &k)))
             .collect();
             EntityView {
                 id: f.id.clone(),
@@ -595,21 +660,28 @@ fn survey_view(ctx: &Ctx<'_>, key: String, suffix: &str, charts: &mut Vec<Chart>
                 v,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Per profession in the survey: time others could do and considering leaving.
+fn profession_measures(ctx: &Ctx<'_>, key: &str) -> Vec<EntityView> {
     let survey_yrker: BTreeSet<String> = ctx
         .table
         .rows
         .iter()
-        .filter(|r| r.gruppering == "yrke" && r.keys.undersokelse.as_deref() == Some(key.as_str()))
+        .filter(|r| r.gruppering == "yrke" && r.keys.undersokelse.as_deref() == Some(key))
         .filter_map(|r| r.keys.yrke_id.clone())
         .collect();
-    let yrker = survey_yrker
+    survey_yrker
         .iter()
         .map(|y| {
-            let k = sk(Keys {
-                yrke_id: Some(y.clone()),
-                ..keys()
-            });
+            let k = survey_keys(
+                key,
+                Keys {
+                    yrke_id: Some(y.clone()),
+                    ..keys()
+                },
+            );
             entity(
                 ctx,
                 y,
@@ -620,17 +692,12 @@ fn survey_view(ctx: &Ctx<'_>, key: String, suffix: &str, charts: &mut Vec<Chart>
                 &["tid_andre_kunne_gjort", "vurderer_a_slutte_andel"],
             )
         })
-        .collect();
-    let rk = sk(keys());
-    let (serie, runde) = round_of(ctx.table, &key);
-    let endring = change_view(
-        ctx,
-        &key,
-        &area_ids,
-        format!("figurer/utfordringer{suffix}-endring.svg"),
-        charts,
-    );
-    let headline_serie = serie.clone();
+        .collect()
+}
+
+/// [`SurveyView::andre`]: the current round of every staff-survey series other than `key`'s
+/// (`headline_serie`).
+fn other_series(ctx: &Ctx<'_>, key: &str, headline_serie: Option<&String>) -> Vec<SurveyRateView> {
     let mut current: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
     for k in staff_surveys(ctx.table) {
         let (s, r) = round_of(ctx.table, &k);
@@ -640,31 +707,14 @@ fn survey_view(ctx: &Ctx<'_>, key: String, suffix: &str, charts: &mut Vec<Chart>
             *e = (r, k);
         }
     }
-    let andre: Vec<SurveyRateView> = survey_rates(ctx)
+    survey_rates(ctx)
         .into_iter()
         .filter(|v| {
             current.get(&v.serie).is_some_and(|(_, k)| *k == v.nokkel)
-                && Some(&v.serie) != headline_serie.as_ref()
+                && Some(&v.serie) != headline_serie
                 && v.nokkel != key
                 // a survey without round facts (a table built by hand) is no series
                 && !v.runde.is_empty()
         })
-        .collect();
-    SurveyView {
-        andre,
-        serie: serie.unwrap_or_else(|| key.clone()),
-        runde: runde.map(|r| format::date_str(&r)).unwrap_or_default(),
-        endring,
-        svarprosent: ctx.cell("svarprosent", "region", &rk),
-        n: ctx.cell("antall_svar", "region", &rk),
-        vurderer_a_slutte: ctx.cell("vurderer_a_slutte_andel", "region", &rk),
-        tid_andre_kunne_gjort: ctx.cell("tid_andre_kunne_gjort", "region", &rk),
-        nokkel: key,
-        omrader,
-        storste,
-        enheter,
-        foretak,
-        yrker,
-        figur: FigureView { fil, alt },
-    }
+        .collect()
 }
