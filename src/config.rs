@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::BuildArgs;
+pub use crate::rules::{ConditionSettings, RuleSettings};
 
 /// The settings file, `tsb-report.toml`. Keys are ASCII (TOML bare keys).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -26,82 +27,6 @@ pub struct Settings {
     pub tillegg: Vec<AdditionalActivitySettings>,
     /// `[[anbefaling]]`: rules that raise candidate recommendations (report §9).
     pub anbefaling: Vec<RuleSettings>,
-}
-
-/// `[[anbefaling]]`: a candidate recommendation raised when every condition holds on a
-/// published (not suppressed) indicator value. Deserialised here; checked and evaluated by
-/// [`crate::rules`].
-///
-/// ```toml
-/// [[anbefaling]]
-/// tittel = "Spre LAR-piloten"
-/// tekst = "Vakansgraden for legespesialister er {vakansgrad}."
-/// [[anbefaling.vilkar]]
-/// navn = "vakansgrad"
-/// indikator = "vakansgrad"
-/// gruppering = "yrke"
-/// yrke_id = "legespesialist"
-/// over = 0.15
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleSettings {
-    /// The recommendation's title.
-    pub tittel: String,
-    /// The sentence; `{navn}` is replaced by the formatted value of the condition `navn`
-    /// (`{{` and `}}` print a brace).
-    pub tekst: String,
-    /// The conditions; all must hold.
-    pub vilkar: Vec<ConditionSettings>,
-}
-
-/// `[[anbefaling.vilkar]]`: one indicator cell and its threshold(s).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConditionSettings {
-    /// Placeholder name in `tekst` (`[a-z0-9_]`, unique within the rule).
-    pub navn: String,
-    /// Indicator id from the registry.
-    pub indikator: String,
-    /// Grouping (`region`, `foretak`, `yrke`, `pilot`, …), one the indicator is computed at.
-    pub gruppering: String,
-    /// Health trust id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub foretak_id: Option<String>,
-    /// Unit id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enhet_id: Option<String>,
-    /// Profession id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub yrke_id: Option<String>,
-    /// Competence level 1–4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kompetanseniva: Option<u8>,
-    /// Pilot id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pilot_id: Option<String>,
-    /// `før`, `pilot` or `endring`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fase: Option<String>,
-    /// Challenge area or task area.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub omrade: Option<String>,
-    /// Survey key (export file stem, `ansattundersokelse-2026`); required for survey
-    /// indicators.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub undersokelse: Option<String>,
-    /// Holds when the value is greater than this (shares as fractions: `0.15` is 15 %).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub over: Option<f64>,
-    /// Holds when the value is less than this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub under: Option<f64>,
-    /// Holds when the value is at least this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minst: Option<f64>,
-    /// Holds when the value is at most this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hoyst: Option<f64>,
 }
 
 /// `[arbeidstid]`: what an FTE's year holds (indicators.md §8, available working time

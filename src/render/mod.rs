@@ -72,7 +72,7 @@ pub struct RenderInput<'a> {
     /// What changed since the previous run (Vedlegg C); `None` prints "første kjøring".
     pub changes: Option<&'a ChangesView>,
     /// The `[[anbefaling]]` rules from `tsb-report.toml` (§9 candidates).
-    pub anbefalinger: &'a [crate::config::RuleSettings],
+    pub anbefalinger: &'a [crate::rules::RuleSettings],
 }
 
 /// Templates by name (`rapport.typ.j2`, …), loaded once by the pipeline.

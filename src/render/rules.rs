@@ -7,10 +7,9 @@ use serde::Serialize;
 
 use super::format;
 use super::names::describe_cell;
-use crate::config::{ConditionSettings, RuleSettings};
 use crate::indicators::{IndicatorTable, Keys};
 use crate::model::Dataset;
-use crate::rules::{Outcome, evaluate, keys_of, thresholds};
+use crate::rules::{ConditionSettings, Outcome, RuleSettings, evaluate, keys_of, thresholds};
 
 /// A raised candidate recommendation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
