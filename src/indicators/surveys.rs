@@ -352,7 +352,20 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
         }
     }
     drop(index);
-    let intervals = change_intervals(&jobs);
+    // The bootstraps are independent (each its own seed): run them on every core.
+    let intervals = crate::par::map(&jobs, |(seed, xc, xp)| {
+        let mut rng = super::bootstrap::SplitMix64::new(*seed);
+        let mut reps = Vec::with_capacity(super::bootstrap::RESAMPLES);
+        for _ in 0..super::bootstrap::RESAMPLES {
+            let mut draw = |v: &[f64]| {
+                (0..v.len()).map(|_| v[rng.below(v.len())]).sum::<f64>() / v.len() as f64
+            };
+            let c = draw(xc);
+            let p = draw(xp);
+            reps.push(c - p);
+        }
+        super::bootstrap::interval(reps)
+    });
     for ((row, _, _), ci) in new_rows.iter_mut().zip(intervals) {
         if let Some((lo, hi)) = ci {
             row.nedre = Some(lo);
@@ -459,24 +472,6 @@ fn change_keys(u: &str, omrade: &Option<String>, dims: &[&str], key: &[String]) 
         }
     }
     kk
-}
-
-/// The changes' 95 % intervals. The bootstraps are independent (each its own seed): they
-/// run on every core.
-fn change_intervals(jobs: &[ChangeJob]) -> Vec<Option<(f64, f64)>> {
-    crate::par::map(jobs, |(seed, xc, xp)| {
-        let mut rng = super::bootstrap::SplitMix64::new(*seed);
-        let mut reps = Vec::with_capacity(super::bootstrap::RESAMPLES);
-        for _ in 0..super::bootstrap::RESAMPLES {
-            let mut draw = |v: &[f64]| {
-                (0..v.len()).map(|_| v[rng.below(v.len())]).sum::<f64>() / v.len() as f64
-            };
-            let c = draw(xc);
-            let p = draw(xp);
-            reps.push(c - p);
-        }
-        super::bootstrap::interval(reps)
-    })
 }
 
 /// The level indicators of every survey.
