@@ -8,7 +8,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::config::{BuildConfig, Settings};
-use crate::diag::Severity;
+use crate::diag::{self, Severity};
 use crate::pipeline::{self, Outcome};
 
 /// Exit code: done.
@@ -34,15 +34,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match dispatch(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            crate::diag::eprintln(&format!("error: {e:#}"));
+            diag::print_error(&e);
             ExitCode::from(EXIT_FAILURE)
         }
     }
 }
 
-fn summary(diags: &[crate::diag::Diagnostic]) -> String {
+fn summary(diags: &[diag::Diagnostic]) -> String {
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
-    use crate::diag::count as n;
+    use diag::count as n;
     format!(
         "{}, {}, {}",
         n(count(Severity::FileError), "file error", "file errors"),
@@ -52,8 +52,8 @@ fn summary(diags: &[crate::diag::Diagnostic]) -> String {
 }
 
 /// `check`'s last line: the rows of a refused file count as refused, not as rows with errors.
-fn check_line(inputs: &[crate::model::InputFile], diags: &[crate::diag::Diagnostic]) -> String {
-    use crate::diag::count as n;
+fn check_line(inputs: &[crate::model::InputFile], diags: &[diag::Diagnostic]) -> String {
+    use diag::count as n;
     let refused = |i: &&crate::model::InputFile| i.status == "avvist";
     let rows: u64 = inputs.iter().map(|i| i.rows_read).sum();
     let with_errors: u64 = inputs
@@ -79,14 +79,14 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
     let quiet = cli.quiet;
     let say = |msg: &str| {
         if !quiet {
-            crate::diag::eprintln(msg);
+            diag::eprintln(msg);
         }
     };
     match &cli.command {
         Command::Check(args) => {
             let (settings, _) = Settings::load(args.settings.as_deref())?;
             let v = pipeline::check(&args.data, &settings)?;
-            pipeline::print_diagnostics(&v.diagnostics, cli.diagnostic_format, None);
+            diag::print(&v.diagnostics, cli.diagnostic_format, quiet, None);
             say(&check_line(&v.inputs, &v.diagnostics));
             Ok(if v.has_errors() { EXIT_DATA } else { EXIT_OK })
         }
@@ -99,8 +99,8 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
             };
             match pipeline::build(&cfg, &say)? {
                 Outcome::InvalidData(diags) => {
-                    pipeline::print_diagnostics(&diags, cli.diagnostic_format, limit);
-                    crate::diag::eprintln(&format!(
+                    diag::print(&diags, cli.diagnostic_format, quiet, limit);
+                    diag::eprintln(&format!(
                         "error: the data has file errors ({}); nothing was written, and the last good report is kept",
                         summary(&diags)
                     ));
@@ -108,22 +108,18 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
                 }
                 Outcome::Built(report) if report.up_to_date => {
                     if !quiet {
-                        crate::diag::eprintln(
+                        diag::eprintln(
                             "nothing changed since the last build; the report is up to date:",
                         );
                         for p in &report.pdfs {
-                            crate::diag::println(&p.display().to_string());
+                            diag::println(&p.display().to_string());
                         }
                     }
                     Ok(EXIT_OK)
                 }
                 Outcome::Built(report) => {
+                    diag::print(&report.diagnostics, cli.diagnostic_format, quiet, limit);
                     if !quiet {
-                        pipeline::print_diagnostics(
-                            &report.diagnostics,
-                            cli.diagnostic_format,
-                            limit,
-                        );
                         let rows: u64 = report.manifest.inputs.iter().map(|i| i.rows_used).sum();
                         let q: u64 = report
                             .manifest
@@ -131,12 +127,12 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
                             .iter()
                             .map(|i| i.rows_quarantined)
                             .sum();
-                        crate::diag::eprintln(&format!(
+                        diag::eprintln(&format!(
                             "built from {} ({rows} rows used, {q} quarantined):",
-                            crate::diag::count(report.manifest.inputs.len(), "file", "files")
+                            diag::count(report.manifest.inputs.len(), "file", "files")
                         ));
                         for p in &report.pdfs {
-                            crate::diag::println(&p.display().to_string());
+                            diag::println(&p.display().to_string());
                         }
                     }
                     Ok(EXIT_OK)

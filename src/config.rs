@@ -270,10 +270,13 @@ impl BuildConfig {
     pub fn from_args(args: &BuildArgs, quiet: bool) -> Result<BuildConfig> {
         let (settings, settings_text) = Settings::load(args.data.settings.as_deref())?;
         if !args.data.data.is_dir() {
-            bail!(
-                "failed to find the data folder `{}`\nhint: run in the project folder, pass `--data DIR`, or create one with `tsb-report sample --out data`",
-                args.data.data.display()
-            );
+            return Err(crate::diag::hinted(
+                format!(
+                    "failed to find the data folder `{}`",
+                    args.data.data.display()
+                ),
+                "run in the project folder, pass `--data DIR`, or create one with `tsb-report sample --out data`",
+            ));
         }
         let templates = match &args.templates {
             Some(t) if !t.is_dir() => bail!("failed to find the template folder `{}`", t.display()),

@@ -1,8 +1,10 @@
 //! Diagnostics: every problem the run finds, with file, line and column, printed in one place.
 //!
 //! Stages never print. They return [`Diagnostic`]s; `pipeline` collects them, sorts them by
-//! file and line, and `print` renders them in the rustc-like `human` form or the one-line
-//! `short` form for editors and CI.
+//! file and line, and [`print()`] renders them in the rustc-like `human` form or the one-line
+//! `short` form for editors and CI. An error that stops the run is printed by
+//! [`print_error`], with its remedies (a [`Hinted`] error's or a typesetting error's) as
+//! `hint:` lines. Everything the binary writes goes through [`emit`].
 
 use std::fmt::Write as _;
 
@@ -35,6 +37,138 @@ pub struct Diagnostic {
     pub message: String,
     /// Remedies, one per `hint:` line.
     pub hints: Vec<String>,
+    /// For a row error, what kind of problem it is (the manifest counts these).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+}
+
+/// The kind of a row error. The manifest's reason counts (`inputs[].reasons`) count these, so
+/// that rows with different values but the same problem count together. Each kind's
+/// [`label`](Reason::label) is its message with the quoted values left out (`…`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A required value is empty.
+    MissingValue,
+    /// A required date is empty.
+    MissingDate,
+    /// The minutes of a log row are empty.
+    MissingMinutes,
+    /// A survey row has no respondent id.
+    MissingRespondent,
+    /// Not a number.
+    NotANumber,
+    /// A decimal separator given twice.
+    RepeatedSeparator,
+    /// Digit groups of other than three digits.
+    BadDigitGroups,
+    /// Both `.` and `,`.
+    AmbiguousNumber,
+    /// Full-time equivalents outside 0–10 000.
+    FteOutOfRange,
+    /// A count outside 0–1 000 000.
+    CountOutOfRange,
+    /// A percentage outside 0–100.
+    PercentOutOfRange,
+    /// Minutes outside 1–720.
+    MinutesOutOfRange,
+    /// A year that is not a four-digit year.
+    NotAYear,
+    /// A negative count.
+    NegativeCount,
+    /// An implausibly large count.
+    ImplausibleCount,
+    /// Not a date.
+    NotADate,
+    /// A two-digit year.
+    TwoDigitYear,
+    /// A date that does not exist (30 February).
+    NotACalendarDate,
+    /// A bad time after a date.
+    NotATime,
+    /// A time that does not exist (25:00).
+    NotAValidTime,
+    /// A log date outside the pilot's periods.
+    DateOutsidePeriods,
+    /// A health trust no reference table names.
+    UnknownTrust,
+    /// A unit no reference table names.
+    UnknownUnit,
+    /// A profession no reference table names.
+    UnknownProfession,
+    /// A task no reference table names.
+    UnknownTask,
+    /// A unit given with a health trust it does not belong to.
+    WrongTrust,
+    /// A phase other than `før` and `pilot`.
+    UnknownPhase,
+    /// A phase that disagrees with the date.
+    PhaseDisagrees,
+    /// A log id given twice in a pilot.
+    RepeatedId,
+    /// A unit × task × year given twice.
+    RepeatedVolume,
+    /// A respondent id given twice.
+    DuplicateRespondent,
+    /// An answer the codebook's labels do not name.
+    UnknownAnswer,
+    /// Not `ja` or `nei`.
+    NotYesNo,
+    /// Staffing answers without a submission date.
+    StaffingWithoutDate,
+    /// More fields than the header has columns.
+    TooManyFields,
+}
+
+impl Reason {
+    /// The kind as the manifest counts it: its message with the values left out.
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::MissingValue => "missing value in required column",
+            Reason::MissingDate => "missing date",
+            Reason::MissingMinutes => "missing minutes",
+            Reason::MissingRespondent => "missing respondent id",
+            Reason::NotANumber => "expected a number, found …",
+            Reason::RepeatedSeparator => "expected a number, found … (… appears more than once)",
+            Reason::BadDigitGroups => {
+                "expected a number, found … (digit groups must have three digits)"
+            }
+            Reason::AmbiguousNumber => "ambiguous number … (both … and …)",
+            Reason::FteOutOfRange => "expected full-time equivalents from 0 to 10 000, found …",
+            Reason::CountOutOfRange => "expected a count from 0 to 1 000 000, found …",
+            Reason::PercentOutOfRange => "expected a percentage from 0 to 100, found …",
+            Reason::MinutesOutOfRange => {
+                "minutes must be above 0 and at most 720 (a 12-hour day), found …"
+            }
+            Reason::NotAYear => "expected a four-digit year, found …",
+            Reason::NegativeCount => "expected a count of zero or more, found …",
+            Reason::ImplausibleCount => {
+                "… occurrences in one year is implausible (at most 1 000 000 per row)"
+            }
+            Reason::NotADate => "expected a date like … or …, found …",
+            Reason::TwoDigitYear => "two-digit year in … is ambiguous",
+            Reason::NotACalendarDate => "… is not a calendar date",
+            Reason::NotATime => "expected a time like … or … after the date, found …",
+            Reason::NotAValidTime => "… is not a valid time",
+            Reason::DateOutsidePeriods => "date … is outside the pilot's periods",
+            Reason::UnknownTrust => "unknown health trust …",
+            Reason::UnknownUnit => "unknown unit …",
+            Reason::UnknownProfession => "unknown profession …",
+            Reason::UnknownTask => "unknown task …",
+            Reason::WrongTrust => "unit … belongs to …, not to …",
+            Reason::UnknownPhase => "unknown phase …",
+            Reason::PhaseDisagrees => "phase … disagrees with the date, which falls in …",
+            Reason::RepeatedId => "repeated id … in pilot …",
+            Reason::RepeatedVolume => "unit … × task … × year … is already given on …",
+            Reason::DuplicateRespondent => "duplicate respondent id (the same as on line …)",
+            Reason::UnknownAnswer => "unknown answer …",
+            Reason::NotYesNo => "expected … or …, found …",
+            Reason::StaffingWithoutDate => "staffing answers need a submission date (…)",
+            Reason::TooManyFields => "row has … fields, but the header has … columns",
+        }
+    }
 }
 
 impl Diagnostic {
@@ -47,6 +181,7 @@ impl Diagnostic {
             column: None,
             message: message.into(),
             hints: Vec::new(),
+            reason: None,
         }
     }
     /// A file error in `file`.
@@ -74,6 +209,11 @@ impl Diagnostic {
     /// Add a `hint:` line.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
+        self
+    }
+    /// Set the kind of a row error.
+    pub fn because(mut self, reason: Reason) -> Self {
+        self.reason = Some(reason);
         self
     }
     /// True for file and row errors.
@@ -160,6 +300,94 @@ pub fn render(diags: &[Diagnostic], format: DiagnosticFormat) -> String {
         }
     }
     out
+}
+
+/// Print diagnostics to standard error. With `quiet` (`--quiet`: "print nothing but
+/// errors") warnings are left out; with `per_file`, at most that many row errors per file
+/// are shown, followed by a note with the count of the rest.
+pub fn print(diags: &[Diagnostic], format: DiagnosticFormat, quiet: bool, per_file: Option<usize>) {
+    let mut shown: Vec<Diagnostic> = Vec::new();
+    let mut hidden: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+    for d in diags {
+        if quiet && !d.is_error() {
+            continue;
+        }
+        if let Some(limit) = per_file
+            && d.severity == Severity::RowError
+        {
+            let c = counts.entry(&d.file).or_default();
+            *c += 1;
+            if *c > limit {
+                *hidden.entry(&d.file).or_default() += 1;
+                continue;
+            }
+        }
+        shown.push(d.clone());
+    }
+    emit(Stream::Err, &render(&shown, format));
+    for (file, n) in hidden {
+        eprintln(&format!(
+            "note: {n} more row errors in `{file}` (see the quarantine file under the output folder)"
+        ));
+    }
+}
+
+/// An error with remedies, for the stages that return `anyhow::Error`: the message and its
+/// `hint:` lines kept apart, so that [`print_error`] renders them the way it renders a
+/// diagnostic's hints. Its `Display` is the message alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hinted {
+    /// "failed to X (cause)".
+    pub message: String,
+    /// Remedies, one per `hint:` line.
+    pub hints: Vec<String>,
+}
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Hinted {}
+
+/// An `anyhow::Error` of `message` with one `hint:` line.
+pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Hinted {
+        message: message.into(),
+        hints: vec![hint.into()],
+    })
+}
+
+/// The remedies an error carries anywhere in its chain of causes.
+pub fn error_hints(err: &anyhow::Error) -> Vec<String> {
+    err.chain()
+        .flat_map(|e| {
+            if let Some(h) = e.downcast_ref::<Hinted>() {
+                h.hints.clone()
+            } else if let Some(t) = e.downcast_ref::<crate::typeset::TypesetError>() {
+                t.hints()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
+}
+
+/// Render an error that stops the run: `error: ` and its chain of causes (`: `-joined),
+/// then its remedies, one `hint:` line each.
+pub fn render_error(err: &anyhow::Error) -> String {
+    let mut out = format!("error: {err:#}\n");
+    for h in error_hints(err) {
+        let _ = writeln!(out, "hint: {h}");
+    }
+    out
+}
+
+/// Print an error that stops the run to standard error (see [`render_error`]).
+pub fn print_error(err: &anyhow::Error) {
+    emit(Stream::Err, &render_error(err));
 }
 
 /// A value together with the warnings and errors found while producing it.

@@ -21,7 +21,7 @@ use crate::diag::Diagnostic;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FileKind {
     /// `referanse/<table>.csv`: `foretak`, `enheter`, `yrker` or `oppgaver`.
-    Reference(String),
+    Reference(crate::model::RefTable),
     /// `bemanning/*`: a staffing export.
     Staffing,
     /// `undersokelser/<stem>.<ext>`: a survey export.
@@ -193,9 +193,7 @@ pub fn classify(rel: &str) -> Option<FileKind> {
                 .rsplit_once('.')
                 .map_or(name, |(s, _)| s)
                 .to_lowercase();
-            ["foretak", "enheter", "yrker", "oppgaver"]
-                .contains(&stem.as_str())
-                .then_some(FileKind::Reference(stem))
+            crate::model::RefTable::from_stem(&stem).map(FileKind::Reference)
         }
         ["bemanning", _] if is_table => Some(FileKind::Staffing),
         ["aktivitet", _] if is_table => Some(FileKind::Activity),
@@ -373,10 +371,10 @@ fn unreadable(display: String, what: &str, e: &std::io::Error) -> Diagnostic {
 /// file error naming it, and the walk goes on, so every one is listed.
 pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, HashIndex)> {
     if !data_dir.is_dir() {
-        anyhow::bail!(
-            "failed to find the data folder `{}`\nhint: run in the project folder, pass `--data DIR`, or create one with `tsb-report sample --out data`",
-            data_dir.display()
-        );
+        return Err(crate::diag::hinted(
+            format!("failed to find the data folder `{}`", data_dir.display()),
+            "run in the project folder, pass `--data DIR`, or create one with `tsb-report sample --out data`",
+        ));
     }
     let root = std::fs::canonicalize(data_dir)
         .with_context(|| format!("failed to read the data folder `{}`", data_dir.display()))?;
@@ -391,6 +389,25 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
         root: display_root.to_string(),
         ..Inventory::default()
     };
+    let found = walk(data_dir, &root, display_root, &mut inv.diagnostics);
+    let index = read_found(&found, known, &mut inv);
+    inv.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok((inv, index))
+}
+
+/// A file the walk found: its path under the data folder, its display path, its kind and
+/// its size and modification time.
+type Found = (String, String, FileKind, Stamp);
+
+/// Walk the data folder in file-name order, skipping hidden names: the files that fit a
+/// rule, with a warning for each that does not or that is skipped (links, odd files) and a
+/// file error for each folder that cannot be read.
+fn walk(
+    data_dir: &Path,
+    root: &Path,
+    display_root: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Found> {
     let rel_of = |path: &Path| -> String {
         path.strip_prefix(data_dir)
             .unwrap_or(path)
@@ -410,7 +427,7 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(&e.file_name().to_string_lossy()));
-    let mut found: Vec<(String, String, FileKind, Stamp)> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -420,7 +437,7 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
                     || std::io::Error::other(e.to_string()),
                     |io| std::io::Error::new(io.kind(), io.to_string()),
                 );
-                inv.diagnostics.push(unreadable(show(&rel), "folder", &io));
+                diagnostics.push(unreadable(show(&rel), "folder", &io));
                 continue;
             }
         };
@@ -429,16 +446,16 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
         }
         let rel = rel_of(entry.path());
         let display = show(&rel);
-        let meta = match look_at(&entry, &root) {
+        let meta = match look_at(&entry, root) {
             Entry::File(m) => m,
             Entry::Skip(why) => {
-                inv.diagnostics.push(Diagnostic::warning(display, why));
+                diagnostics.push(Diagnostic::warning(display, why));
                 continue;
             }
         };
         match classify(&rel) {
             Some(kind) => found.push((rel, display, kind, Stamp::of(entry.path(), &meta))),
-            None => inv.diagnostics.push(
+            None => diagnostics.push(
                 Diagnostic::warning(
                     display,
                     "file fits no rule of the data folder and was not read",
@@ -449,9 +466,15 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
             ),
         }
     }
+    found
+}
+
+/// Read and hash the found files into `inv` on every core (a log whose size and mtime
+/// `known` has unchanged keeps its hash and is not read; a log's bytes are dropped once
+/// hashed); a file that cannot be read is a file error. Returns the index of the logs.
+fn read_found(found: &[Found], known: &HashIndex, inv: &mut Inventory) -> HashIndex {
     let now = nanos(Some(SystemTime::now()));
-    // Read and hash on every core; a log's bytes are dropped once hashed.
-    let files = crate::par::map(&found, |(rel, display, kind, stamp)| {
+    let files = crate::par::map(found, |(rel, display, kind, stamp)| {
         let lazy = matches!(kind, FileKind::Log(_));
         let earlier = known.files.get(rel).filter(|e| lazy && e.matches(stamp));
         let (bytes, sha256, hashed_ns) = match earlier {
@@ -497,8 +520,7 @@ pub fn discover_with(data_dir: &Path, known: &HashIndex) -> Result<(Inventory, H
         }
         inv.files.push(file);
     }
-    inv.files.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok((inv, index))
+    index
 }
 
 #[cfg(test)]
@@ -509,7 +531,7 @@ mod tests {
     fn classifies_every_rule_of_the_data_contract() {
         assert_eq!(
             classify("referanse/foretak.csv"),
-            Some(FileKind::Reference("foretak".into()))
+            Some(FileKind::Reference(crate::model::RefTable::Foretak))
         );
         assert_eq!(classify("referanse/ukjent.csv"), None);
         assert_eq!(classify("bemanning/2025-03.xlsx"), Some(FileKind::Staffing));

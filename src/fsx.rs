@@ -320,13 +320,16 @@ impl OutputLock {
                         said = true;
                     }
                     if started.elapsed() >= limit {
-                        anyhow::bail!(
-                            "failed to lock the output folder `{}` ({} still holds `{}` after {} s)\nhint: wait for that run to end, or raise {LOCK_TIMEOUT_VAR}",
-                            out.display(),
-                            holder(&mut file),
-                            path.display(),
-                            limit.as_secs_f64()
-                        );
+                        return Err(crate::diag::hinted(
+                            format!(
+                                "failed to lock the output folder `{}` ({} still holds `{}` after {} s)",
+                                out.display(),
+                                holder(&mut file),
+                                path.display(),
+                                limit.as_secs_f64()
+                            ),
+                            format!("wait for that run to end, or raise {LOCK_TIMEOUT_VAR}"),
+                        ));
                     }
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }

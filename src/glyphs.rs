@@ -387,6 +387,7 @@ pub fn check_data(
     coverage: &Coverage,
 ) -> Vec<Diagnostic> {
     use crate::discover::FileKind;
+    use crate::model::RefTable;
     let display = |pred: &dyn Fn(&FileKind) -> bool| {
         inventory
             .files
@@ -402,23 +403,26 @@ pub fn check_data(
     let r = &dataset.reference;
     for (table, names) in [
         (
-            "foretak",
+            RefTable::Foretak,
             r.foretak
                 .iter()
                 .map(|x| x.navn.as_str())
                 .collect::<Vec<_>>(),
         ),
         (
-            "enheter",
+            RefTable::Enheter,
             r.enheter.iter().map(|x| x.navn.as_str()).collect(),
         ),
-        ("yrker", r.yrker.iter().map(|x| x.navn.as_str()).collect()),
         (
-            "oppgaver",
+            RefTable::Yrker,
+            r.yrker.iter().map(|x| x.navn.as_str()).collect(),
+        ),
+        (
+            RefTable::Oppgaver,
             r.oppgaver.iter().map(|x| x.navn.as_str()).collect(),
         ),
     ] {
-        if let Some(file) = display(&|k| matches!(k, FileKind::Reference(t) if t == table)) {
+        if let Some(file) = display(&|k| matches!(k, FileKind::Reference(t) if *t == table)) {
             texts.extend(names.into_iter().map(|n| (file.clone(), n.to_string())));
         }
     }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::ingest::headers::normalize;
 use crate::ingest::values::{is_missing, parse_datetime};
@@ -112,10 +112,13 @@ pub fn draft(export: &Path) -> Result<PathBuf> {
     })?;
     let target = export.with_file_name(format!("{stem}.kodebok.toml"));
     if target.exists() {
-        bail!(
-            "failed to write `{}` (the file exists; a draft never overwrites a codebook)\nhint: move the existing codebook away first if you want a new draft",
-            target.display()
-        );
+        return Err(crate::diag::hinted(
+            format!(
+                "failed to write `{}` (the file exists; a draft never overwrites a codebook)",
+                target.display()
+            ),
+            "move the existing codebook away first if you want a new draft",
+        ));
     }
     let bytes = crate::fsx::read(export)?;
     let display = export.display().to_string();

@@ -105,6 +105,71 @@ pub struct Oppgave {
     pub alias: Vec<String>,
 }
 
+/// One of the four reference tables (`referanse/<stem>.csv`, data-contract §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RefTable {
+    /// `foretak`: health trusts and private providers.
+    Foretak,
+    /// `enheter`: units.
+    Enheter,
+    /// `yrker`: professions.
+    Yrker,
+    /// `oppgaver`: tasks.
+    Oppgaver,
+}
+
+impl RefTable {
+    /// The four, in the order they are read (units name their health trust).
+    pub const ALL: [RefTable; 4] = [
+        RefTable::Foretak,
+        RefTable::Enheter,
+        RefTable::Yrker,
+        RefTable::Oppgaver,
+    ];
+
+    /// The file's stem: `foretak`, `enheter`, `yrker`, `oppgaver`.
+    pub fn stem(self) -> &'static str {
+        match self {
+            RefTable::Foretak => "foretak",
+            RefTable::Enheter => "enheter",
+            RefTable::Yrker => "yrker",
+            RefTable::Oppgaver => "oppgaver",
+        }
+    }
+
+    /// The table with this (lowercase) stem.
+    pub fn from_stem(stem: &str) -> Option<RefTable> {
+        RefTable::ALL.into_iter().find(|t| t.stem() == stem)
+    }
+
+    /// The row-error kind of a name this table does not know.
+    pub fn unknown(self) -> crate::diag::Reason {
+        use crate::diag::Reason;
+        match self {
+            RefTable::Foretak => Reason::UnknownTrust,
+            RefTable::Enheter => Reason::UnknownUnit,
+            RefTable::Yrker => Reason::UnknownProfession,
+            RefTable::Oppgaver => Reason::UnknownTask,
+        }
+    }
+
+    /// What one entry is, for messages: `health trust`, `unit`, `profession`, `task`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            RefTable::Foretak => "health trust",
+            RefTable::Enheter => "unit",
+            RefTable::Yrker => "profession",
+            RefTable::Oppgaver => "task",
+        }
+    }
+}
+
+impl std::fmt::Display for RefTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.stem())
+    }
+}
+
 /// The four reference tables.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reference {

@@ -14,7 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::config::BuildConfig;
-use crate::diag::{Diagnostic, DiagnosticFormat, Severity};
+use crate::diag::Diagnostic;
 use crate::indicators::{self, IndicatorSettings, IndicatorTable};
 use crate::manifest::{self, Manifest};
 use crate::render::{self, RenderInput, ReportMeta, Templates};
@@ -842,36 +842,6 @@ fn write_quarantine(stage: &mut fsx::Staging, files: &[QuarantineFile]) -> Resul
         fsx::write(&dir.join(&q.rel), quarantine_csv(q)?)?;
     }
     Ok(())
-}
-
-/// Print diagnostics to stderr; in `limit` mode at most `per_file` row errors per file, with a
-/// count of the rest.
-pub fn print_diagnostics(diags: &[Diagnostic], format: DiagnosticFormat, per_file: Option<usize>) {
-    let mut shown: Vec<Diagnostic> = Vec::new();
-    let mut hidden: BTreeMap<String, usize> = BTreeMap::new();
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for d in diags {
-        if let Some(limit) = per_file
-            && d.severity == Severity::RowError
-        {
-            let c = counts.entry(&d.file).or_default();
-            *c += 1;
-            if *c > limit {
-                *hidden.entry(d.file.clone()).or_default() += 1;
-                continue;
-            }
-        }
-        shown.push(d.clone());
-    }
-    crate::diag::emit(
-        crate::diag::Stream::Err,
-        &crate::diag::render(&shown, format),
-    );
-    for (file, n) in hidden {
-        crate::diag::eprintln(&format!(
-            "note: {n} more row errors in `{file}` (see the quarantine file under the output folder)"
-        ));
-    }
 }
 
 /// Stage the files render made whole (`styrenotat.docx`) beside the PDFs, to be moved into

@@ -50,6 +50,8 @@ pub enum TypesetError {
         /// Where the generated Typst is kept for inspection.
         kept: PathBuf,
     },
+    /// `TSB_REPORT_TYPST_TIMEOUT` is not a number of seconds (its text).
+    BadTimeout(String),
     /// Another I/O failure.
     Io(String),
 }
@@ -57,39 +59,57 @@ pub enum TypesetError {
 impl std::fmt::Display for TypesetError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TypesetError::NotRunnable { program, cause } => write!(
-                f,
-                "failed to run typst `{}` ({cause})\nhint: pass `--typst PATH`, set TSB_REPORT_TYPST, or leave both unset to let tsb-report install typst {TYPST_VERSION}",
-                program.display()
-            ),
+            TypesetError::NotRunnable { program, cause } => {
+                write!(f, "failed to run typst `{}` ({cause})", program.display())
+            }
             TypesetError::InstallFailed { root, output } => write!(
                 f,
-                "failed to install typst {TYPST_VERSION} into `{}` with `cargo install --locked typst-cli`\n{output}\nhint: install it yourself (`cargo install --locked typst-cli@{TYPST_VERSION}`) and pass `--typst PATH`",
+                "failed to install typst {TYPST_VERSION} into `{}` with `cargo install --locked typst-cli`\n{output}",
                 root.display()
             ),
-            TypesetError::Compile {
-                source,
-                stderr,
-                kept,
-            } => write!(
+            TypesetError::Compile { source, stderr, .. } => write!(
                 f,
-                "failed to typeset `{}` (typst reported errors)\n{}\nhint: the generated Typst is kept in `{}` for inspection",
+                "failed to typeset `{}` (typst reported errors)\n{}",
                 source.display(),
                 stderr.trim_end(),
-                kept.display()
             ),
-            TypesetError::Timeout {
-                source,
-                limit,
-                kept,
-            } => write!(
+            TypesetError::Timeout { source, limit, .. } => write!(
                 f,
-                "failed to typeset `{}` (typst did not finish within {} s and was stopped)\nhint: nothing was written; the generated Typst is kept in `{}` for inspection; set {TIMEOUT_VAR} to allow more seconds (default {DEFAULT_TIMEOUT_SECS}, 0 for no limit)",
+                "failed to typeset `{}` (typst did not finish within {} s and was stopped)",
                 source.display(),
                 limit.as_secs_f64(),
-                kept.display()
+            ),
+            TypesetError::BadTimeout(text) => write!(
+                f,
+                "failed to read {TIMEOUT_VAR} (`{text}` is not a number of seconds)"
             ),
             TypesetError::Io(m) => f.write_str(m),
+        }
+    }
+}
+
+impl TypesetError {
+    /// The remedies, one per `hint:` line (`diag::print_error` prints them).
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            TypesetError::NotRunnable { .. } => vec![format!(
+                "pass `--typst PATH`, set TSB_REPORT_TYPST, or leave both unset to let tsb-report install typst {TYPST_VERSION}"
+            )],
+            TypesetError::InstallFailed { .. } => vec![format!(
+                "install it yourself (`cargo install --locked typst-cli@{TYPST_VERSION}`) and pass `--typst PATH`"
+            )],
+            TypesetError::Compile { kept, .. } => vec![format!(
+                "the generated Typst is kept in `{}` for inspection",
+                kept.display()
+            )],
+            TypesetError::Timeout { kept, .. } => vec![format!(
+                "nothing was written; the generated Typst is kept in `{}` for inspection; set {TIMEOUT_VAR} to allow more seconds (default {DEFAULT_TIMEOUT_SECS}, 0 for no limit)",
+                kept.display()
+            )],
+            TypesetError::BadTimeout(_) => vec![format!(
+                "give whole or decimal seconds, e.g. {TIMEOUT_VAR}=600, or 0 for no limit"
+            )],
+            TypesetError::Io(_) => Vec::new(),
         }
     }
 }
@@ -141,9 +161,7 @@ pub fn timeout_from_env() -> Result<Option<std::time::Duration>, TypesetError> {
         Ok(s) if (0.0..1e9).contains(&s) => {
             Ok((s > 0.0).then(|| std::time::Duration::from_secs_f64(s)))
         }
-        _ => Err(TypesetError::Io(format!(
-            "failed to read {TIMEOUT_VAR} (`{text}` is not a number of seconds)\nhint: give whole or decimal seconds, e.g. {TIMEOUT_VAR}=600, or 0 for no limit"
-        ))),
+        _ => Err(TypesetError::BadTimeout(text.into_owned())),
     }
 }
 
@@ -295,6 +313,59 @@ fn installed_typst(root: &Path) -> PathBuf {
 /// second run that finds the install lock held says so and waits for the same install.
 pub fn install_with(cargo: &Path, root: &Path, say: &dyn Fn(&str)) -> Result<(), TypesetError> {
     use std::io::{Read, Seek, Write};
+    let Some(mut lock) = lock_install(root, say)? else {
+        return Ok(()); // another run installed it while we waited
+    };
+    let _ = lock.set_len(0);
+    let _ = lock.seek(std::io::SeekFrom::Start(0));
+    let _ = write!(lock, "{}", std::process::id());
+    say(&format!(
+        "installing typst {TYPST_VERSION} into `{}` with `cargo install --locked` (once; about 10 minutes on two cores); cargo's progress follows",
+        root.display()
+    ));
+    let log = root.join("install.log");
+    let failed = |what: &str, e: std::io::Error| TypesetError::InstallFailed {
+        root: root.to_path_buf(),
+        output: format!("failed to {what} `{}` ({e})", cargo.display()),
+    };
+    let mut child = cargo_install(cargo, root)
+        .spawn()
+        .map_err(|e| failed("run", e))?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = stdout.read_to_end(&mut b);
+        b
+    });
+    let all = follow_progress(child.stderr.take().expect("piped stderr"), say);
+    let status = child.wait().map_err(|e| failed("wait for", e))?;
+    let out = out_reader.join().unwrap_or_default();
+    let _ = std::fs::write(&log, [out.as_slice(), all.as_slice()].concat());
+    if !status.success() {
+        let text = String::from_utf8_lossy(&all);
+        // The last lines, without the progress bar's redraws.
+        let lines: Vec<&str> = text
+            .split(['\n', '\r'])
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("Building ["))
+            .collect();
+        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+        return Err(TypesetError::InstallFailed {
+            root: root.to_path_buf(),
+            output: tail,
+        });
+    }
+    let _ = lock.set_len(0);
+    say(&format!(
+        "installed typst {TYPST_VERSION} at `{}`",
+        installed_typst(root).display()
+    ));
+    Ok(())
+}
+
+/// Take the install lock in `root`, waiting (and saying so) while another run holds it.
+/// `None` when that run installed the pinned typst meanwhile.
+fn lock_install(root: &Path, say: &dyn Fn(&str)) -> Result<Option<std::fs::File>, TypesetError> {
+    use std::io::Read;
     let io = |e: std::io::Error| {
         TypesetError::Io(format!("failed to prepare `{}` ({e})", root.display()))
     };
@@ -322,49 +393,36 @@ pub fn install_with(cargo: &Path, root: &Path, say: &dyn Fn(&str)) -> Result<(),
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
     }
-    if version_of(&installed_typst(root)).is_ok() {
-        return Ok(()); // another run installed it while we waited
-    }
-    let _ = lock.set_len(0);
-    let _ = lock.seek(std::io::SeekFrom::Start(0));
-    let _ = write!(lock, "{}", std::process::id());
-    say(&format!(
-        "installing typst {TYPST_VERSION} into `{}` with `cargo install --locked` (once; about 10 minutes on two cores); cargo's progress follows",
-        root.display()
-    ));
-    let log = root.join("install.log");
-    let mut child = Command::new(cargo)
-        .args([
-            "install",
-            "--locked",
-            "--no-default-features",
-            "--features",
-            "embedded-fonts",
-            "--root",
-        ])
-        .arg(root)
-        .arg(format!("typst-cli@{TYPST_VERSION}"))
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RUSTFLAGS")
-        // Cargo's progress bar carries the count of units (`Building [=> ] 37/412: …`); ask
-        // for it although stderr is a pipe.
-        .env("CARGO_TERM_PROGRESS_WHEN", "always")
-        .env("CARGO_TERM_PROGRESS_WIDTH", "100")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| TypesetError::InstallFailed {
-            root: root.to_path_buf(),
-            output: format!("failed to run `{}` ({e})", cargo.display()),
-        })?;
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let out_reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = stdout.read_to_end(&mut b);
-        b
-    });
-    let mut stderr = child.stderr.take().expect("piped stderr");
+    Ok((version_of(&installed_typst(root)).is_err()).then_some(lock))
+}
+
+/// `cargo install` of the pinned typst-cli into `root`, its output piped.
+fn cargo_install(cargo: &Path, root: &Path) -> Command {
+    let mut c = Command::new(cargo);
+    c.args([
+        "install",
+        "--locked",
+        "--no-default-features",
+        "--features",
+        "embedded-fonts",
+        "--root",
+    ])
+    .arg(root)
+    .arg(format!("typst-cli@{TYPST_VERSION}"))
+    .env_remove("CARGO_TARGET_DIR")
+    .env_remove("RUSTFLAGS")
+    // Cargo's progress bar carries the count of units (`Building [=> ] 37/412: …`); ask
+    // for it although stderr is a pipe.
+    .env("CARGO_TERM_PROGRESS_WHEN", "always")
+    .env("CARGO_TERM_PROGRESS_WIDTH", "100")
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    c
+}
+
+/// Read cargo's stderr to its end, saying each progress line; returns all of it.
+fn follow_progress(mut stderr: impl std::io::Read, say: &dyn Fn(&str)) -> Vec<u8> {
     let mut progress = InstallProgress::default();
     let mut all = Vec::new();
     let mut pending = Vec::new();
@@ -391,31 +449,7 @@ pub fn install_with(cargo: &Path, root: &Path, say: &dyn Fn(&str)) -> Result<(),
     if let Some(line) = progress.feed(&String::from_utf8_lossy(&pending)) {
         say(&line);
     }
-    let status = child.wait().map_err(|e| TypesetError::InstallFailed {
-        root: root.to_path_buf(),
-        output: format!("failed to wait for `{}` ({e})", cargo.display()),
-    })?;
-    let out = out_reader.join().unwrap_or_default();
-    let _ = std::fs::write(&log, [out.as_slice(), all.as_slice()].concat());
-    if !status.success() {
-        let text = String::from_utf8_lossy(&all);
-        // The last lines, without the progress bar's redraws.
-        let lines: Vec<&str> = text
-            .split(['\n', '\r'])
-            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("Building ["))
-            .collect();
-        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-        return Err(TypesetError::InstallFailed {
-            root: root.to_path_buf(),
-            output: tail,
-        });
-    }
-    let _ = lock.set_len(0);
-    say(&format!(
-        "installed typst {TYPST_VERSION} at `{}`",
-        installed_typst(root).display()
-    ));
-    Ok(())
+    all
 }
 
 /// ` (pid N)` for a lock file holding a process id.

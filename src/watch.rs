@@ -24,7 +24,7 @@ use notify::{RecursiveMode, Watcher};
 
 use crate::cli::BuildArgs;
 use crate::config::BuildConfig;
-use crate::diag::{DiagnosticFormat, Severity};
+use crate::diag::{self, DiagnosticFormat, Severity};
 use crate::pipeline::{self, Outcome};
 
 /// No event for this long ends a burst of changes.
@@ -120,6 +120,13 @@ pub fn run(args: &BuildArgs, quiet: bool, format: DiagnosticFormat) -> Result<u8
         .context("failed to install the Ctrl-C handler")?;
     }
 
+    let report_error = move |e: String| {
+        if !quiet {
+            diag::eprintln(&format!(
+                "warning: the file watcher reported an error ({e})"
+            ));
+        }
+    };
     let mut watcher = {
         let tx = tx.clone();
         notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
@@ -152,17 +159,19 @@ pub fn run(args: &BuildArgs, quiet: bool, format: DiagnosticFormat) -> Result<u8
     let mut watched = vec![shown(&sources.data)];
     watched.extend(sources.templates.as_deref().map(shown));
     watched.push(shown(&sources.settings));
-    eprintln!(
-        "watching {} (Ctrl-C stops)",
-        watched
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    if !quiet {
+        diag::eprintln(&format!(
+            "watching {} (Ctrl-C stops)",
+            watched
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
 
     rebuild(args, quiet, format, &[]);
-    while let Some(changed) = next_burst(&rx, &sources, &stop) {
+    while let Some(changed) = next_burst(&rx, &sources, &stop, &report_error) {
         if stop.load(Ordering::SeqCst) {
             break;
         }
@@ -171,7 +180,9 @@ pub fn run(args: &BuildArgs, quiet: bool, format: DiagnosticFormat) -> Result<u8
             break;
         }
     }
-    eprintln!("stopped watching");
+    if !quiet {
+        diag::eprintln("stopped watching");
+    }
     Ok(crate::app::EXIT_OK)
 }
 
@@ -212,6 +223,7 @@ fn next_burst(
     rx: &mpsc::Receiver<Event>,
     sources: &Sources,
     stop: &AtomicBool,
+    watcher_error: &dyn Fn(String),
 ) -> Option<Vec<PathBuf>> {
     let mut changed: BTreeSet<PathBuf> = BTreeSet::new();
     // Block until the first relevant change.
@@ -221,7 +233,7 @@ fn next_burst(
                 changed.insert(p);
             }
             Event::Changed(_) => {}
-            Event::Error(e) => eprintln!("warning: the file watcher reported an error ({e})"),
+            Event::Error(e) => watcher_error(e),
             Event::Stop => return None,
         }
     }
@@ -235,9 +247,7 @@ fn next_burst(
                         changed.insert(p);
                     }
                 }
-                Ok(Event::Error(e)) => {
-                    eprintln!("warning: the file watcher reported an error ({e})")
-                }
+                Ok(Event::Error(e)) => watcher_error(e),
                 Ok(Event::Stop) => return None,
                 Err(mpsc::RecvTimeoutError::Timeout) => break,
                 Err(mpsc::RecvTimeoutError::Disconnected) => return None,
@@ -272,7 +282,7 @@ fn rebuild(args: &BuildArgs, quiet: bool, format: DiagnosticFormat, changed: &[P
     let what = describe_changes(changed);
     let say = |msg: &str| {
         if !quiet {
-            eprintln!("{msg}");
+            diag::eprintln(msg);
         }
     };
     // Settings are read again on every rebuild: they may be what changed.
@@ -314,19 +324,21 @@ fn rebuild(args: &BuildArgs, quiet: bool, format: DiagnosticFormat, changed: &[P
             } else {
                 String::new()
             };
-            eprintln!("[{what}] {result} in {secs:.2} s{quarantined}");
+            if !quiet {
+                diag::eprintln(&format!("[{what}] {result} in {secs:.2} s{quarantined}"));
+            }
         }
         Ok(Outcome::InvalidData(diags)) => {
-            pipeline::print_diagnostics(&diags, format, Some(10));
-            eprintln!(
+            diag::print(&diags, format, quiet, Some(10));
+            diag::eprintln(&format!(
                 "[{what}] rebuild failed in {secs:.2} s: the data has file errors; the last good documents are kept; still watching"
-            );
+            ));
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
-            eprintln!(
+            diag::print_error(&e);
+            diag::eprintln(&format!(
                 "[{what}] rebuild failed in {secs:.2} s; the last good documents are kept; still watching"
-            );
+            ));
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Value parsers for the Norwegian dialect (data-contract §2): numbers, dates, missing markers.
 //!
 //! Every parser returns `Ok(None)` for a missing value, `Ok(Some(_))` for a value, and
-//! `Err(reason)` with a lowercase reason that quotes the cell (shortened when long), ready to
-//! go into a row error.
+//! `Err(`[`Invalid`]`)`: the kind of problem and a lowercase message that quotes the cell
+//! (shortened when long), ready to go into a row error.
 //!
 //! Decisions on ambiguous input:
 //! - A single `,` or `.` is always the decimal separator: `1.234` is 1.234, never 1234.
@@ -15,6 +15,35 @@
 //! - Dates need a four-digit year; `1.3.25` is an error, not a guess.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+use crate::diag::Reason;
+
+/// Why a cell is not a value: the kind, the message, and a remedy where there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The kind of problem.
+    pub reason: Reason,
+    /// Lowercase, quoting the cell: "expected a number, found `abc`".
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl Invalid {
+    fn new(reason: Reason, message: String) -> Invalid {
+        Invalid {
+            reason,
+            message,
+            hint: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 /// True for the missing markers: empty, `NA`, `..`, `.` (after trimming).
 pub fn is_missing(s: &str) -> bool {
@@ -49,6 +78,14 @@ impl Bound {
             Bound::Minutes => v > 0.0 && v <= 720.0,
         }
     }
+    fn reason(self) -> Reason {
+        match self {
+            Bound::Fte => Reason::FteOutOfRange,
+            Bound::Count => Reason::CountOutOfRange,
+            Bound::Percent => Reason::PercentOutOfRange,
+            Bound::Minutes => Reason::MinutesOutOfRange,
+        }
+    }
     fn expected(self) -> &'static str {
         match self {
             Bound::Fte => "expected full-time equivalents from 0 to 10 000",
@@ -61,15 +98,31 @@ impl Bound {
 
 /// [`parse_number`], then refuse a value outside `bound` (an implausible number: `1e308`
 /// FTE, `-1e308`, a percent of 250), quoting the cell's text as it was.
-pub fn parse_bounded(s: &str, bound: Bound) -> Result<Option<f64>, String> {
+pub fn parse_bounded(s: &str, bound: Bound) -> Result<Option<f64>, Invalid> {
     match parse_number(s)? {
-        Some(v) if !bound.admits(v) => Err(format!("{}, found `{}`", bound.expected(), shown(s))),
+        Some(v) if !bound.admits(v) => Err(Invalid::new(
+            bound.reason(),
+            format!("{}, found `{}`", bound.expected(), shown(s)),
+        )),
         v => Ok(v),
     }
 }
 
-fn not_a_number(s: &str) -> String {
-    format!("expected a number, found `{}`", shown(s))
+fn not_a_number(s: &str) -> Invalid {
+    Invalid::new(
+        Reason::NotANumber,
+        format!("expected a number, found `{}`", shown(s)),
+    )
+}
+
+fn bad_groups(s: &str) -> Invalid {
+    Invalid::new(
+        Reason::BadDigitGroups,
+        format!(
+            "expected a number, found `{}` (digit groups must have three digits)",
+            shown(s)
+        ),
+    )
 }
 
 /// Parse a number in the Norwegian dialect; `Ok(None)` when missing.
@@ -77,7 +130,7 @@ fn not_a_number(s: &str) -> String {
 /// Accepts a decimal comma or point, digit groups of three separated by space, U+00A0 or
 /// U+202F (`1 234,5`), a leading `-`, U+2212 or `+`, an exponent, and a `%` suffix (kept as
 /// the number: `12,5 %` is 12.5). See the module docs for what is rejected and why.
-pub fn parse_number(s: &str) -> Result<Option<f64>, String> {
+pub fn parse_number(s: &str) -> Result<Option<f64>, Invalid> {
     if is_missing(s) {
         return Ok(None);
     }
@@ -105,6 +158,25 @@ pub fn parse_number(s: &str) -> Result<Option<f64>, String> {
     if neg {
         canon.push('-');
     }
+    canonical_mantissa(mantissa, s, &mut canon)?;
+    if let Some(exp) = exponent {
+        let digits = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(not_a_number(s));
+        }
+        canon.push('e');
+        canon.push_str(exp);
+    }
+    match canon.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(if v == 0.0 { 0.0 } else { v })),
+        _ => Err(not_a_number(s)),
+    }
+}
+
+/// Check a number's digits and separators (`1 234,5`) and push their ASCII form (`1234.5`)
+/// onto `canon`; `whole` is the cell, for messages.
+fn canonical_mantissa(mantissa: &str, whole: &str, canon: &mut String) -> Result<(), Invalid> {
+    let s = whole;
     let mut int_digits = 0usize;
     let mut frac_digits = 0usize;
     let mut separator: Option<char> = None;
@@ -127,18 +199,7 @@ pub fn parse_number(s: &str) -> Result<Option<f64>, String> {
             }
             ',' | '.' => {
                 if let Some(first) = separator {
-                    return Err(if first == c {
-                        format!(
-                            "expected a number, found `{}` (`{c}` appears more than once)",
-                            shown(s)
-                        )
-                    } else {
-                        format!(
-                            "ambiguous number `{}` (both `.` and `,`); write the decimal \
-                             separator only, with spaces between thousands: `1 234,5`",
-                            shown(s)
-                        )
-                    });
+                    return Err(separator_twice(s, first, c));
                 }
                 if last_was_group_sep {
                     return Err(not_a_number(s));
@@ -152,10 +213,7 @@ pub fn parse_number(s: &str) -> Result<Option<f64>, String> {
                     return Err(not_a_number(s));
                 }
                 if (groups == 0 && group_len > 3) || (groups > 0 && group_len != 3) {
-                    return Err(format!(
-                        "expected a number, found `{}` (digit groups must have three digits)",
-                        shown(s)
-                    ));
+                    return Err(bad_groups(s));
                 }
                 groups += 1;
                 group_len = 0;
@@ -168,39 +226,44 @@ pub fn parse_number(s: &str) -> Result<Option<f64>, String> {
     if last_was_group_sep || int_digits + frac_digits == 0 {
         return Err(not_a_number(s));
     }
-    if grouped {
-        // The last integer group must also have exactly three digits.
-        if group_len != 3 {
-            return Err(format!(
-                "expected a number, found `{}` (digit groups must have three digits)",
+    // The last integer group must also have exactly three digits.
+    if grouped && group_len != 3 {
+        return Err(bad_groups(s));
+    }
+    Ok(())
+}
+
+/// A second decimal separator `second` after `first`: the same one twice, or both kinds.
+fn separator_twice(s: &str, first: char, second: char) -> Invalid {
+    if first == second {
+        Invalid::new(
+            Reason::RepeatedSeparator,
+            format!(
+                "expected a number, found `{}` (`{second}` appears more than once)",
                 shown(s)
-            ));
+            ),
+        )
+    } else {
+        Invalid {
+            reason: Reason::AmbiguousNumber,
+            message: format!("ambiguous number `{}` (both `.` and `,`)", shown(s)),
+            hint: Some(
+                "write the decimal separator only, with spaces between thousands: `1 234,5`".into(),
+            ),
         }
-    }
-    if let Some(exp) = exponent {
-        let digits = exp.strip_prefix(['+', '-']).unwrap_or(exp);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(not_a_number(s));
-        }
-        canon.push('e');
-        canon.push_str(exp);
-    }
-    match canon.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(Some(if v == 0.0 { 0.0 } else { v })),
-        _ => Err(not_a_number(s)),
     }
 }
 
 /// Parse a date (`dd.mm.yyyy`, `d.m.yyyy`, ISO `yyyy-mm-dd`, optionally followed by a time,
 /// which is checked and then ignored); `Ok(None)` when missing.
-pub fn parse_date(s: &str) -> Result<Option<NaiveDate>, String> {
+pub fn parse_date(s: &str) -> Result<Option<NaiveDate>, Invalid> {
     Ok(parse_datetime(s)?.map(|dt| dt.date()))
 }
 
 /// Parse a date with an optional time: a date as in [`parse_date`], then ` HH:MM`,
 /// ` HH:MM:SS` (seconds may carry a fraction, which is dropped) or ISO `THH:MM[:SS]`.
 /// Without a time the result is at midnight. `Ok(None)` when missing.
-pub fn parse_datetime(s: &str) -> Result<Option<NaiveDateTime>, String> {
+pub fn parse_datetime(s: &str) -> Result<Option<NaiveDateTime>, Invalid> {
     if is_missing(s) {
         return Ok(None);
     }
@@ -220,10 +283,13 @@ pub fn parse_datetime(s: &str) -> Result<Option<NaiveDateTime>, String> {
     Ok(Some(date.and_time(time)))
 }
 
-fn expected_date(s: &str) -> String {
-    format!(
-        "expected a date like `31.12.2025` or `2025-12-31`, found `{}`",
-        shown(s)
+fn expected_date(s: &str) -> Invalid {
+    Invalid::new(
+        Reason::NotADate,
+        format!(
+            "expected a date like `31.12.2025` or `2025-12-31`, found `{}`",
+            shown(s)
+        ),
     )
 }
 
@@ -235,7 +301,7 @@ fn small_number(part: &str, max_len: usize) -> Option<u32> {
     part.parse().ok()
 }
 
-fn parse_date_part(d: &str, whole: &str) -> Result<NaiveDate, String> {
+fn parse_date_part(d: &str, whole: &str) -> Result<NaiveDate, Invalid> {
     let (year, month, day, year_text) = if d.contains('.') {
         let mut it = d.split('.');
         let (Some(dd), Some(mm), Some(yy), None) = (it.next(), it.next(), it.next(), it.next())
@@ -263,23 +329,31 @@ fn parse_date_part(d: &str, whole: &str) -> Result<NaiveDate, String> {
         return Err(expected_date(whole));
     };
     if year_text.len() <= 2 {
-        return Err(format!(
-            "two-digit year in `{}` is ambiguous; write the year with four digits",
-            shown(whole)
-        ));
+        return Err(Invalid {
+            reason: Reason::TwoDigitYear,
+            message: format!("two-digit year in `{}` is ambiguous", shown(whole)),
+            hint: Some("write the year with four digits".into()),
+        });
     }
     if year_text.len() != 4 {
         return Err(expected_date(whole));
     }
-    NaiveDate::from_ymd_opt(y as i32, month, day)
-        .ok_or_else(|| format!("`{}` is not a calendar date", shown(whole)))
+    NaiveDate::from_ymd_opt(y as i32, month, day).ok_or_else(|| {
+        Invalid::new(
+            Reason::NotACalendarDate,
+            format!("`{}` is not a calendar date", shown(whole)),
+        )
+    })
 }
 
-fn parse_time_part(tp: &str, whole: &str) -> Result<NaiveTime, String> {
+fn parse_time_part(tp: &str, whole: &str) -> Result<NaiveTime, Invalid> {
     let bad = || {
-        format!(
-            "expected a time like `14:30` or `14:30:15` after the date, found `{}`",
-            shown(whole)
+        Invalid::new(
+            Reason::NotATime,
+            format!(
+                "expected a time like `14:30` or `14:30:15` after the date, found `{}`",
+                shown(whole)
+            ),
         )
     };
     let mut it = tp.split(':');
@@ -308,8 +382,12 @@ fn parse_time_part(tp: &str, whole: &str) -> Result<NaiveTime, String> {
     if mm.len() != 2 {
         return Err(bad());
     }
-    NaiveTime::from_hms_opt(h, m, sec)
-        .ok_or_else(|| format!("`{}` is not a valid time", shown(whole)))
+    NaiveTime::from_hms_opt(h, m, sec).ok_or_else(|| {
+        Invalid::new(
+            Reason::NotAValidTime,
+            format!("`{}` is not a valid time", shown(whole)),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -358,32 +436,53 @@ mod tests {
     fn numbers_that_are_rejected_say_why() {
         assert_eq!(
             parse_number("abc"),
-            Err("expected a number, found `abc`".to_string())
+            Err(Invalid::new(
+                Reason::NotANumber,
+                "expected a number, found `abc`".to_string()
+            ))
+        );
+        let e = parse_number("1.234,5").unwrap_err();
+        assert_eq!(e.reason, Reason::AmbiguousNumber);
+        assert_eq!(e.message, "ambiguous number `1.234,5` (both `.` and `,`)");
+        assert!(
+            e.hint
+                .unwrap()
+                .starts_with("write the decimal separator only")
         );
         assert!(
             parse_number("1.234,5")
                 .unwrap_err()
+                .message
                 .starts_with("ambiguous number")
         );
         assert!(
             parse_number("1,234.5")
                 .unwrap_err()
+                .message
                 .starts_with("ambiguous number")
         );
         assert!(
             parse_number("1,2,3")
                 .unwrap_err()
+                .message
                 .contains("more than once")
         );
         assert!(
             parse_number("1.234.567")
                 .unwrap_err()
+                .message
                 .contains("more than once")
         );
-        assert!(parse_number("12 34").unwrap_err().contains("three digits"));
+        assert!(
+            parse_number("12 34")
+                .unwrap_err()
+                .message
+                .contains("three digits")
+        );
         assert!(
             parse_number("1234 567")
                 .unwrap_err()
+                .message
                 .contains("three digits")
         );
         assert!(parse_number("1 234,567 8").is_err());
@@ -398,7 +497,7 @@ mod tests {
     #[test]
     fn long_cells_are_shortened_in_reasons() {
         let long = "x".repeat(100);
-        let e = parse_number(&long).unwrap_err();
+        let e = parse_number(&long).unwrap_err().message;
         // data-contract §8: a quoted cell is cut to 60 characters.
         assert!(e.chars().count() < 90, "{e}");
         assert!(e.contains(&format!("`{}…`", "x".repeat(60))), "{e}");
@@ -433,28 +532,35 @@ mod tests {
     fn bad_dates_say_why() {
         assert_eq!(
             parse_date("1.3.25"),
-            Err(
-                "two-digit year in `1.3.25` is ambiguous; write the year with four digits"
-                    .to_string()
-            )
+            Err(Invalid {
+                reason: Reason::TwoDigitYear,
+                message: "two-digit year in `1.3.25` is ambiguous".to_string(),
+                hint: Some("write the year with four digits".to_string()),
+            })
         );
         assert_eq!(
             parse_date("31.02.2025"),
-            Err("`31.02.2025` is not a calendar date".to_string())
+            Err(Invalid::new(
+                Reason::NotACalendarDate,
+                "`31.02.2025` is not a calendar date".to_string()
+            ))
         );
         assert!(
             parse_date("2025-13-01")
                 .unwrap_err()
+                .message
                 .contains("not a calendar date")
         );
         assert!(
             parse_date("03/02/2025")
                 .unwrap_err()
+                .message
                 .starts_with("expected a date")
         );
         assert!(
             parse_date("i går")
                 .unwrap_err()
+                .message
                 .starts_with("expected a date")
         );
         assert!(parse_date("1.3.20255").is_err());
@@ -462,11 +568,13 @@ mod tests {
         assert!(
             parse_date("03.02.2025 25:00")
                 .unwrap_err()
+                .message
                 .contains("not a valid time")
         );
         assert!(
             parse_date("03.02.2025 14")
                 .unwrap_err()
+                .message
                 .contains("expected a time")
         );
         assert!(parse_date("03.02.2025 14:3").is_err());

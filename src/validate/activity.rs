@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Reason};
 use crate::ingest::RawTable;
-use crate::ingest::values::parse_number;
+use crate::ingest::values::{parse_number, shown};
 use crate::model::ActivityRow;
 
 use super::columns;
@@ -43,24 +43,7 @@ pub fn validate(
     for row in &table.rows {
         let f = &row.fields;
         let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
-        let ar = match parse_number(cols.get(0, f)) {
-            Ok(Some(y)) if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) => Some(y as i32),
-            Ok(Some(y)) => {
-                problems.push(Problem::new(
-                    &h(0),
-                    format!("expected a four-digit year, found {y}"),
-                ));
-                None
-            }
-            Ok(None) => {
-                problems.push(Problem::new(&h(0), "missing value in required column"));
-                None
-            }
-            Err(e) => {
-                problems.push(Problem::new(&h(0), e));
-                None
-            }
-        };
+        let ar = year(&h(0), cols.get(0, f), &mut problems);
         let (foretak, enhet) = places.resolve(
             resolvers,
             (&h(1), cols.get(1, f)),
@@ -71,60 +54,13 @@ pub fn validate(
             .resolve(&resolvers.oppgave, &h(3), cols.get(3, f))
             .map_err(|p| problems.push(p))
             .ok();
-        let antall = match parse_number(cols.get(4, f)) {
-            Ok(Some(v)) if v < 0.0 => {
-                problems.push(Problem::new(
-                    &h(4),
-                    format!("expected a count of zero or more, found {v}"),
-                ));
-                None
-            }
-            Ok(Some(v)) if v > MAX_COUNT => {
-                problems.push(
-                    Problem::new(
-                        &h(4),
-                        format!(
-                            "{v} occurrences in one year is implausible (at most 1 000 000 per row)"
-                        ),
-                    )
-                    .with_hint(Some(
-                        "check the unit of the export: counts per year, one row per unit × task"
-                            .into(),
-                    )),
-                );
-                None
-            }
-            Ok(Some(v)) => Some(v),
-            Ok(None) => {
-                problems.push(Problem::new(&h(4), "missing value in required column"));
-                None
-            }
-            Err(e) => {
-                problems.push(Problem::new(&h(4), e));
-                None
-            }
-        };
+        let antall = count(&h(4), cols.get(4, f), &mut problems);
         if let (Some(ar), Some(enhet), Some(oppgave)) = (ar, &enhet, &oppgave)
             && problems.is_empty()
         {
             let key = (enhet.to_string(), oppgave.to_string(), ar);
-            if let Some((file, line)) = seen.get(&key) {
-                let at = if file == display {
-                    format!("line {line}")
-                } else {
-                    format!("`{file}` line {line}")
-                };
-                problems.push(
-                    Problem::new(
-                        &h(3),
-                        format!(
-                            "unit `{enhet}` × task `{oppgave}` × year {ar} is already given on {at}"
-                        ),
-                    )
-                    .with_hint(Some(
-                        "give each unit × task × year once; add the counts up first".into(),
-                    )),
-                );
+            if let Some(first) = seen.get(&key) {
+                problems.push(repeated(display, &h(3), &key, first));
             }
         }
         if sink.reject(row, problems) {
@@ -149,4 +85,97 @@ pub fn validate(
         });
     }
     Ok((out, warnings))
+}
+
+/// The year in `column`; a missing or bad one is a problem.
+fn year(column: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<i32> {
+    match parse_number(raw) {
+        Ok(Some(y)) if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) => Some(y as i32),
+        Ok(Some(_)) => {
+            problems.push(Problem::new(
+                column,
+                Reason::NotAYear,
+                format!("expected a four-digit year, found `{}`", shown(raw)),
+            ));
+            None
+        }
+        Ok(None) => {
+            problems.push(Problem::new(
+                column,
+                Reason::MissingValue,
+                "missing value in required column",
+            ));
+            None
+        }
+        Err(e) => {
+            problems.push(Problem::invalid(column, e));
+            None
+        }
+    }
+}
+
+/// The count in `column`; a missing, negative or implausible one is a problem.
+fn count(column: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<f64> {
+    match parse_number(raw) {
+        Ok(Some(v)) if v < 0.0 => {
+            problems.push(Problem::new(
+                column,
+                Reason::NegativeCount,
+                format!("expected a count of zero or more, found `{}`", shown(raw)),
+            ));
+            None
+        }
+        Ok(Some(v)) if v > MAX_COUNT => {
+            problems.push(
+                Problem::new(
+                    column,
+                    Reason::ImplausibleCount,
+                    format!(
+                        "`{}` occurrences in one year is implausible (at most 1 000 000 per row)",
+                        shown(raw)
+                    ),
+                )
+                .with_hint(Some(
+                    "check the unit of the export: counts per year, one row per unit × task".into(),
+                )),
+            );
+            None
+        }
+        Ok(Some(v)) => Some(v),
+        Ok(None) => {
+            problems.push(Problem::new(
+                column,
+                Reason::MissingValue,
+                "missing value in required column",
+            ));
+            None
+        }
+        Err(e) => {
+            problems.push(Problem::invalid(column, e));
+            None
+        }
+    }
+}
+
+/// The problem of a unit × task × year given a second time; `first` is where it was given
+/// first.
+fn repeated(
+    display: &str,
+    column: &str,
+    (enhet, oppgave, ar): &(String, String, i32),
+    (file, line): &(String, u64),
+) -> Problem {
+    let at = if file == display {
+        format!("line {line}")
+    } else {
+        format!("`{file}` line {line}")
+    };
+    Problem::new(
+        column,
+        Reason::RepeatedVolume,
+        format!("unit `{enhet}` × task `{oppgave}` × year {ar} is already given on {at}"),
+    )
+    .with_hint(Some(
+        "give each unit × task × year once; add the counts up first".into(),
+    ))
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Reason};
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
 use crate::ingest::values::{Bound, is_missing, parse_bounded};
@@ -80,11 +80,15 @@ pub fn validate(
         let minutter = match parse_bounded(cols.get(MINUTTER, f), Bound::Minutes) {
             Ok(Some(m)) => Some(m),
             Ok(None) => {
-                problems.push(Problem::new(h(MINUTTER), "missing minutes"));
+                problems.push(Problem::new(
+                    h(MINUTTER),
+                    Reason::MissingMinutes,
+                    "missing minutes",
+                ));
                 None
             }
             Err(e) => {
-                problems.push(Problem::new(h(MINUTTER), e));
+                problems.push(Problem::invalid(h(MINUTTER), e));
                 None
             }
         };
@@ -108,6 +112,7 @@ pub fn validate(
                 problems.push(
                     Problem::new(
                         h(DATO),
+                        Reason::DateOutsidePeriods,
                         format!(
                             "date {} is outside the pilot's periods",
                             d.format("%d.%m.%Y")
@@ -128,8 +133,12 @@ pub fn validate(
                 "pilot" => Some(Fase::Pilot),
                 _ => {
                     problems.push(
-                        Problem::new(h(FASE), format!("unknown phase `{given}`"))
-                            .with_hint(Some("expected `før` or `pilot`".into())),
+                        Problem::new(
+                            h(FASE),
+                            Reason::UnknownPhase,
+                            format!("unknown phase `{given}`"),
+                        )
+                        .with_hint(Some("expected `før` or `pilot`".into())),
                     );
                     None
                 }
@@ -139,6 +148,7 @@ pub fn validate(
             {
                 problems.push(Problem::new(
                     h(FASE),
+                    Reason::PhaseDisagrees,
                     format!(
                         "phase `{}` disagrees with the date, which falls in `{}`",
                         g.as_str(),
@@ -151,6 +161,7 @@ pub fn validate(
         if !id.is_empty() && !ids.insert(id.to_string()) {
             problems.push(Problem::new(
                 h(ID),
+                Reason::RepeatedId,
                 format!("repeated id `{id}` in pilot `{}`", pilot.id),
             ));
         }

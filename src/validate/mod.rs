@@ -22,7 +22,7 @@ use crate::config::ValidationSettings;
 use crate::diag::{Diagnostic, Severity};
 use crate::discover::{FileKind, Inventory, SourceFile};
 use crate::ingest::{self, Format, RawTable, headers::normalize, pii};
-use crate::model::{Dataset, InputFile, Pilot, Reference, StaffingSource};
+use crate::model::{Dataset, InputFile, Pilot, RefTable, Reference, StaffingSource};
 
 pub use rows::{QuarantineFile, QuarantineRow};
 
@@ -76,7 +76,8 @@ pub fn log_cache_key(inv: &Inventory, file: &SourceFile) -> Option<String> {
     let FileKind::Log(pilot) = &file.kind else {
         return None;
     };
-    let mut text = format!("logs-v1\0{}\0{}\0", crate::tool_version(), file.sha256);
+    // v2: cached row errors carry their kind (`Diagnostic::reason`), which v1 entries lack.
+    let mut text = format!("logs-v2\0{}\0{}\0", crate::tool_version(), file.sha256);
     for f in &inv.files {
         let relevant = matches!(&f.kind, FileKind::Reference(_))
             || f.kind == FileKind::PilotConfig(pilot.clone());
@@ -288,7 +289,8 @@ impl Accounting<'_> {
         input.rows_used = read - input.rows_quarantined;
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for d in &sink.diagnostics {
-            *reasons.entry(reason_class(&d.message)).or_default() += 1;
+            let reason = d.reason.map_or("other", crate::diag::Reason::label);
+            *reasons.entry(reason.to_string()).or_default() += 1;
         }
         input.reasons = reasons.into_iter().collect();
         input.warnings = warnings.iter().map(|d| d.message.clone()).collect();
@@ -312,23 +314,6 @@ impl Accounting<'_> {
         self.out.inputs.push(input);
         !too_many
     }
-}
-
-/// A reason's class for counting: the message with quoted values removed.
-fn reason_class(message: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '`' {
-            inside = !inside;
-            if inside {
-                out.push('…');
-            }
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// One pilot's validated log rows, handed over as soon as its last file is validated.
@@ -421,11 +406,8 @@ pub fn validate_with_cache(
     // Reference tables first: everything else resolves through them.
     let mut reference = Reference::default();
     let mut reference_ok = true;
-    for table in ["foretak", "enheter", "yrker", "oppgaver"] {
-        match files
-            .iter()
-            .find(|f| f.kind == FileKind::Reference(table.into()))
-        {
+    for table in RefTable::ALL {
+        match files.iter().find(|f| f.kind == FileKind::Reference(table)) {
             None => {
                 reference_ok = false;
                 let root = data_root(inv);
@@ -457,7 +439,7 @@ pub fn validate_with_cache(
                 reference_ok = false;
                 let display = files
                     .iter()
-                    .find(|f| f.kind == FileKind::Reference("enheter".into()))
+                    .find(|f| f.kind == FileKind::Reference(RefTable::Enheter))
                     .map_or("referanse/enheter.csv".to_string(), |f| f.display.clone());
                 acc.out.diagnostics.push(Diagnostic::file_error(
                     display,
@@ -471,16 +453,10 @@ pub fn validate_with_cache(
         match reference::Resolvers::new(&reference) {
             Ok(r) if reference_ok => Some(r),
             Ok(_) => None,
-            Err((entity, msg)) => {
-                let table = match entity {
-                    reference::Entity::Foretak => "foretak",
-                    reference::Entity::Enhet => "enheter",
-                    reference::Entity::Yrke => "yrker",
-                    reference::Entity::Oppgave => "oppgaver",
-                };
+            Err((table, msg)) => {
                 let display = files
                     .iter()
-                    .find(|f| f.kind == FileKind::Reference(table.into()))
+                    .find(|f| f.kind == FileKind::Reference(table))
                     .map_or(String::new(), |f| f.display.clone());
                 acc.out.diagnostics.push(
                     Diagnostic::file_error(display, msg)
@@ -802,16 +778,15 @@ pub fn validate_with_cache(
                 }
                 let mut sink = rows::RowSink::new(&f.display);
                 let cb_text = String::from_utf8_lossy(&cbf.bytes);
-                match surveys::validate(
-                    &f.display,
-                    &cbf.display,
-                    &cb_text,
-                    &stem,
-                    cb,
-                    &t,
-                    &resolvers,
-                    &mut sink,
-                ) {
+                let export = surveys::Export {
+                    display: &f.display,
+                    codebook_display: &cbf.display,
+                    codebook_text: &cb_text,
+                    survey: &stem,
+                    codebook: cb,
+                    table: &t,
+                };
+                match surveys::validate(&export, &resolvers, &mut sink) {
                     Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                     Ok(out) => {
                         // The round (data-contract §6.2): a duplicate round is a file error.

@@ -28,7 +28,7 @@ impl NameCache {
                 r
             }
         };
-        r.map_err(|u| Problem::new(column, u.message).with_hint(u.hint))
+        r.map_err(|u| Problem::new(column, u.reason, u.message).with_hint(u.hint))
     }
 }
 
@@ -65,7 +65,7 @@ impl Places {
             && owner != fo
         {
             problems.push(
-                Problem::new(enhet.0, format!("unit `{en}` belongs to `{owner}`, not to `{fo}`")).with_hint(Some(
+                Problem::new(enhet.0, crate::diag::Reason::WrongTrust, format!("unit `{en}` belongs to `{owner}`, not to `{fo}`")).with_hint(Some(
                     "check the health trust of this row, or the unit's `foretak_id` in referanse/enheter.csv".to_string(),
                 )),
             );

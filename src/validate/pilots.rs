@@ -76,57 +76,94 @@ pub fn parse(
     {
         warns.push(Diagnostic::warning(display, format!("`id = \"{id}\"` differs from the folder name `{folder_id}`; the folder name is used")));
     }
-    let mut resolve = |what: &str, r: &super::reference::Resolver, name: &str| -> Option<String> {
+    let names = Names {
+        display,
+        errs: &mut errs,
+    };
+    let (foretak, enheter, nye_roller, arbeidsflyt) = names.of(&raw, resolvers);
+    let perioder = periods(display, &raw.periode, &mut errs);
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let pilot = Pilot {
+        id: folder_id.to_string(),
+        navn: raw.navn,
+        beskrivelse: raw.beskrivelse,
+        foretak,
+        enheter,
+        nye_roller,
+        perioder,
+        arbeidsflyt,
+    };
+    Ok((pilot, warns))
+}
+
+/// Resolves the names a `pilot.toml` gives; each unknown one is a file error.
+struct Names<'a> {
+    display: &'a str,
+    errs: &'a mut Vec<Diagnostic>,
+}
+
+/// A pilot's health trusts, units, new roles and workflow, resolved to ids.
+type Resolved = (Vec<String>, Vec<String>, Vec<String>, Vec<Arbeidsflyt>);
+
+impl Names<'_> {
+    /// The id `name` (given under `what`) resolves to through `r`.
+    fn resolve(
+        &mut self,
+        what: &str,
+        r: &super::reference::Resolver,
+        name: &str,
+    ) -> Option<String> {
         match r.resolve(name) {
             Ok(id) => Some(id.to_string()),
             Err(u) => {
-                let mut d = Diagnostic::file_error(display, format!("{} in `{what}`", u.message));
+                let mut d =
+                    Diagnostic::file_error(self.display, format!("{} in `{what}`", u.message));
                 if let Some(h) = u.hint {
                     d = d.hint(h);
                 }
-                errs.push(d);
+                self.errs.push(d);
                 None
             }
         }
-    };
-    let foretak: Vec<String> = raw
-        .foretak
-        .iter()
-        .filter_map(|n| resolve("foretak", &resolvers.foretak, n))
-        .collect();
-    let enheter: Vec<String> = raw
-        .enheter
-        .iter()
-        .filter_map(|n| resolve("enheter", &resolvers.enhet, n))
-        .collect();
-    let nye_roller: Vec<String> = raw
-        .nye_roller
-        .iter()
-        .filter_map(|n| resolve("nye_roller", &resolvers.yrke, n))
-        .collect();
-    let mut arbeidsflyt = Vec::new();
-    for s in &raw.arbeidsflyt {
-        let oppgave = s
-            .oppgave
-            .as_deref()
-            .and_then(|n| resolve("arbeidsflyt.oppgave", &resolvers.oppgave, n));
-        let fra = s
-            .fra
-            .as_deref()
-            .and_then(|n| resolve("arbeidsflyt.fra", &resolvers.yrke, n));
-        let til = s
-            .til
-            .as_deref()
-            .and_then(|n| resolve("arbeidsflyt.til", &resolvers.yrke, n));
-        arbeidsflyt.push(Arbeidsflyt {
-            steg: s.steg.clone(),
-            oppgave,
-            fra,
-            til,
-        });
     }
+
+    fn all(&mut self, what: &str, r: &super::reference::Resolver, names: &[String]) -> Vec<String> {
+        names
+            .iter()
+            .filter_map(|n| self.resolve(what, r, n))
+            .collect()
+    }
+
+    fn of(mut self, raw: &PilotToml, resolvers: &Resolvers) -> Resolved {
+        let foretak = self.all("foretak", &resolvers.foretak, &raw.foretak);
+        let enheter = self.all("enheter", &resolvers.enhet, &raw.enheter);
+        let nye_roller = self.all("nye_roller", &resolvers.yrke, &raw.nye_roller);
+        let mut arbeidsflyt = Vec::new();
+        for s in &raw.arbeidsflyt {
+            let mut one = |what: &str, r: &super::reference::Resolver, n: &Option<String>| {
+                n.as_deref().and_then(|n| self.resolve(what, r, n))
+            };
+            let oppgave = one("arbeidsflyt.oppgave", &resolvers.oppgave, &s.oppgave);
+            let fra = one("arbeidsflyt.fra", &resolvers.yrke, &s.fra);
+            let til = one("arbeidsflyt.til", &resolvers.yrke, &s.til);
+            arbeidsflyt.push(Arbeidsflyt {
+                steg: s.steg.clone(),
+                oppgave,
+                fra,
+                til,
+            });
+        }
+        (foretak, enheter, nye_roller, arbeidsflyt)
+    }
+}
+
+/// The pilot's two periods, sorted by phase; each problem is a file error in `errs` (a
+/// missing period only when there is no other error).
+fn periods(display: &str, raw: &[PeriodeToml], errs: &mut Vec<Diagnostic>) -> Vec<Periode> {
     let mut perioder: Vec<Periode> = Vec::new();
-    for p in &raw.periode {
+    for p in raw {
         let fase = match p.fase.trim().to_lowercase().as_str() {
             "før" | "for" => Fase::For,
             "pilot" => Fase::Pilot,
@@ -134,7 +171,10 @@ pub fn parse(
                 errs.push(
                     Diagnostic::file_error(
                         display,
-                        format!("unknown phase `{other}` in `periode`"),
+                        format!(
+                            "unknown phase `{}` in `periode`",
+                            crate::diag::cell_text(other)
+                        ),
                     )
                     .hint("a period's `fase` is `før` or `pilot`"),
                 );
@@ -189,18 +229,5 @@ pub fn parse(
             "a pilot needs one `[[periode]]` with `fase = \"før\"` and one with `fase = \"pilot\"`",
         ));
     }
-    if !errs.is_empty() {
-        return Err(errs);
-    }
-    let pilot = Pilot {
-        id: folder_id.to_string(),
-        navn: raw.navn,
-        beskrivelse: raw.beskrivelse,
-        foretak,
-        enheter,
-        nye_roller,
-        perioder,
-        arbeidsflyt,
-    };
-    Ok((pilot, warns))
+    perioder
 }

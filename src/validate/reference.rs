@@ -3,40 +3,16 @@
 use std::collections::HashMap;
 
 use crate::diag::Diagnostic;
-use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
-use crate::model::{Enhet, Foretak, Oppgave, Ownership, Reference, Yrke};
+use crate::ingest::{RawRow, RawTable};
+use crate::model::{Enhet, Foretak, Oppgave, Ownership, RefTable, Reference, Yrke};
 
-use super::columns::{map_columns, opt, req};
-
-/// What a resolver resolves, for messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entity {
-    /// A health trust.
-    Foretak,
-    /// A unit.
-    Enhet,
-    /// A profession.
-    Yrke,
-    /// A task.
-    Oppgave,
-}
-
-impl Entity {
-    fn noun(self) -> &'static str {
-        match self {
-            Entity::Foretak => "health trust",
-            Entity::Enhet => "unit",
-            Entity::Yrke => "profession",
-            Entity::Oppgave => "task",
-        }
-    }
-}
+use super::columns::{Columns, map_columns, opt, req};
 
 /// Resolves names of one entity to ids after normalisation (id, `navn` or any alias).
 #[derive(Debug, Clone)]
 pub struct Resolver {
-    entity: Entity,
+    entity: RefTable,
     map: HashMap<String, usize>,
     ids: Vec<String>,
     names: Vec<String>,
@@ -46,6 +22,8 @@ pub struct Resolver {
 /// A name that resolved to nothing, with the closest known name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unresolved {
+    /// The kind: an unknown health trust, unit, profession or task.
+    pub reason: crate::diag::Reason,
     /// "unknown unit `X`".
     pub message: String,
     /// "did you mean `Y` (ID)?".
@@ -56,7 +34,7 @@ impl Resolver {
     /// Build a resolver over `(id, name, aliases)`; a key that points at two entries is an
     /// error naming the key.
     pub fn new<'a>(
-        entity: Entity,
+        entity: RefTable,
         entries: impl IntoIterator<Item = (&'a str, &'a str, &'a [String])>,
     ) -> Result<Resolver, String> {
         let mut r = Resolver {
@@ -108,6 +86,7 @@ impl Resolver {
             .map(|(key, i)| (strsim::levenshtein(&k, key), *i))
             .min();
         Err(Unresolved {
+            reason: self.entity.unknown(),
             message: format!(
                 "unknown {} `{}`",
                 self.entity.noun(),
@@ -135,35 +114,35 @@ pub struct Resolvers {
 
 impl Resolvers {
     /// Build resolvers from reference tables.
-    pub fn new(r: &Reference) -> Result<Resolvers, (Entity, String)> {
+    pub fn new(r: &Reference) -> Result<Resolvers, (RefTable, String)> {
         let f = Resolver::new(
-            Entity::Foretak,
+            RefTable::Foretak,
             r.foretak
                 .iter()
                 .map(|x| (x.id.as_str(), x.navn.as_str(), x.alias.as_slice())),
         )
-        .map_err(|e| (Entity::Foretak, e))?;
+        .map_err(|e| (RefTable::Foretak, e))?;
         let e = Resolver::new(
-            Entity::Enhet,
+            RefTable::Enheter,
             r.enheter
                 .iter()
                 .map(|x| (x.id.as_str(), x.navn.as_str(), x.alias.as_slice())),
         )
-        .map_err(|e| (Entity::Enhet, e))?;
+        .map_err(|e| (RefTable::Enheter, e))?;
         let y = Resolver::new(
-            Entity::Yrke,
+            RefTable::Yrker,
             r.yrker
                 .iter()
                 .map(|x| (x.id.as_str(), x.navn.as_str(), x.alias.as_slice())),
         )
-        .map_err(|e| (Entity::Yrke, e))?;
+        .map_err(|e| (RefTable::Yrker, e))?;
         let o = Resolver::new(
-            Entity::Oppgave,
+            RefTable::Oppgaver,
             r.oppgaver
                 .iter()
                 .map(|x| (x.id.as_str(), x.navn.as_str(), x.alias.as_slice())),
         )
-        .map_err(|e| (Entity::Oppgave, e))?;
+        .map_err(|e| (RefTable::Oppgaver, e))?;
         Ok(Resolvers {
             foretak: f,
             enhet: e,
@@ -222,185 +201,232 @@ use crate::model::TASK_AREAS as AREAS;
 /// Parse one reference table into `reference`. Problems in a reference table are file
 /// errors: every other file is resolved through it.
 pub fn parse_table(
-    which: &str,
+    which: RefTable,
     display: &str,
     table: &RawTable,
     reference: &mut Reference,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut errs = Vec::new();
-    macro_rules! cell {
-        ($cols:expr, $i:expr, $row:expr) => {
-            $cols.get($i, &$row.fields).trim().to_string()
-        };
+    let t = Table {
+        display,
+        raw: table,
+    };
+    match which {
+        RefTable::Foretak => t.foretak(&mut reference.foretak, &mut errs)?,
+        RefTable::Enheter => t.enheter(&mut reference.enheter, &mut errs)?,
+        RefTable::Yrker => t.yrker(&mut reference.yrker, &mut errs)?,
+        RefTable::Oppgaver => t.oppgaver(&mut reference.oppgaver, &mut errs)?,
     }
-    let need = |errs: &mut Vec<Diagnostic>, line: u64, col: &str, v: &str| {
+    if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+/// One reference table being parsed: its display path and its rows.
+struct Table<'a> {
+    display: &'a str,
+    raw: &'a RawTable,
+}
+
+/// A cell, trimmed.
+fn cell(c: &Columns, i: usize, row: &RawRow) -> String {
+    c.get(i, &row.fields).trim().to_string()
+}
+
+impl Table<'_> {
+    /// A file error at `line`, column `col`, when the required value `v` is empty.
+    fn need(&self, errs: &mut Vec<Diagnostic>, line: u64, col: &str, v: &str) {
         if v.is_empty() {
             errs.push(
                 Diagnostic::file_error(
-                    display,
+                    self.display,
                     format!("missing value in required column `{col}`"),
                 )
                 .at_line(line)
                 .in_column(col),
             );
         }
-    };
-    match which {
-        "foretak" => {
-            let c = map_columns(
-                display,
-                table,
-                &[
-                    req("foretak_id", &["id"]),
-                    req("navn", &[]),
-                    req("eierskap", &[]),
-                    opt("alias", &[]),
-                ],
-            )?;
-            for row in &table.rows {
-                let (id, navn, eier) = (cell!(c, 0, row), cell!(c, 1, row), cell!(c, 2, row));
-                need(&mut errs, row.line, "foretak_id", &id);
-                need(&mut errs, row.line, "navn", &navn);
-                let eierskap = match normalize(&eier).as_str() {
-                    "offentlig" => Ownership::Offentlig,
-                    "privat" => Ownership::Privat,
-                    _ => {
-                        errs.push(
-                            Diagnostic::file_error(
-                                display,
-                                format!("expected `offentlig` or `privat`, found `{eier}`"),
-                            )
-                            .at_line(row.line)
-                            .in_column(c.header(2, table)),
-                        );
-                        continue;
-                    }
-                };
-                reference.foretak.push(Foretak {
-                    id,
-                    navn,
-                    eierskap,
-                    alias: aliases(c.get(3, &row.fields)),
-                });
-            }
-        }
-        "enheter" => {
-            let c = map_columns(
-                display,
-                table,
-                &[
-                    req("enhet_id", &["id"]),
-                    req("foretak_id", &["foretak"]),
-                    req("navn", &[]),
-                    req("tjeneste", &[]),
-                    opt("alias", &[]),
-                ],
-            )?;
-            for row in &table.rows {
-                let e = Enhet {
-                    id: cell!(c, 0, row),
-                    foretak_id: cell!(c, 1, row),
-                    navn: cell!(c, 2, row),
-                    tjeneste: cell!(c, 3, row),
-                    alias: aliases(c.get(4, &row.fields)),
-                };
-                need(&mut errs, row.line, "enhet_id", &e.id);
-                need(&mut errs, row.line, "foretak_id", &e.foretak_id);
-                need(&mut errs, row.line, "navn", &e.navn);
-                reference.enheter.push(e);
-            }
-        }
-        "yrker" => {
-            let c = map_columns(
-                display,
-                table,
-                &[
-                    req("yrke_id", &["id"]),
-                    req("navn", &[]),
-                    opt("styrk08", &[]),
-                    req("nivå", &["niva", "kompetansenivå"]),
-                    opt("ny_yrkesgruppe", &[]),
-                    opt("alias", &[]),
-                ],
-            )?;
-            for row in &table.rows {
-                let niva = match level(display, row.line, c.header(3, table), c.get(3, &row.fields))
-                {
-                    Ok(n) => n,
-                    Err(e) => {
-                        errs.push(e);
-                        continue;
-                    }
-                };
-                let ny = match yes_no(display, row.line, c.header(4, table), c.get(4, &row.fields))
-                {
-                    Ok(n) => n,
-                    Err(e) => {
-                        errs.push(e);
-                        continue;
-                    }
-                };
-                let styrk = cell!(c, 2, row);
-                let y = Yrke {
-                    id: cell!(c, 0, row),
-                    navn: cell!(c, 1, row),
-                    styrk08: (!styrk.is_empty()).then_some(styrk),
-                    niva,
-                    ny_yrkesgruppe: ny,
-                    alias: aliases(c.get(5, &row.fields)),
-                };
-                need(&mut errs, row.line, "yrke_id", &y.id);
-                need(&mut errs, row.line, "navn", &y.navn);
-                reference.yrker.push(y);
-            }
-        }
-        "oppgaver" => {
-            let c = map_columns(
-                display,
-                table,
-                &[
-                    req("oppgave_id", &["id"]),
-                    req("navn", &[]),
-                    req("område", &["omrade"]),
-                    req("krever_nivå", &["krever_niva"]),
-                    opt("alias", &[]),
-                ],
-            )?;
-            for row in &table.rows {
-                let omrade = normalize(c.get(2, &row.fields));
-                if !AREAS.contains(&omrade.as_str()) {
+    }
+
+    fn foretak(
+        &self,
+        out: &mut Vec<Foretak>,
+        errs: &mut Vec<Diagnostic>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let (display, table) = (self.display, self.raw);
+        let c = map_columns(
+            display,
+            table,
+            &[
+                req("foretak_id", &["id"]),
+                req("navn", &[]),
+                req("eierskap", &[]),
+                opt("alias", &[]),
+            ],
+        )?;
+        for row in &table.rows {
+            let (id, navn, eier) = (cell(&c, 0, row), cell(&c, 1, row), cell(&c, 2, row));
+            self.need(errs, row.line, "foretak_id", &id);
+            self.need(errs, row.line, "navn", &navn);
+            let eierskap = match normalize(&eier).as_str() {
+                "offentlig" => Ownership::Offentlig,
+                "privat" => Ownership::Privat,
+                _ => {
                     errs.push(
                         Diagnostic::file_error(
                             display,
-                            format!("unknown task area `{}`", c.get(2, &row.fields).trim()),
+                            format!(
+                                "expected `offentlig` or `privat`, found `{}`",
+                                crate::diag::cell_text(&eier)
+                            ),
                         )
                         .at_line(row.line)
-                        .in_column(c.header(2, table))
-                        .hint(format!("expected one of: {}", AREAS.join(", "))),
+                        .in_column(c.header(2, table)),
                     );
                     continue;
                 }
-                let krever =
-                    match level(display, row.line, c.header(3, table), c.get(3, &row.fields)) {
-                        Ok(n) => n,
-                        Err(e) => {
-                            errs.push(e);
-                            continue;
-                        }
-                    };
-                let o = Oppgave {
-                    id: cell!(c, 0, row),
-                    navn: cell!(c, 1, row),
-                    omrade,
-                    krever_niva: krever,
-                    alias: aliases(c.get(4, &row.fields)),
-                };
-                need(&mut errs, row.line, "oppgave_id", &o.id);
-                need(&mut errs, row.line, "navn", &o.navn);
-                reference.oppgaver.push(o);
-            }
+            };
+            out.push(Foretak {
+                id,
+                navn,
+                eierskap,
+                alias: aliases(c.get(3, &row.fields)),
+            });
         }
-        _ => unreachable!("discover only classifies the four reference tables"),
+        Ok(())
     }
-    if errs.is_empty() { Ok(()) } else { Err(errs) }
+
+    fn enheter(
+        &self,
+        out: &mut Vec<Enhet>,
+        errs: &mut Vec<Diagnostic>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let c = map_columns(
+            self.display,
+            self.raw,
+            &[
+                req("enhet_id", &["id"]),
+                req("foretak_id", &["foretak"]),
+                req("navn", &[]),
+                req("tjeneste", &[]),
+                opt("alias", &[]),
+            ],
+        )?;
+        for row in &self.raw.rows {
+            let e = Enhet {
+                id: cell(&c, 0, row),
+                foretak_id: cell(&c, 1, row),
+                navn: cell(&c, 2, row),
+                tjeneste: cell(&c, 3, row),
+                alias: aliases(c.get(4, &row.fields)),
+            };
+            self.need(errs, row.line, "enhet_id", &e.id);
+            self.need(errs, row.line, "foretak_id", &e.foretak_id);
+            self.need(errs, row.line, "navn", &e.navn);
+            out.push(e);
+        }
+        Ok(())
+    }
+
+    fn yrker(
+        &self,
+        out: &mut Vec<Yrke>,
+        errs: &mut Vec<Diagnostic>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let (display, table) = (self.display, self.raw);
+        let c = map_columns(
+            display,
+            table,
+            &[
+                req("yrke_id", &["id"]),
+                req("navn", &[]),
+                opt("styrk08", &[]),
+                req("nivå", &["niva", "kompetansenivå"]),
+                opt("ny_yrkesgruppe", &[]),
+                opt("alias", &[]),
+            ],
+        )?;
+        for row in &table.rows {
+            let niva = match level(display, row.line, c.header(3, table), c.get(3, &row.fields)) {
+                Ok(n) => n,
+                Err(e) => {
+                    errs.push(e);
+                    continue;
+                }
+            };
+            let ny = match yes_no(display, row.line, c.header(4, table), c.get(4, &row.fields)) {
+                Ok(n) => n,
+                Err(e) => {
+                    errs.push(e);
+                    continue;
+                }
+            };
+            let styrk = cell(&c, 2, row);
+            let y = Yrke {
+                id: cell(&c, 0, row),
+                navn: cell(&c, 1, row),
+                styrk08: (!styrk.is_empty()).then_some(styrk),
+                niva,
+                ny_yrkesgruppe: ny,
+                alias: aliases(c.get(5, &row.fields)),
+            };
+            self.need(errs, row.line, "yrke_id", &y.id);
+            self.need(errs, row.line, "navn", &y.navn);
+            out.push(y);
+        }
+        Ok(())
+    }
+
+    fn oppgaver(
+        &self,
+        out: &mut Vec<Oppgave>,
+        errs: &mut Vec<Diagnostic>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let (display, table) = (self.display, self.raw);
+        let c = map_columns(
+            display,
+            table,
+            &[
+                req("oppgave_id", &["id"]),
+                req("navn", &[]),
+                req("område", &["omrade"]),
+                req("krever_nivå", &["krever_niva"]),
+                opt("alias", &[]),
+            ],
+        )?;
+        for row in &table.rows {
+            let omrade = normalize(c.get(2, &row.fields));
+            if !AREAS.contains(&omrade.as_str()) {
+                errs.push(
+                    Diagnostic::file_error(
+                        display,
+                        format!(
+                            "unknown task area `{}`",
+                            crate::diag::cell_text(c.get(2, &row.fields))
+                        ),
+                    )
+                    .at_line(row.line)
+                    .in_column(c.header(2, table))
+                    .hint(format!("expected one of: {}", AREAS.join(", "))),
+                );
+                continue;
+            }
+            let krever = match level(display, row.line, c.header(3, table), c.get(3, &row.fields)) {
+                Ok(n) => n,
+                Err(e) => {
+                    errs.push(e);
+                    continue;
+                }
+            };
+            let o = Oppgave {
+                id: cell(&c, 0, row),
+                navn: cell(&c, 1, row),
+                omrade,
+                krever_niva: krever,
+                alias: aliases(c.get(4, &row.fields)),
+            };
+            self.need(errs, row.line, "oppgave_id", &o.id);
+            self.need(errs, row.line, "navn", &o.navn);
+            out.push(o);
+        }
+        Ok(())
+    }
 }

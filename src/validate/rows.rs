@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::diag::Diagnostic;
-use crate::ingest::values;
+use crate::diag::{Diagnostic, Reason};
+use crate::ingest::values::{self, Invalid};
 use crate::ingest::{RawRow, RawTable};
 
 /// One thing wrong with one row.
@@ -13,6 +13,8 @@ use crate::ingest::{RawRow, RawTable};
 pub struct Problem {
     /// The column header as in the file (empty when the row as a whole is wrong).
     pub column: String,
+    /// The kind of problem (the manifest counts these).
+    pub reason: Reason,
     /// What is wrong.
     pub message: String,
     /// How to fix it.
@@ -20,12 +22,22 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// A problem in `column`.
-    pub fn new(column: &str, message: impl Into<String>) -> Problem {
+    /// A problem of kind `reason` in `column`.
+    pub fn new(column: &str, reason: Reason, message: impl Into<String>) -> Problem {
         Problem {
             column: column.to_string(),
+            reason,
             message: message.into(),
             hint: None,
+        }
+    }
+    /// A cell in `column` that is not a value.
+    pub fn invalid(column: &str, e: Invalid) -> Problem {
+        Problem {
+            column: column.to_string(),
+            reason: e.reason,
+            message: e.message,
+            hint: e.hint,
         }
     }
     /// With a hint.
@@ -128,7 +140,9 @@ impl RowSink {
             fields: row.fields.clone(),
         });
         for p in problems {
-            let mut d = Diagnostic::row_error(&self.display, p.message).at_line(row.line);
+            let mut d = Diagnostic::row_error(&self.display, p.message)
+                .at_line(row.line)
+                .because(p.reason);
             if !p.column.is_empty() {
                 d = d.in_column(p.column);
             }
@@ -169,6 +183,7 @@ pub fn shape_problem(table: &RawTable, row: &RawRow) -> Option<Problem> {
     (extra > 0).then(|| {
         Problem::new(
             "",
+            Reason::TooManyFields,
             format!(
                 "row has {} fields, but the header has {} columns",
                 table.headers.len() + extra,
@@ -184,7 +199,7 @@ pub fn shape_problem(table: &RawTable, row: &RawRow) -> Option<Problem> {
 /// Memoised value parsing: exports repeat the same dates and numbers many times.
 #[derive(Debug, Default)]
 pub struct Parsers {
-    dates: HashMap<String, Result<Option<NaiveDate>, String>>,
+    dates: HashMap<String, Result<Option<NaiveDate>, Invalid>>,
 }
 
 impl Parsers {
@@ -198,18 +213,18 @@ impl Parsers {
         match self.date(raw) {
             Ok(Some(d)) => Some(d),
             Ok(None) => {
-                problems.push(Problem::new(column, "missing date"));
+                problems.push(Problem::new(column, Reason::MissingDate, "missing date"));
                 None
             }
             Err(e) => {
-                problems.push(Problem::new(column, e));
+                problems.push(Problem::invalid(column, e));
                 None
             }
         }
     }
 
     /// Parse a date through the cache.
-    pub fn date(&mut self, s: &str) -> Result<Option<NaiveDate>, String> {
+    pub fn date(&mut self, s: &str) -> Result<Option<NaiveDate>, Invalid> {
         if let Some(r) = self.dates.get(s) {
             return r.clone();
         }

@@ -1,6 +1,6 @@
 //! Staffing exports (data-contract §5): one unit × profession cell at a date.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Reason};
 use crate::ingest::RawTable;
 use crate::ingest::values::{Bound, parse_bounded};
 use crate::model::{StaffingRow, StaffingSource};
@@ -57,12 +57,16 @@ pub fn validate(
             match parse_bounded(cols.get(i, f), bound) {
                 Ok(Some(v)) => Some(v),
                 Ok(None) if required => {
-                    problems.push(Problem::new(&h(i), "missing value in required column"));
+                    problems.push(Problem::new(
+                        &h(i),
+                        Reason::MissingValue,
+                        "missing value in required column",
+                    ));
                     None
                 }
                 Ok(None) => None,
                 Err(e) => {
-                    problems.push(Problem::new(&h(i), e));
+                    problems.push(Problem::invalid(&h(i), e));
                     None
                 }
             }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::diag::{Diagnostic, cell_text};
+use crate::diag::{Diagnostic, Reason, cell_text};
 use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
 use crate::ingest::values::{Bound, is_missing, parse_bounded, parse_number};
@@ -137,7 +137,7 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                         at(
                             Diagnostic::file_error(
                                 display,
-                                format!("unknown challenge area `{o}`"),
+                                format!("unknown challenge area `{}`", cell_text(o)),
                             ),
                             line,
                         )
@@ -146,8 +146,8 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                 }
                 match q.retning.as_deref().map(normalize).as_deref() {
                     Some("positiv" | "utfordring") => {}
-                    Some(r) => errs.push(at(Diagnostic::file_error(display, format!("unknown `retning` `{r}`")), line).hint("expected `positiv` (agreement means less of a challenge) or `utfordring`")),
-                    None => errs.push(at(Diagnostic::file_error(display, format!("question `{}` has an `omrade` but no `retning`", q.kolonne)), line).hint("add `retning = \"positiv\"` or `retning = \"utfordring\"`")),
+                    Some(r) => errs.push(at(Diagnostic::file_error(display, format!("unknown `retning` `{}`", cell_text(r))), line).hint("expected `positiv` (agreement means less of a challenge) or `utfordring`")),
+                    None => errs.push(at(Diagnostic::file_error(display, format!("question `{}` has an `omrade` but no `retning`", cell_text(&q.kolonne))), line).hint("add `retning = \"positiv\"` or `retning = \"utfordring\"`")),
                 }
             }
             (None, Some(m)) => {
@@ -157,7 +157,10 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                 ) {
                     errs.push(
                         at(
-                            Diagnostic::file_error(display, format!("unknown measure `{m}`")),
+                            Diagnostic::file_error(
+                                display,
+                                format!("unknown measure `{}`", cell_text(m)),
+                            ),
                             line,
                         )
                         .hint("expected `tid_andre_kunne_gjort_pst` or `vurderer_å_slutte`"),
@@ -169,7 +172,7 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                     display,
                     format!(
                         "question `{}` needs exactly one of `omrade` and `maal`",
-                        q.kolonne
+                        cell_text(&q.kolonne)
                     ),
                 ),
                 line,
@@ -182,7 +185,7 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
                 at(
                     Diagnostic::file_error(
                         display,
-                        format!("unknown staffing measure `{}`", b.maal),
+                        format!("unknown staffing measure `{}`", cell_text(&b.maal)),
                     ),
                     line_of(text, &b.kolonne),
                 )
@@ -195,7 +198,10 @@ pub fn parse_codebook(display: &str, text: &str) -> Result<Codebook, Vec<Diagnos
     {
         errs.push(
             at(
-                Diagnostic::file_error(display, format!("`runde` is `{r}`, not a date")),
+                Diagnostic::file_error(
+                    display,
+                    format!("`runde` is `{}`, not a date", cell_text(r)),
+                ),
                 line_of(text, r),
             )
             .hint("write the round's date as `2026-03-15` or its month as `2026-03`"),
@@ -286,6 +292,23 @@ pub fn default_series(stem: &str) -> String {
         end = t.len() - 1;
     }
     s[..end].to_string()
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::parse_codebook;
+
+    #[test]
+    fn codebook_values_in_messages_are_quoted_escaped() {
+        let text = "type = \"ansatt\"\nforetak = \"F\"\nenhet = \"E\"\n\
+                    [[sporsmal]]\nkolonne = \"q1\"\nomrade = \"x\\nerror: forged\"\n\
+                    retning = \"positiv\"\n";
+        let errs = parse_codebook("k.kodebok.toml", text).unwrap_err();
+        assert_eq!(
+            errs[0].message, "unknown challenge area `x\\nerror: forged`",
+            "{errs:?}"
+        );
+    }
 }
 
 #[cfg(test)]
@@ -436,18 +459,163 @@ enum Source {
     Absent,
 }
 
-/// Validate one export through its codebook. `survey` is the export's file stem.
-#[allow(clippy::too_many_arguments)]
+/// One survey export and the codebook beside it, as [`validate`] reads them.
+#[derive(Debug, Clone, Copy)]
+pub struct Export<'a> {
+    /// The export's display path.
+    pub display: &'a str,
+    /// The codebook's display path.
+    pub codebook_display: &'a str,
+    /// The codebook's text (to find the line a key stands on).
+    pub codebook_text: &'a str,
+    /// The export's file stem: the survey key.
+    pub survey: &'a str,
+    /// The parsed codebook.
+    pub codebook: &'a Codebook,
+    /// The export's rows.
+    pub table: &'a RawTable,
+}
+
+/// Where the codebook's keys are in the export.
+struct Mapping<'a> {
+    foretak: Source,
+    enhet: Source,
+    yrke: Source,
+    respondent: Source,
+    innsendt: Source,
+    /// Question columns, each with its question, answer scale and whether it is a checkbox.
+    items: Vec<Item<'a>>,
+    /// Staffing columns, each with its question and resolved profession.
+    staffing: Vec<(usize, &'a StaffingQuestion, Option<String>)>,
+    /// Columns some key names.
+    used: HashSet<usize>,
+}
+
+/// One question column.
+struct Item<'a> {
+    column: usize,
+    question: &'a Question,
+    scale: BTreeMap<String, Option<f64>>,
+    checkbox: bool,
+}
+
+/// What one submission answered.
+#[derive(Default)]
+struct Answers {
+    scores: Vec<ItemScore>,
+    tid: Option<f64>,
+    slutte: Option<bool>,
+}
+
+/// Validate one export through its codebook.
 pub fn validate(
-    display: &str,
-    codebook_display: &str,
-    codebook_text: &str,
-    survey: &str,
-    cb: &Codebook,
-    table: &RawTable,
+    export: &Export,
     resolvers: &Resolvers,
     sink: &mut RowSink,
 ) -> Result<SurveyOutput, Vec<Diagnostic>> {
+    let map = map_codebook(export, resolvers)?;
+    let mut out = SurveyOutput {
+        warnings: mapping_warnings(export, &map),
+        ..SurveyOutput::default()
+    };
+    let (cb, table) = (export.codebook, export.table);
+    let (mut places, mut yc) = (Places::default(), NameCache::default());
+    let mut parsers = Parsers::default();
+    // Respondent id → the line it was first seen on (the id itself is never printed: it can
+    // be an e-mail address).
+    let mut seen_ids: HashMap<String, u64> = HashMap::new();
+    for row in &table.rows {
+        let f = &row.fields;
+        let cell = |i: usize| f.get(i).map_or("", |t| t.as_str()).trim();
+        let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
+        let (fo, en) = places.resolve(
+            resolvers,
+            place(&map.foretak, f),
+            place(&map.enhet, f),
+            &mut problems,
+        );
+        let yr = match &map.yrke {
+            Source::Col(i, h) => Some(yc.resolve(&resolvers.yrke, h, cell(*i))),
+            Source::Fixed(v) => Some(yc.resolve(&resolvers.yrke, "(fast)", v)),
+            Source::Absent => None,
+        }
+        .and_then(|r| r.map_err(|p| problems.push(p)).ok())
+        .map(String::from);
+        let rid = match &map.respondent {
+            Source::Col(i, h) => {
+                let v = cell(*i);
+                if v.is_empty() {
+                    problems.push(Problem::new(
+                        h,
+                        Reason::MissingRespondent,
+                        "missing respondent id",
+                    ));
+                } else if let Some(first) = seen_ids.get(v) {
+                    problems.push(Problem::new(
+                        h,
+                        Reason::DuplicateRespondent,
+                        format!("duplicate respondent id (the same as on line {first})"),
+                    ));
+                } else {
+                    seen_ids.insert(v.to_string(), row.line);
+                }
+                v.to_string()
+            }
+            // Without a respondent column, a submission's id is its line (or sheet row).
+            _ => row.line.to_string(),
+        };
+        let date = match &map.innsendt {
+            Source::Col(i, h) => match parsers.date(strip_offset(cell(*i))) {
+                Ok(d) => d,
+                Err(e) => {
+                    problems.push(Problem::invalid(h, e));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let answers = answers(&map.items, &table.headers, &cell, &mut problems);
+        let staffing = staffing_answers(&map, &table.headers, &cell, &mut problems);
+        if !staffing.is_empty() && date.is_none() {
+            problems.push(Problem::new(
+                cb.innsendt.as_deref().unwrap_or(""),
+                Reason::StaffingWithoutDate,
+                "staffing answers need a submission date (`innsendt`)",
+            ));
+        }
+        if sink.reject(row, problems) {
+            continue;
+        }
+        let (Some(foretak_id), Some(enhet_id)) = (fo, en) else {
+            unreachable!("a row without problems has a health trust and a unit");
+        };
+        if let Some(dato) = date {
+            out.staffing
+                .extend(staffing_rows(dato, &foretak_id, &enhet_id, staffing));
+        }
+        out.dates.extend(date);
+        out.respondents.push(Respondent {
+            undersokelse: export.survey.to_string(),
+            survey_type: cb.survey_type,
+            respondent: rid,
+            foretak_id: foretak_id.to_string(),
+            enhet_id: enhet_id.to_string(),
+            yrke_id: yr,
+            scores: answers.scores,
+            tid_andre_kunne_gjort: answers.tid,
+            vurderer_a_slutte: answers.slutte,
+        });
+    }
+    Ok(out)
+}
+
+/// Find every column the codebook names; each one the export lacks is a file error of the
+/// codebook, as is a `[[bemanning]]` profession no reference table names.
+fn map_codebook<'a>(
+    export: &Export<'a>,
+    resolvers: &Resolvers,
+) -> Result<Mapping<'a>, Vec<Diagnostic>> {
+    let (cb, table) = (export.codebook, export.table);
     let headers = &table.headers;
     let mut errs = Vec::new();
     let mut used: HashSet<usize> = HashSet::new();
@@ -455,10 +623,14 @@ pub fn validate(
         errs.push(
             at(
                 Diagnostic::file_error(
-                    codebook_display,
-                    format!("codebook names column `{name}`, but `{display}` has no such column"),
+                    export.codebook_display,
+                    format!(
+                        "codebook names column `{}`, but `{}` has no such column",
+                        cell_text(name),
+                        export.display
+                    ),
                 ),
-                line_of(codebook_text, name),
+                line_of(export.codebook_text, name),
             )
             .hint(closest_header(headers, name)),
         );
@@ -477,18 +649,19 @@ pub fn validate(
             }
         },
     };
+    let column = |c: &Option<String>, errs: &mut Vec<Diagnostic>, used: &mut HashSet<usize>| {
+        c.as_ref().map_or(Source::Absent, |c| {
+            source(&ColumnOrFixed::Column(c.clone()), errs, used)
+        })
+    };
     let foretak = source(&cb.foretak, &mut errs, &mut used);
     let enhet = source(&cb.enhet, &mut errs, &mut used);
     let yrke = cb
         .yrke
         .as_ref()
         .map_or(Source::Absent, |y| source(y, &mut errs, &mut used));
-    let respondent = cb.respondent.as_ref().map_or(Source::Absent, |c| {
-        source(&ColumnOrFixed::Column(c.clone()), &mut errs, &mut used)
-    });
-    let innsendt = cb.innsendt.as_ref().map_or(Source::Absent, |c| {
-        source(&ColumnOrFixed::Column(c.clone()), &mut errs, &mut used)
-    });
+    let respondent = column(&cb.respondent, &mut errs, &mut used);
+    let innsendt = column(&cb.innsendt, &mut errs, &mut used);
     let mut items: Vec<(usize, &Question)> = Vec::new();
     for q in &cb.sporsmal {
         match find(headers, &q.kolonne) {
@@ -506,7 +679,7 @@ pub fn validate(
             }
         }
     }
-    let mut staffing_items: Vec<(usize, &StaffingQuestion, Option<String>)> = Vec::new();
+    let mut staffing = Vec::new();
     for b in &cb.bemanning {
         match find(headers, &b.kolonne) {
             Some(i) => {
@@ -515,13 +688,16 @@ pub fn validate(
                 if y.is_none() {
                     errs.push(at(
                         Diagnostic::file_error(
-                            codebook_display,
-                            format!("unknown profession `{}` in `[[bemanning]]`", b.yrke),
+                            export.codebook_display,
+                            format!(
+                                "unknown profession `{}` in `[[bemanning]]`",
+                                cell_text(&b.yrke)
+                            ),
                         ),
-                        line_of(codebook_text, &b.kolonne),
+                        line_of(export.codebook_text, &b.kolonne),
                     ));
                 }
-                staffing_items.push((i, b, y));
+                staffing.push((i, b, y));
             }
             None => missing(&b.kolonne, &mut errs),
         }
@@ -529,37 +705,79 @@ pub fn validate(
     if !errs.is_empty() {
         return Err(errs);
     }
-    let mut out = SurveyOutput::default();
+    let items = items
+        .into_iter()
+        .map(|(column, question)| Item {
+            column,
+            question,
+            scale: scale_of(cb, question),
+            checkbox: question
+                .maal
+                .as_deref()
+                .is_some_and(|m| m.starts_with("vurderer"))
+                && is_checkbox(table, column),
+        })
+        .collect();
+    Ok(Mapping {
+        foretak,
+        enhet,
+        yrke,
+        respondent,
+        innsendt,
+        items,
+        staffing,
+        used,
+    })
+}
+
+/// A question's answer labels (its own scale, else the codebook's), normalised, each with
+/// its score (`None` for a label that means missing).
+fn scale_of(cb: &Codebook, q: &Question) -> BTreeMap<String, Option<f64>> {
+    q.svarskala
+        .as_ref()
+        .unwrap_or(&cb.svarskala)
+        .iter()
+        .map(|(k, v)| {
+            (
+                normalize(k),
+                match v {
+                    ScaleValue::Score(s) => Some(*s),
+                    ScaleValue::Text(_) => None,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The warnings of a codebook that maps nothing, and of export columns no key names.
+fn mapping_warnings(export: &Export, map: &Mapping) -> Vec<Diagnostic> {
+    let (cb, table) = (export.codebook, export.table);
+    let mut warnings = Vec::new();
     if !cb
         .sporsmal
         .iter()
         .any(|q| q.omrade.is_some() || q.maal.is_some())
         && cb.bemanning.is_empty()
     {
-        out.warnings.push(
+        warnings.push(
             Diagnostic::warning(
-                codebook_display,
+                export.codebook_display,
                 "the codebook maps no question to an area or measure, so the export adds nothing to the report",
             )
             .hint("add `[[sporsmal]]` entries with `omrade` and `retning`, or with `maal`"),
         );
     }
-    let checkbox: Vec<bool> = items
-        .iter()
-        .map(|(i, q)| {
-            q.maal.as_deref().is_some_and(|m| m.starts_with("vurderer")) && is_checkbox(table, *i)
-        })
-        .collect();
-    let unused: Vec<&str> = headers
+    let unused: Vec<&str> = table
+        .headers
         .iter()
         .enumerate()
-        .filter(|(i, _)| !used.contains(i))
+        .filter(|(i, _)| !map.used.contains(i))
         .map(|(_, h)| h.as_str())
         .collect();
     if !unused.is_empty() {
-        out.warnings.push(
+        warnings.push(
             Diagnostic::warning(
-                display,
+                export.display,
                 format!(
                     "unused columns (no codebook key names them): {}",
                     super::rows::column_list(&unused)
@@ -568,216 +786,142 @@ pub fn validate(
             .at_line(table.header_line),
         );
     }
-    let scale_of = |q: &Question| -> BTreeMap<String, Option<f64>> {
-        q.svarskala
-            .as_ref()
-            .unwrap_or(&cb.svarskala)
-            .iter()
-            .map(|(k, v)| {
-                (
-                    normalize(k),
-                    match v {
-                        ScaleValue::Score(s) => Some(*s),
-                        ScaleValue::Text(_) => None,
-                    },
-                )
-            })
-            .collect()
-    };
-    let scales: Vec<BTreeMap<String, Option<f64>>> =
-        items.iter().map(|(_, q)| scale_of(q)).collect();
-    let (mut places, mut yc) = (Places::default(), NameCache::default());
-    let mut parsers = Parsers::default();
-    // Respondent id → the line it was first seen on (the id itself is never printed: it can
-    // be an e-mail address).
-    let mut seen_ids: HashMap<String, u64> = HashMap::new();
-    for row in &table.rows {
-        let f = &row.fields;
-        let cell = |i: usize| f.get(i).map_or("", |t| t.as_str()).trim();
-        let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
-        let name = |src: &Source,
-                    r: &super::reference::Resolver,
-                    cache: &mut NameCache,
-                    problems: &mut Vec<Problem>|
-         -> Option<String> {
-            let (col, raw) = match src {
-                Source::Col(i, h) => (h.as_str(), cell(*i)),
-                Source::Fixed(v) => ("(fast)", v.as_str()),
-                Source::Absent => return None,
-            };
-            cache
-                .resolve(r, col, raw)
-                .map_err(|p| problems.push(p))
-                .ok()
-                .map(String::from)
-        };
-        let (fo, en) = places.resolve(
-            resolvers,
-            place(&foretak, f),
-            place(&enhet, f),
-            &mut problems,
-        );
-        let yr = name(&yrke, &resolvers.yrke, &mut yc, &mut problems);
-        let rid = match &respondent {
-            Source::Col(i, h) => {
-                let v = cell(*i);
-                if v.is_empty() {
-                    problems.push(Problem::new(h, "missing respondent id"));
-                } else if let Some(first) = seen_ids.get(v) {
-                    problems.push(Problem::new(
-                        h,
-                        format!("duplicate respondent id (the same as on line {first})"),
-                    ));
-                } else {
-                    seen_ids.insert(v.to_string(), row.line);
-                }
-                v.to_string()
-            }
-            // Without a respondent column, a submission's id is its line (or sheet row).
-            _ => row.line.to_string(),
-        };
-        let date = match &innsendt {
-            Source::Col(i, h) => match parsers.date(strip_offset(cell(*i))) {
-                Ok(d) => d,
-                Err(e) => {
-                    problems.push(Problem::new(h, e));
-                    None
-                }
-            },
-            _ => None,
-        };
-        let mut scores = Vec::new();
-        let mut tid = None;
-        let mut slutte = None;
-        for (((i, q), scale), checkbox) in items.iter().zip(&scales).zip(&checkbox) {
-            let raw = cell(*i);
-            if *checkbox {
-                // An unticked box in a submitted response is "no", not missing.
-                let v = normalize(raw);
-                slutte = Some(TICKED.contains(&v.as_str()));
-                continue;
-            }
-            if is_missing(raw) {
-                continue;
-            }
-            let h = &headers[*i];
-            if let Some(omrade) = &q.omrade {
-                let v = match scale.get(&normalize(raw)) {
-                    Some(v) => *v,
-                    None => match parse_number(raw) {
-                        Ok(Some(x)) if (1.0..=5.0).contains(&x) => Some(x),
-                        _ => {
-                            let labels = scale.keys().cloned().collect::<Vec<_>>().join(", ");
-                            problems.push(
-                                Problem::new(h, format!("unknown answer `{}`", cell_text(raw)))
-                                    .with_hint(Some(format!(
-                                        "the codebook's labels are: {labels}"
-                                    ))),
-                            );
-                            continue;
-                        }
-                    },
-                };
-                if let Some(x) = v {
-                    let positive =
-                        q.retning.as_deref().map(normalize).as_deref() == Some("positiv");
-                    scores.push(ItemScore {
-                        omrade: normalize(omrade),
-                        score: if positive { 6.0 - x } else { x },
-                    });
-                }
-            } else if let Some(m) = &q.maal {
-                if m == "tid_andre_kunne_gjort_pst" {
-                    match parse_bounded(raw, Bound::Percent) {
-                        Ok(Some(x)) => tid = Some(x / 100.0),
-                        Ok(None) => {}
-                        Err(e) => problems.push(Problem::new(h, e)),
-                    }
-                } else {
-                    match normalize(raw).as_str() {
-                        "ja" | "j" | "yes" | "true" | "1" => slutte = Some(true),
-                        "nei" | "n" | "no" | "false" | "0" => slutte = Some(false),
-                        "vet ikke" => {}
-                        _ => problems.push(Problem::new(
-                            h,
-                            format!("expected `ja` or `nei`, found `{}`", cell_text(raw)),
-                        )),
-                    }
-                }
-            }
-        }
-        let mut staffing: BTreeMap<String, BTreeMap<&str, f64>> = BTreeMap::new();
-        for (i, b, y) in &staffing_items {
-            let bound = if b.maal.ends_with("årsverk") {
-                Bound::Fte
-            } else if b.maal.ends_with("_pst") {
-                Bound::Percent
-            } else {
-                Bound::Count
-            };
-            match parse_bounded(cell(*i), bound) {
-                Ok(Some(x)) => {
-                    if let Some(y) = y {
-                        staffing
-                            .entry(y.clone())
-                            .or_default()
-                            .insert(b.maal.as_str(), x);
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => problems.push(Problem::new(&headers[*i], e)),
-            }
-        }
-        if !staffing.is_empty() && date.is_none() {
-            problems.push(Problem::new(
-                cb.innsendt.as_deref().unwrap_or(""),
-                "staffing answers need a submission date (`innsendt`)",
-            ));
-        }
-        if sink.reject(row, problems) {
+    warnings
+}
+
+/// A submission's answers to the questions; an answer that cannot be read is a problem.
+fn answers<'c>(
+    items: &[Item],
+    headers: &[String],
+    cell: &dyn Fn(usize) -> &'c str,
+    problems: &mut Vec<Problem>,
+) -> Answers {
+    let mut a = Answers::default();
+    for item in items {
+        let (raw, q) = (cell(item.column), item.question);
+        if item.checkbox {
+            // An unticked box in a submitted response is "no", not missing.
+            let v = normalize(raw);
+            a.slutte = Some(TICKED.contains(&v.as_str()));
             continue;
         }
-        let (Some(foretak_id), Some(enhet_id)) = (fo, en) else {
-            unreachable!("a row without problems has a health trust and a unit");
-        };
-        for (yrke_id, m) in staffing {
-            let (Some(b), Some(fi), Some(dato)) = (
-                m.get("budsjetterte_årsverk"),
-                m.get("besatte_årsverk"),
-                date,
-            ) else {
-                continue;
-            };
-            out.staffing.push(StaffingRow {
-                dato,
-                foretak_id: foretak_id.to_string(),
-                enhet_id: enhet_id.to_string(),
-                yrke_id,
-                budsjetterte_arsverk: *b,
-                besatte_arsverk: *fi,
-                innleide_arsverk: m.get("innleide_årsverk").copied().unwrap_or(0.0),
-                ledige_stillinger: m.get("ledige_stillinger").copied(),
-                ledige_over_6_mnd: m.get("ledige_over_6_mnd").copied(),
-                ansatte: m.get("ansatte").copied(),
-                sluttet_12_mnd: m.get("sluttet_12_mnd").copied(),
-                sykefravaer_pst: m.get("sykefravær_pst").copied(),
-                kilde: StaffingSource::Survey,
-            });
+        if is_missing(raw) {
+            continue;
         }
-        out.dates.extend(date);
-        out.respondents.push(Respondent {
-            undersokelse: survey.to_string(),
-            survey_type: cb.survey_type,
-            respondent: rid,
+        let h = &headers[item.column];
+        if let Some(omrade) = &q.omrade {
+            let v = match item.scale.get(&normalize(raw)) {
+                Some(v) => *v,
+                None => match parse_number(raw) {
+                    Ok(Some(x)) if (1.0..=5.0).contains(&x) => Some(x),
+                    _ => {
+                        let labels = item.scale.keys().cloned().collect::<Vec<_>>().join(", ");
+                        problems.push(
+                            Problem::new(
+                                h,
+                                Reason::UnknownAnswer,
+                                format!("unknown answer `{}`", cell_text(raw)),
+                            )
+                            .with_hint(Some(format!("the codebook's labels are: {labels}"))),
+                        );
+                        continue;
+                    }
+                },
+            };
+            if let Some(x) = v {
+                let positive = q.retning.as_deref().map(normalize).as_deref() == Some("positiv");
+                a.scores.push(ItemScore {
+                    omrade: normalize(omrade),
+                    score: if positive { 6.0 - x } else { x },
+                });
+            }
+        } else if let Some(m) = &q.maal {
+            if m == "tid_andre_kunne_gjort_pst" {
+                match parse_bounded(raw, Bound::Percent) {
+                    Ok(Some(x)) => a.tid = Some(x / 100.0),
+                    Ok(None) => {}
+                    Err(e) => problems.push(Problem::invalid(h, e)),
+                }
+            } else {
+                match normalize(raw).as_str() {
+                    "ja" | "j" | "yes" | "true" | "1" => a.slutte = Some(true),
+                    "nei" | "n" | "no" | "false" | "0" => a.slutte = Some(false),
+                    "vet ikke" => {}
+                    _ => problems.push(Problem::new(
+                        h,
+                        Reason::NotYesNo,
+                        format!("expected `ja` or `nei`, found `{}`", cell_text(raw)),
+                    )),
+                }
+            }
+        }
+    }
+    a
+}
+
+/// A submission's staffing answers: measure by measure, per profession.
+fn staffing_answers<'m, 'c>(
+    map: &'m Mapping,
+    headers: &[String],
+    cell: &dyn Fn(usize) -> &'c str,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, BTreeMap<&'m str, f64>> {
+    let mut staffing: BTreeMap<String, BTreeMap<&str, f64>> = BTreeMap::new();
+    for (i, b, y) in &map.staffing {
+        let bound = if b.maal.ends_with("årsverk") {
+            Bound::Fte
+        } else if b.maal.ends_with("_pst") {
+            Bound::Percent
+        } else {
+            Bound::Count
+        };
+        match parse_bounded(cell(*i), bound) {
+            Ok(Some(x)) => {
+                if let Some(y) = y {
+                    staffing
+                        .entry(y.clone())
+                        .or_default()
+                        .insert(b.maal.as_str(), x);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => problems.push(Problem::invalid(&headers[*i], e)),
+        }
+    }
+    staffing
+}
+
+/// The staffing rows of one submission: one per profession that has both budgeted and
+/// filled FTEs.
+fn staffing_rows(
+    dato: chrono::NaiveDate,
+    foretak_id: &str,
+    enhet_id: &str,
+    staffing: BTreeMap<String, BTreeMap<&str, f64>>,
+) -> Vec<StaffingRow> {
+    let mut out = Vec::new();
+    for (yrke_id, m) in staffing {
+        let (Some(b), Some(fi)) = (m.get("budsjetterte_årsverk"), m.get("besatte_årsverk"))
+        else {
+            continue;
+        };
+        out.push(StaffingRow {
+            dato,
             foretak_id: foretak_id.to_string(),
             enhet_id: enhet_id.to_string(),
-            yrke_id: yr,
-            scores,
-            tid_andre_kunne_gjort: tid,
-            vurderer_a_slutte: slutte,
+            yrke_id,
+            budsjetterte_arsverk: *b,
+            besatte_arsverk: *fi,
+            innleide_arsverk: m.get("innleide_årsverk").copied().unwrap_or(0.0),
+            ledige_stillinger: m.get("ledige_stillinger").copied(),
+            ledige_over_6_mnd: m.get("ledige_over_6_mnd").copied(),
+            ansatte: m.get("ansatte").copied(),
+            sluttet_12_mnd: m.get("sluttet_12_mnd").copied(),
+            sykefravaer_pst: m.get("sykefravær_pst").copied(),
+            kilde: StaffingSource::Survey,
         });
     }
-    Ok(out)
+    out
 }
 
 /// The column header and cell of a row for a codebook source (`(fast)` for fixed values).
@@ -795,7 +939,7 @@ fn closest_header(headers: &[String], name: &str) -> String {
         .iter()
         .min_by_key(|h| strsim::levenshtein(&normalize(h), &want))
     {
-        Some(h) => format!("the closest column in the export is `{h}`"),
+        Some(h) => format!("the closest column in the export is `{}`", cell_text(h)),
         None => "the export has no columns".to_string(),
     }
 }

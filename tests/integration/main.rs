@@ -8,6 +8,7 @@ mod fuzz;
 mod incremental;
 mod indicators;
 mod ingest;
+mod messages;
 mod privacy;
 mod render;
 mod reproducible;

@@ -37,7 +37,8 @@ fn an_explicit_program_that_does_not_exist_fails_with_a_hint() {
         msg.contains("failed to run typst `/no/such/typst` (not found)"),
         "{msg}"
     );
-    assert!(msg.contains("hint: pass `--typst PATH`"), "{msg}");
+    let hints = err.hints();
+    assert!(hints[0].starts_with("pass `--typst PATH`"), "{hints:?}");
 }
 
 #[cfg(unix)]

@@ -228,7 +228,7 @@ mod properties {
             let bytes = std::fs::read(fixture(&format!("validate/_referanse/{t}.csv"))).unwrap();
             files.push(file(
                 &format!("referanse/{t}.csv"),
-                FileKind::Reference(t.into()),
+                FileKind::Reference(tsb_report::model::RefTable::from_stem(t).unwrap()),
                 bytes,
             ));
         }
