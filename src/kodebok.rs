@@ -122,80 +122,10 @@ pub fn draft(export: &Path) -> Result<PathBuf> {
     }
     let bytes = crate::fsx::read(export)?;
     let display = export.display().to_string();
-    let mut shape = String::new();
-    let (table, sheet) = match format {
-        Format::Delimited => {
-            let (t, d) = crate::ingest::read_table_with_dialect(&display, &bytes, format, None)
-                .map_err(|d| anyhow::anyhow!("{}: {}", d.location(), d.message))?;
-            let skip = title_lines(&t, |s| {
-                crate::ingest::read_table_skipping(&display, &bytes, format, None, s).ok()
-            });
-            let (t, d) = match skip {
-                Some((t, s)) => {
-                    if let Some(d) = d {
-                        let _ = write!(shape, "{}, ", d.encoding);
-                    }
-                    let _ = write!(shape, "{s} title lines before the header");
-                    (t, None)
-                }
-                None => (t, d),
-            };
-            if let Some(d) = d {
-                let delim = match d.delimiter {
-                    '\t' => "TAB".to_string(),
-                    c => format!("`{c}`"),
-                };
-                let _ = write!(shape, "{}, delimiter {delim}", d.encoding);
-            }
-            (t, None)
-        }
-        Format::Xlsx => {
-            let sheet = data_sheet(&bytes);
-            let t = crate::ingest::read_table(&display, &bytes, format, sheet.as_deref())
-                .map_err(|d| anyhow::anyhow!("{}: {}", d.location(), d.message))?;
-            let t = match title_lines(&t, |s| {
-                crate::ingest::read_table_skipping(&display, &bytes, format, sheet.as_deref(), s)
-                    .ok()
-            }) {
-                Some((t, s)) => {
-                    let _ = write!(shape, "{s} title rows before the header; ");
-                    t
-                }
-                None => t,
-            };
-            shape.push_str("Excel workbook");
-            if let Some(s) = &sheet {
-                let _ = write!(shape, ", sheet `{s}`");
-            }
-            (t, sheet)
-        }
-    };
+    let (table, shape, sheet) = read_export(&display, &bytes, format)?;
     let mut labels = tool_labels(export.parent().unwrap_or(Path::new(".")));
     if sheet.is_some() {
-        // SurveyXact's workbook carries its own value labels on sheet `Labels`.
-        if let Ok(t) = crate::ingest::read_table(&display, &bytes, format, Some("Labels")) {
-            for row in std::iter::once(&t.headers)
-                .map(|h| h.iter().map(String::as_str).collect::<Vec<_>>())
-                .chain(
-                    t.rows
-                        .iter()
-                        .map(|r| r.fields.iter().map(|f| f.as_str()).collect()),
-                )
-            {
-                for w in row.windows(2) {
-                    let (code, label) = (w[0].trim(), w[1].trim());
-                    if !code.is_empty()
-                        && code.bytes().all(|b| b.is_ascii_digit())
-                        && !label.is_empty()
-                        && label.parse::<f64>().is_err()
-                    {
-                        labels
-                            .entry(code.to_string())
-                            .or_insert_with(|| label.to_string());
-                    }
-                }
-            }
-        }
+        sheet_labels(&display, &bytes, &mut labels);
     }
     let reference = reference_units(export);
     let skip = table.header_line - 1;
@@ -218,6 +148,91 @@ pub fn draft(export: &Path) -> Result<PathBuf> {
     f.write_all(text.as_bytes())
         .with_context(|| format!("failed to write `{}`", target.display()))?;
     Ok(target)
+}
+
+/// Read the export: its table (after any title lines), its shape in words (encoding,
+/// delimiter or sheet) and the sheet read, if a workbook.
+fn read_export(
+    display: &str,
+    bytes: &[u8],
+    format: Format,
+) -> Result<(RawTable, String, Option<String>)> {
+    let mut shape = String::new();
+    let (table, sheet) = match format {
+        Format::Delimited => {
+            let (t, d) = crate::ingest::read_table_with_dialect(display, bytes, format, None)
+                .map_err(|d| anyhow::anyhow!("{}: {}", d.location(), d.message))?;
+            let skip = title_lines(&t, |s| {
+                crate::ingest::read_table_skipping(display, bytes, format, None, s).ok()
+            });
+            let (t, d) = match skip {
+                Some((t, s)) => {
+                    if let Some(d) = d {
+                        let _ = write!(shape, "{}, ", d.encoding);
+                    }
+                    let _ = write!(shape, "{s} title lines before the header");
+                    (t, None)
+                }
+                None => (t, d),
+            };
+            if let Some(d) = d {
+                let delim = match d.delimiter {
+                    '\t' => "TAB".to_string(),
+                    c => format!("`{c}`"),
+                };
+                let _ = write!(shape, "{}, delimiter {delim}", d.encoding);
+            }
+            (t, None)
+        }
+        Format::Xlsx => {
+            let sheet = data_sheet(bytes);
+            let t = crate::ingest::read_table(display, bytes, format, sheet.as_deref())
+                .map_err(|d| anyhow::anyhow!("{}: {}", d.location(), d.message))?;
+            let t = match title_lines(&t, |s| {
+                crate::ingest::read_table_skipping(display, bytes, format, sheet.as_deref(), s).ok()
+            }) {
+                Some((t, s)) => {
+                    let _ = write!(shape, "{s} title rows before the header; ");
+                    t
+                }
+                None => t,
+            };
+            shape.push_str("Excel workbook");
+            if let Some(s) = &sheet {
+                let _ = write!(shape, ", sheet `{s}`");
+            }
+            (t, sheet)
+        }
+    };
+    Ok((table, shape, sheet))
+}
+
+/// Value labels from the `Labels` sheet of a SurveyXact workbook, added to `labels`.
+fn sheet_labels(display: &str, bytes: &[u8], labels: &mut BTreeMap<String, String>) {
+    // SurveyXact's workbook carries its own value labels on sheet `Labels`.
+    if let Ok(t) = crate::ingest::read_table(display, bytes, Format::Xlsx, Some("Labels")) {
+        for row in std::iter::once(&t.headers)
+            .map(|h| h.iter().map(String::as_str).collect::<Vec<_>>())
+            .chain(
+                t.rows
+                    .iter()
+                    .map(|r| r.fields.iter().map(|f| f.as_str()).collect()),
+            )
+        {
+            for w in row.windows(2) {
+                let (code, label) = (w[0].trim(), w[1].trim());
+                if !code.is_empty()
+                    && code.bytes().all(|b| b.is_ascii_digit())
+                    && !label.is_empty()
+                    && label.parse::<f64>().is_err()
+                {
+                    labels
+                        .entry(code.to_string())
+                        .or_insert_with(|| label.to_string());
+                }
+            }
+        }
+    }
 }
 
 /// How many cells of a record are not empty.
@@ -470,20 +485,44 @@ fn tool(headers: &[String]) -> &'static str {
     }
 }
 
-fn render(
-    stem: &str,
-    t: &RawTable,
-    shape: &str,
-    sheet: Option<&str>,
-    labels: &BTreeMap<String, String>,
-    reference: &Option<(String, String)>,
-) -> String {
-    let col_values = |i: usize| -> Vec<&str> {
-        t.rows
-            .iter()
-            .map(|r| r.fields.get(i).map_or("", |f| f.as_str()))
-            .collect()
-    };
+/// The values of column `i`, one per record (`""` where a record is short).
+fn column(t: &RawTable, i: usize) -> Vec<&str> {
+    t.rows
+        .iter()
+        .map(|r| r.fields.get(i).map_or("", |f| f.as_str()))
+        .collect()
+}
+
+/// The columns the draft recognises: persons, respondent id, submission time, health trust,
+/// unit and profession.
+struct Guesses {
+    person: Vec<usize>,
+    respondent: Option<usize>,
+    innsendt: Option<usize>,
+    foretak: Option<usize>,
+    enhet: Option<usize>,
+    yrke: Option<usize>,
+}
+
+impl Guesses {
+    /// Every column recognised as something: not a question.
+    fn taken(&self) -> BTreeSet<usize> {
+        [
+            self.respondent,
+            self.innsendt,
+            self.foretak,
+            self.enhet,
+            self.yrke,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.person.iter().copied())
+        .collect()
+    }
+}
+
+/// Guess the recognised columns from the headers and values.
+fn guess(t: &RawTable) -> Guesses {
     let find = |names: &[&str]| -> Option<usize> {
         names.iter().find_map(|n| {
             t.headers
@@ -500,30 +539,40 @@ fn render(
         })
     };
     let person: Vec<usize> = (0..t.headers.len())
-        .filter(|i| !t.headers[*i].is_empty() && is_person_column(&t.headers[*i], &col_values(*i)))
+        .filter(|i| !t.headers[*i].is_empty() && is_person_column(&t.headers[*i], &column(t, *i)))
         .collect();
     let unique = |i: usize| {
-        let v = col_values(i);
+        let v = column(t, i);
         let mut seen = BTreeSet::new();
         v.iter().all(|x| !x.is_empty() && seen.insert(*x))
     };
     let respondent = find(&RESPONDENT_HEADERS).filter(|i| !person.contains(i) && unique(*i));
     let innsendt = find(&SUBMITTED_HEADERS).filter(|i| {
         !person.contains(i)
-            && col_values(*i)
+            && column(t, *i)
                 .iter()
                 .all(|v| parse_datetime(strip_offset(v)).is_ok())
-            && col_values(*i).iter().any(|v| !is_missing(v))
+            && column(t, *i).iter().any(|v| !is_missing(v))
     });
-    let foretak = find_word(&["foretak", "helseforetak", "trust", "arbeidsgiver"]);
-    let enhet = find_word(&["enhet", "avdeling", "unit", "department", "poliklinikk"]);
-    let yrke = find_word(&["yrke", "yrkesgruppe", "profesjon", "profession", "stilling"]);
-    let taken: BTreeSet<usize> = [respondent, innsendt, foretak, enhet, yrke]
-        .into_iter()
-        .flatten()
-        .chain(person.iter().copied())
-        .collect();
+    Guesses {
+        respondent,
+        innsendt,
+        foretak: find_word(&["foretak", "helseforetak", "trust", "arbeidsgiver"]),
+        enhet: find_word(&["enhet", "avdeling", "unit", "department", "poliklinikk"]),
+        yrke: find_word(&["yrke", "yrkesgruppe", "profesjon", "profession", "stilling"]),
+        person,
+    }
+}
 
+fn render(
+    stem: &str,
+    t: &RawTable,
+    shape: &str,
+    sheet: Option<&str>,
+    labels: &BTreeMap<String, String>,
+    reference: &Option<(String, String)>,
+) -> String {
+    let g = guess(t);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -543,7 +592,21 @@ fn render(
         "# serie = {}   # default: the file name without a trailing year or date",
         q(&crate::validate::surveys::default_series(stem))
     );
-    match respondent {
+    write_columns(&mut out, t, &g, reference);
+    let (columns, all_values) = question_values(t, &g.taken());
+    write_scale(&mut out, &all_values, labels);
+    write_questions(&mut out, t, columns);
+    out
+}
+
+/// The top-level keys naming the recognised columns (or a fixed value where none is found).
+fn write_columns(
+    out: &mut String,
+    t: &RawTable,
+    g: &Guesses,
+    reference: &Option<(String, String)>,
+) {
+    match g.respondent {
         Some(i) => {
             let _ = writeln!(out, "respondent = {}", q(&t.headers[i]));
         }
@@ -551,7 +614,7 @@ fn render(
             "# respondent: no id column found; each submission is known by its line number\n",
         ),
     }
-    match innsendt {
+    match g.innsendt {
         Some(i) => {
             let _ = writeln!(out, "innsendt = {}", q(&t.headers[i]));
             out.push_str(
@@ -590,22 +653,29 @@ fn render(
         Some((f, e)) => (Some(f.as_str()), Some(e.as_str())),
         None => (None, None),
     };
-    place(foretak, "foretak", ref_f, &mut out);
-    place(enhet, "enhet", ref_e, &mut out);
-    match yrke {
+    place(g.foretak, "foretak", ref_f, out);
+    place(g.enhet, "enhet", ref_e, out);
+    match g.yrke {
         Some(i) => {
             let _ = writeln!(out, "yrke = {}", q(&t.headers[i]));
         }
         None => out.push_str("# yrke = \"Yrkesgruppe\"          # no profession column found\n"),
     }
-    let persons: Vec<String> = person.iter().map(|i| q(&t.headers[*i])).collect();
+    let persons: Vec<String> = g.person.iter().map(|i| q(&t.headers[*i])).collect();
     let _ = writeln!(
         out,
         "personkolonner = [{}]   # dropped at read, never stored",
         persons.join(", ")
     );
+}
 
-    // Distinct values of the remaining columns; free text (too many values) is never shown.
+/// The question columns (those not `taken`) with their distinct values, `None` for free text
+/// (too many values, never shown); and every value shown, for the scale.
+#[allow(clippy::type_complexity)]
+fn question_values(
+    t: &RawTable,
+    taken: &BTreeSet<usize>,
+) -> (Vec<(usize, Option<Vec<String>>)>, BTreeSet<String>) {
     let mut columns: Vec<(usize, Option<Vec<String>>)> = Vec::new();
     let mut all_values: BTreeSet<String> = BTreeSet::new();
     for i in 0..t.headers.len() {
@@ -615,7 +685,7 @@ fn render(
         let mut distinct: BTreeSet<&str> = BTreeSet::new();
         let mut free = false;
         let mut filled = 0;
-        for v in col_values(i) {
+        for v in column(t, i) {
             let v = v.trim();
             if is_missing(v) {
                 continue;
@@ -636,7 +706,12 @@ fn render(
             columns.push((i, Some(distinct.into_iter().map(String::from).collect())));
         }
     }
+    (columns, all_values)
+}
 
+/// `[svarskala]`: the agreement scale the answers use most, or numeric codes 1–5 with the
+/// tool's labels as comments.
+fn write_scale(out: &mut String, all_values: &BTreeSet<String>, labels: &BTreeMap<String, String>) {
     out.push_str("\n[svarskala]                     # answer → score (1–5), or \"mangler\"\n");
     let normalized: BTreeSet<String> = all_values.iter().map(|v| normalize(v)).collect();
     let scale = SCALES
@@ -652,51 +727,51 @@ fn render(
         .max_by_key(|(n, _)| *n)
         .filter(|(n, _)| *n >= 2)
         .map(|(_, s)| s);
-    match scale {
-        Some(s) => {
-            for (label, score, always) in s.iter() {
-                let value = score.map_or("\"mangler\"".to_string(), |x| x.to_string());
-                let used = *always || normalized.contains(&normalize(label));
-                let _ = writeln!(
-                    out,
-                    "{}{} = {value}",
-                    if used { "" } else { "# " },
-                    q(label)
-                );
-            }
+    if let Some(s) = scale {
+        for (label, score, always) in s.iter() {
+            let value = score.map_or("\"mangler\"".to_string(), |x| x.to_string());
+            let used = *always || normalized.contains(&normalize(label));
+            let _ = writeln!(
+                out,
+                "{}{} = {value}",
+                if used { "" } else { "# " },
+                q(label)
+            );
         }
-        None => {
-            let codes: BTreeSet<u32> = all_values
-                .iter()
-                .filter_map(|v| v.trim().parse::<u32>().ok())
-                .filter(|c| (1..=5).contains(c))
-                .collect();
-            if codes.len() >= 3 {
-                out.push_str("# Numeric answer codes are read as scores 1–5 as they stand.\n");
-                for c in 1..=9u32 {
-                    let label = labels.get(&c.to_string());
-                    if c <= 5 {
-                        let _ = writeln!(
-                            out,
-                            "{} = {c}{}",
-                            q(&c.to_string()),
-                            label.map_or(String::new(), |l| format!("   # {}", shown(l)))
-                        );
-                    } else if let Some(l) = label {
-                        let _ = writeln!(
-                            out,
-                            "# {} = \"mangler\"   # {}",
-                            q(&c.to_string()),
-                            shown(l)
-                        );
-                    }
-                }
-            } else {
-                out.push_str("# no agreement scale recognised in the answers\n");
-            }
+        return;
+    }
+    let codes: BTreeSet<u32> = all_values
+        .iter()
+        .filter_map(|v| v.trim().parse::<u32>().ok())
+        .filter(|c| (1..=5).contains(c))
+        .collect();
+    if codes.len() < 3 {
+        out.push_str("# no agreement scale recognised in the answers\n");
+        return;
+    }
+    out.push_str("# Numeric answer codes are read as scores 1–5 as they stand.\n");
+    for c in 1..=9u32 {
+        let label = labels.get(&c.to_string());
+        if c <= 5 {
+            let _ = writeln!(
+                out,
+                "{} = {c}{}",
+                q(&c.to_string()),
+                label.map_or(String::new(), |l| format!("   # {}", shown(l)))
+            );
+        } else if let Some(l) = label {
+            let _ = writeln!(
+                out,
+                "# {} = \"mangler\"   # {}",
+                q(&c.to_string()),
+                shown(l)
+            );
         }
     }
+}
 
+/// One commented-out `[[sporsmal]]` per question column, with its values where shown.
+fn write_questions(out: &mut String, t: &RawTable, columns: Vec<(usize, Option<Vec<String>>)>) {
     out.push_str(
         "\n# One entry per remaining column. For a Likert item: omrade = one of kapasitet,\n\
          # rekruttering, beholde, oppgavedeling, kompetansebruk, teknologi, kommune, pårørende,\n\
@@ -717,7 +792,6 @@ fn render(
         }
         out.push_str("# omrade = \"kapasitet\"\n# retning = \"utfordring\"\n");
     }
-    out
 }
 
 /// The current month, `yyyy-mm` (UTC).

@@ -25,6 +25,7 @@ pub mod model;
 pub mod par;
 pub mod pipeline;
 pub mod render;
+pub mod rules;
 pub mod sample;
 pub mod scaffold;
 pub mod typeset;

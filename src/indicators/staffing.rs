@@ -6,7 +6,6 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::frames::{FrameBuilder, Group, GroupKey, group_sum, some};
-use super::surveys::cmp_opt;
 use super::{Draft, Keys, new_row};
 use crate::model::{Dataset, StaffingRow};
 
@@ -154,6 +153,15 @@ fn emit(draft: &mut Draft, grp: &str, all: bool, keys: Keys, g: &Group) {
         s("sy_cnt") as u64,
         "andel",
     );
+}
+
+/// Total order on optional floats (`None` first): the canonical orders of the staffing rows
+/// here and of the survey respondents (`surveys`, which builds on this module).
+pub(crate) fn cmp_opt(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        _ => a.is_some().cmp(&b.is_some()),
+    }
 }
 
 /// Canonical order of staffing rows, so sums never depend on the input order.

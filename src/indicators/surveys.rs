@@ -7,7 +7,7 @@ use anyhow::Result;
 use polars::prelude::DataFrame;
 
 use super::frames::{FrameBuilder, GroupKey, group_sum, some};
-use super::staffing::Headcount;
+use super::staffing::{Headcount, cmp_opt};
 use super::suppress::{Cell, Family};
 use super::{Draft, IndicatorRow, Keys, new_row};
 use crate::model::{Dataset, Respondent, SurveyRound, SurveyType};
@@ -65,14 +65,6 @@ struct Spec<'a> {
 
 fn mean(_: &str, _: &Keys, num: f64, n: u64) -> Option<f64> {
     Some(num / n as f64)
-}
-
-/// Total order on optional floats (`None` first).
-pub(crate) fn cmp_opt(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
-    match (a, b) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        _ => a.is_some().cmp(&b.is_some()),
-    }
 }
 
 fn canonical(rs: &mut [&Respondent]) {
@@ -292,6 +284,13 @@ pub(crate) fn round_pairs(rounds: &[SurveyRound]) -> Vec<(&str, &SurveyRound, &S
 /// considering leaving.
 type Pick = Box<dyn Fn(&Respondent) -> Option<f64>>;
 
+/// A change indicator of one series: its id, the level indicator it is the change of, the
+/// område (for area scores) and each respondent's value.
+type ChangeSpec = (&'static str, &'static str, Option<String>, Pick);
+
+/// One bootstrap of a change: the seed and both rounds' values (current, previous).
+type ChangeJob = (u64, Vec<f64>, Vec<f64>);
+
 /// `utfordring_score_endring` and `vurderer_a_slutte_endring` (indicators.md §4): current −
 /// previous round of each series, per område at region, foretak, enhet and yrke, with a
 /// 95 % bootstrap interval over respondents within each round (seed from the series name).
@@ -310,97 +309,17 @@ fn changes(dataset: &Dataset, draft: &mut Draft, start: usize) {
         .collect();
     let mut new_rows: Vec<(IndicatorRow, Option<u64>, Vec<usize>)> = Vec::new();
     // Per new row, its bootstrap: the seed and both rounds' values.
-    let mut jobs: Vec<(u64, Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut jobs: Vec<ChangeJob> = Vec::new();
     for (serie, prev, cur) in round_pairs(&dataset.survey_rounds) {
-        let of = |u: &str| -> Vec<&Respondent> {
-            let mut v: Vec<&Respondent> = dataset
-                .respondents
-                .iter()
-                .filter(|r| r.undersokelse == u)
-                .collect();
-            canonical(&mut v);
-            v
-        };
-        let (rp, rc) = (of(&prev.undersokelse), of(&cur.undersokelse));
-        let mut areas: Vec<&str> = rc
-            .iter()
-            .chain(&rp)
-            .flat_map(|r| r.scores.iter().map(|s| s.omrade.as_str()))
-            .collect();
-        areas.sort_unstable();
-        areas.dedup();
-        let area_pick = |a: &str| {
-            let a = a.to_owned();
-            move |r: &Respondent| {
-                let v: Vec<f64> = r
-                    .scores
-                    .iter()
-                    .filter(|s| s.omrade == a)
-                    .map(|s| s.score)
-                    .collect();
-                (!v.is_empty()).then(|| {
-                    let mut v = v;
-                    v.sort_by(f64::total_cmp);
-                    v.iter().sum::<f64>() / v.len() as f64
-                })
-            }
-        };
-        let mut specs: Vec<(&str, &str, Option<String>, Pick)> = areas
-            .iter()
-            .map(|a| {
-                (
-                    "utfordring_score_endring",
-                    "utfordring_score",
-                    Some((*a).to_owned()),
-                    Box::new(area_pick(a)) as Pick,
-                )
-            })
-            .collect();
-        specs.push((
-            "vurderer_a_slutte_endring",
-            "vurderer_a_slutte_andel",
-            None,
-            Box::new(|r: &Respondent| r.vurderer_a_slutte.map(|b| if b { 1.0 } else { 0.0 })),
-        ));
-        for (id, level, omrade, pick) in &specs {
+        let rp = round_respondents(dataset, &prev.undersokelse);
+        let rc = round_respondents(dataset, &cur.undersokelse);
+        for (id, level, omrade, pick) in &change_specs(&rp, &rc) {
             for (grp, dims) in AREA_GROUPS {
-                let cells = |rs: &[&Respondent]| -> BTreeMap<Vec<String>, Vec<f64>> {
-                    let mut m: BTreeMap<Vec<String>, Vec<f64>> = BTreeMap::new();
-                    for r in rs {
-                        let Some(x) = pick(r) else { continue };
-                        let key: Option<Vec<String>> = dims
-                            .iter()
-                            .map(|d| match *d {
-                                "foretak" => Some(r.foretak_id.clone()),
-                                "enhet" => Some(r.enhet_id.clone()),
-                                _ => r.yrke_id.clone(),
-                            })
-                            .collect();
-                        if let Some(key) = key {
-                            m.entry(key).or_default().push(x);
-                        }
-                    }
-                    m
-                };
-                let (cp, cc) = (cells(&rp), cells(&rc));
+                let (cp, cc) = (cells(&rp, pick, dims), cells(&rc, pick, dims));
                 for (key, xc) in &cc {
                     let Some(xp) = cp.get(key) else { continue };
-                    let keys_for = |u: &str| {
-                        let mut kk = Keys {
-                            undersokelse: Some(u.to_owned()),
-                            omrade: omrade.clone(),
-                            ..Keys::default()
-                        };
-                        for (d, v) in dims.iter().zip(key) {
-                            match *d {
-                                "foretak" => kk.foretak_id = Some(v.clone()),
-                                "enhet" => kk.enhet_id = Some(v.clone()),
-                                _ => kk.yrke_id = Some(v.clone()),
-                            }
-                        }
-                        kk
-                    };
-                    let (kc, kp) = (keys_for(&cur.undersokelse), keys_for(&prev.undersokelse));
+                    let kc = change_keys(&cur.undersokelse, omrade, dims, key);
+                    let kp = change_keys(&prev.undersokelse, omrade, dims, key);
                     let (Some(&lc), Some(&lp)) = (
                         index.get(&(*level, *grp, &kc)),
                         index.get(&(*level, *grp, &kp)),
@@ -453,6 +372,102 @@ fn changes(dataset: &Dataset, draft: &mut Draft, start: usize) {
     }
 }
 
+/// The respondents of survey `u`, in canonical order.
+fn round_respondents<'a>(dataset: &'a Dataset, u: &str) -> Vec<&'a Respondent> {
+    let mut v: Vec<&Respondent> = dataset
+        .respondents
+        .iter()
+        .filter(|r| r.undersokelse == u)
+        .collect();
+    canonical(&mut v);
+    v
+}
+
+/// The change indicators of a pair of rounds: the score of every area either round has, in
+/// area order, then considering leaving.
+fn change_specs(rp: &[&Respondent], rc: &[&Respondent]) -> Vec<ChangeSpec> {
+    let mut areas: Vec<&str> = rc
+        .iter()
+        .chain(rp)
+        .flat_map(|r| r.scores.iter().map(|s| s.omrade.as_str()))
+        .collect();
+    areas.sort_unstable();
+    areas.dedup();
+    let area_pick = |a: &str| {
+        let a = a.to_owned();
+        move |r: &Respondent| {
+            let v: Vec<f64> = r
+                .scores
+                .iter()
+                .filter(|s| s.omrade == a)
+                .map(|s| s.score)
+                .collect();
+            (!v.is_empty()).then(|| {
+                let mut v = v;
+                v.sort_by(f64::total_cmp);
+                v.iter().sum::<f64>() / v.len() as f64
+            })
+        }
+    };
+    let mut specs: Vec<ChangeSpec> = areas
+        .iter()
+        .map(|a| {
+            (
+                "utfordring_score_endring",
+                "utfordring_score",
+                Some((*a).to_owned()),
+                Box::new(area_pick(a)) as Pick,
+            )
+        })
+        .collect();
+    specs.push((
+        "vurderer_a_slutte_endring",
+        "vurderer_a_slutte_andel",
+        None,
+        Box::new(|r: &Respondent| r.vurderer_a_slutte.map(|b| if b { 1.0 } else { 0.0 })),
+    ));
+    specs
+}
+
+/// The respondents' values by cell (the values of `dims`: foretak, enhet, yrke); a
+/// respondent without a value, or without a profession where `dims` has one, is left out.
+fn cells(rs: &[&Respondent], pick: &Pick, dims: &[&str]) -> BTreeMap<Vec<String>, Vec<f64>> {
+    let mut m: BTreeMap<Vec<String>, Vec<f64>> = BTreeMap::new();
+    for r in rs {
+        let Some(x) = pick(r) else { continue };
+        let key: Option<Vec<String>> = dims
+            .iter()
+            .map(|d| match *d {
+                "foretak" => Some(r.foretak_id.clone()),
+                "enhet" => Some(r.enhet_id.clone()),
+                _ => r.yrke_id.clone(),
+            })
+            .collect();
+        if let Some(key) = key {
+            m.entry(key).or_default().push(x);
+        }
+    }
+    m
+}
+
+/// The keys of a change (or level) cell in survey `u`: `omrade`, and `key` as the values of
+/// `dims`.
+fn change_keys(u: &str, omrade: &Option<String>, dims: &[&str], key: &[String]) -> Keys {
+    let mut kk = Keys {
+        undersokelse: Some(u.to_owned()),
+        omrade: omrade.clone(),
+        ..Keys::default()
+    };
+    for (d, v) in dims.iter().zip(key) {
+        match *d {
+            "foretak" => kk.foretak_id = Some(v.clone()),
+            "enhet" => kk.enhet_id = Some(v.clone()),
+            _ => kk.yrke_id = Some(v.clone()),
+        }
+    }
+    kk
+}
+
 /// The level indicators of every survey.
 fn levels(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> {
     let mut rs: Vec<&Respondent> = dataset.respondents.iter().collect();
@@ -485,9 +500,15 @@ fn levels(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> 
         ],
         draft,
     )?;
-    let resp = respondent_frame(&rs)?;
+    respondent_levels(&respondent_frame(&rs)?, head, draft)
+}
+
+/// The level indicators of the respondents' own answers: time others could do, considering
+/// leaving, number of responses and the response rate (against `head`).
+fn respondent_levels(resp: &DataFrame, head: &Headcount, draft: &mut Draft) -> Result<()> {
+    let share = |_: &str, _: &Keys, num: f64, n: u64| Some(num / n as f64);
     emit(
-        &resp,
+        resp,
         &["undersokelse"],
         TID_GROUPS,
         TID_PAIRS,
@@ -501,7 +522,7 @@ fn levels(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> 
         draft,
     )?;
     emit(
-        &resp,
+        resp,
         &["undersokelse"],
         AREA_GROUPS,
         AREA_PAIRS,
@@ -516,7 +537,7 @@ fn levels(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> 
     )?;
     let count = |_: &str, _: &Keys, _: f64, n: u64| Some(n as f64);
     emit(
-        &resp,
+        resp,
         &["undersokelse"],
         REGION_ONLY,
         &[],
@@ -541,7 +562,7 @@ fn levels(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> 
         (h > 0.0).then(|| n as f64 / h)
     };
     emit(
-        &resp,
+        resp,
         &["undersokelse"],
         SVAR_GROUPS,
         SVAR_PAIRS,
@@ -553,6 +574,5 @@ fn levels(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> 
             value: &svar,
         }],
         draft,
-    )?;
-    Ok(())
+    )
 }

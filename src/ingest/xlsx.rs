@@ -92,7 +92,10 @@ fn read_inner(display: &str, bytes: &[u8], sheet: Option<&str>) -> Result<RawTab
                 let list = sheet_list(&names);
                 Diagnostic::file_error(
                     display,
-                    format!("failed to find sheet `{wanted}` (the workbook has {list})"),
+                    format!(
+                        "failed to find sheet `{}` (the workbook has {list})",
+                        crate::diag::cell_text(wanted)
+                    ),
                 )
                 .hint("set `ark` in the codebook to one of these sheet names")
             })?,
@@ -121,7 +124,10 @@ fn read_inner(display: &str, bytes: &[u8], sheet: Option<&str>) -> Result<RawTab
     builder.finish().map_err(|_| {
         let d = Diagnostic::file_error(
             display,
-            format!("failed to read sheet `{name}` (it holds no header row, only empty cells)"),
+            format!(
+                "failed to read sheet `{}` (it holds no header row, only empty cells)",
+                crate::diag::cell_text(&name)
+            ),
         );
         if names.len() > 1 {
             d.hint(format!(
@@ -158,7 +164,8 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek>(
         Diagnostic::file_error(
             display,
             format!(
-                "failed to read sheet `{name}` ({})",
+                "failed to read sheet `{}` ({})",
+                crate::diag::cell_text(name),
                 lower_first(&e.to_string())
             ),
         )
@@ -182,7 +189,8 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek>(
             return Err(Diagnostic::file_error(
                 display,
                 format!(
-                    "failed to read sheet `{name}` (a cell lies beyond Excel's last cell `XFD1048576`; the file was not written by Excel or is damaged)"
+                    "failed to read sheet `{}` (a cell lies beyond Excel's last cell `XFD1048576`; the file was not written by Excel or is damaged)",
+                    crate::diag::cell_text(name)
                 ),
             )
             .hint("open the file in Excel and save it again as .xlsx"));
@@ -217,7 +225,8 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek>(
         return Err(Diagnostic::file_error(
             display,
             format!(
-                "failed to read sheet `{name}` (it holds {} cells spread over {} rows and {} columns: the table would be mostly empty cells)",
+                "failed to read sheet `{}` (it holds {} cells spread over {} rows and {} columns: the table would be mostly empty cells)",
+                crate::diag::cell_text(name),
                 cells.len(),
                 last_row + 1,
                 last_col + 1
@@ -231,7 +240,7 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek>(
 fn sheet_list(names: &[String]) -> String {
     names
         .iter()
-        .map(|n| format!("`{n}`"))
+        .map(|n| format!("`{}`", crate::diag::cell_text(n)))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -2,19 +2,20 @@
 //! templates under `report-templates/`.
 //!
 //! [`view`] builds the template contract (formatted strings only), [`svg`] draws the charts,
-//! [`escape`] holds the one markup escape (the auto-escape of every `.typ` template) and
-//! [`format`](mod@format) the Norwegian number and date presentation, [`rules`] the
-//! candidate recommendations from `tsb-report.toml`, [`trust`] the per-trust reports, and
-//! [`docx`] the board briefing as a Word document.
+//! [`escape`] holds the one markup escape (the auto-escape of every `.typ` template),
+//! [`format`](mod@format) the Norwegian number and date presentation and [`names`] the
+//! display names, [`rules`] the candidate recommendations from `tsb-report.toml` in words,
+//! [`trust`] the per-trust reports, and [`docx`] the board
+//! briefing as a Word document.
 
 pub mod docx;
 pub mod escape;
 pub mod format;
+pub mod names;
 pub mod rules;
 pub mod svg;
 pub mod trust;
 pub mod view;
-pub mod wisn;
 
 use std::collections::BTreeMap;
 
@@ -71,7 +72,7 @@ pub struct RenderInput<'a> {
     /// What changed since the previous run (Vedlegg C); `None` prints "første kjøring".
     pub changes: Option<&'a ChangesView>,
     /// The `[[anbefaling]]` rules from `tsb-report.toml` (§9 candidates).
-    pub anbefalinger: &'a [crate::config::RuleSettings],
+    pub anbefalinger: &'a [crate::rules::RuleSettings],
 }
 
 /// Templates by name (`rapport.typ.j2`, …), loaded once by the pipeline.

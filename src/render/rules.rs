@@ -1,14 +1,15 @@
 //! Candidate recommendations from the `[[anbefaling]]` rules in `tsb-report.toml` (report
-//! §9): each rule's conditions are checked against published indicator values, and a raised
-//! rule's sentence is filled with the values it rests on. Pure: reads the table only.
+//! §9), in words: [`crate::rules`] evaluates each rule's conditions against published
+//! indicator values; here a raised rule's sentence is filled with the values it rests on, and
+//! a rule not raised says why. Pure: reads the table only.
 
 use serde::Serialize;
 
 use super::format;
-use super::view::describe_cell;
-use crate::config::{ConditionSettings, RuleSettings, TextPart, parse_rule_text};
-use crate::indicators::{IndicatorRow, IndicatorTable, Keys};
+use super::names::describe_cell;
+use crate::indicators::{IndicatorTable, Keys};
 use crate::model::Dataset;
+use crate::rules::{ConditionSettings, Outcome, RuleSettings, evaluate, keys_of, thresholds};
 
 /// A raised candidate recommendation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,82 +43,6 @@ pub struct RulesView {
     pub ikke_utlost: Vec<NotRaisedView>,
 }
 
-/// How one condition came out.
-enum Outcome<'a> {
-    Holds(&'a IndicatorRow),
-    Fails(&'a IndicatorRow),
-    Suppressed(&'a IndicatorRow),
-    Missing,
-    Ambiguous(usize),
-}
-
-/// The condition's keys as table keys (no date: current values).
-fn keys_of(c: &ConditionSettings) -> Keys {
-    Keys {
-        foretak_id: c.foretak_id.clone(),
-        enhet_id: c.enhet_id.clone(),
-        yrke_id: c.yrke_id.clone(),
-        kompetanseniva: c.kompetanseniva,
-        pilot_id: c.pilot_id.clone(),
-        fase: c.fase.clone(),
-        omrade: c.omrade.clone(),
-        undersokelse: c.undersokelse.clone(),
-        dato: None,
-    }
-}
-
-/// The current row a condition names: every given key equal, no date; more than one match
-/// is reported as ambiguous.
-fn lookup<'a>(table: &'a IndicatorTable, c: &ConditionSettings) -> Result<&'a IndicatorRow, usize> {
-    let want = keys_of(c);
-    let eq = |a: &Option<String>, b: &Option<String>| a.is_none() || a == b;
-    let rows: Vec<&IndicatorRow> = table
-        .rows
-        .iter()
-        .filter(|r| r.indikator == c.indikator && r.gruppering == c.gruppering)
-        .filter(|r| r.keys.dato.is_none())
-        .filter(|r| {
-            let k = &r.keys;
-            eq(&want.foretak_id, &k.foretak_id)
-                && eq(&want.enhet_id, &k.enhet_id)
-                && eq(&want.yrke_id, &k.yrke_id)
-                && (want.kompetanseniva.is_none() || want.kompetanseniva == k.kompetanseniva)
-                && eq(&want.pilot_id, &k.pilot_id)
-                && eq(&want.fase, &k.fase)
-                && eq(&want.omrade, &k.omrade)
-                && eq(&want.undersokelse, &k.undersokelse)
-        })
-        .collect();
-    match rows.as_slice() {
-        [one] => Ok(*one),
-        many => Err(many.len()),
-    }
-}
-
-fn evaluate<'a>(table: &'a IndicatorTable, c: &ConditionSettings) -> Outcome<'a> {
-    match lookup(table, c) {
-        Err(0) => Outcome::Missing,
-        Err(n) => Outcome::Ambiguous(n),
-        Ok(r) if r.prikket => Outcome::Suppressed(r),
-        Ok(r) => match r.verdi {
-            None => Outcome::Missing,
-            Some(v) => {
-                let holds = c.thresholds().iter().all(|(word, t)| match *word {
-                    "over" => v > *t,
-                    "under" => v < *t,
-                    "minst" => v >= *t,
-                    _ => v <= *t,
-                });
-                if holds {
-                    Outcome::Holds(r)
-                } else {
-                    Outcome::Fails(r)
-                }
-            }
-        },
-    }
-}
-
 /// A value as the documents print it: percent for shares (percentage points for a change),
 /// one decimal for FTE and hours, per the unit.
 pub fn value_text(v: f64, maleenhet: &str, fase: Option<&str>) -> String {
@@ -140,9 +65,15 @@ fn with_unit(v: f64, maleenhet: &str, fase: Option<&str>) -> String {
 }
 
 fn condition_text(c: &ConditionSettings, maleenhet: &str) -> String {
-    c.thresholds()
+    thresholds(c)
         .iter()
-        .map(|(w, t)| format!("{w} {}", with_unit(*t, maleenhet, c.fase.as_deref())))
+        .map(|(cmp, t)| {
+            format!(
+                "{} {}",
+                cmp.word(),
+                with_unit(*t, maleenhet, c.fase.as_deref())
+            )
+        })
         .collect::<Vec<_>>()
         .join(" og ")
 }
@@ -215,17 +146,12 @@ pub fn evaluate_rules(
         }
         if arsaker.is_empty() {
             // `tekst` was checked when the settings were read; an unknown name prints `..`.
-            let tekst = parse_rule_text(&rule.tekst)
-                .unwrap_or_else(|_| vec![TextPart::Text(rule.tekst.clone())])
-                .into_iter()
-                .map(|p| match p {
-                    TextPart::Text(t) => t,
-                    TextPart::Placeholder(n) => values
-                        .get(&n)
-                        .cloned()
-                        .unwrap_or_else(|| format::MANGLER.to_string()),
-                })
-                .collect();
+            let tekst = crate::rules::fill(&rule.tekst, |n| {
+                values
+                    .get(n)
+                    .cloned()
+                    .unwrap_or_else(|| format::MANGLER.to_string())
+            });
             view.kandidater.push(CandidateView {
                 tittel: rule.tittel.clone(),
                 tekst,

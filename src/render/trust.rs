@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::format;
+use super::names::area_name;
 use super::view::{
-    COORDINATION, Celle, Ctx, PilotView, ReportView, STAFFING, TASK_SHARING, UnitChallengeView,
-    area_name, keys,
+    COORDINATION, Celle, Ctx, PilotView, ReportView, STAFFING, SurveyView, TASK_SHARING,
+    UnitChallengeView, keys,
 };
 use crate::indicators::Keys;
 use crate::model::Ownership;
@@ -149,7 +150,21 @@ fn trust(ctx: &Ctx<'_>, view: &ReportView, id: &str, navn: &str, privat: bool) -
             region: ctx.cell(i, "region", &keys()),
         })
         .collect();
+    TrustView {
+        id: id.to_string(),
+        navn: navn.to_string(),
+        privat,
+        bemanning,
+        yrker: professions(ctx, id),
+        vakans_rang: vacancy_rank(ctx, id),
+        undersokelse: view.undersokelse.as_ref().map(|s| survey(ctx, s, id)),
+        piloter: pilots(ctx, view, id),
+    }
+}
 
+/// The professions with budgeted FTE at the trust, in reference order then the others, each
+/// beside the profession's vacancy rate in the region.
+fn professions(ctx: &Ctx<'_>, id: &str) -> Vec<TrustProfessionView> {
     let present: BTreeSet<String> = ctx
         .table
         .select("budsjetterte_arsverk", "foretak_yrke")
@@ -170,7 +185,7 @@ fn trust(ctx: &Ctx<'_>, view: &ReportView, id: &str, navn: &str, privat: bool) -
         .cloned()
         .collect();
     yrke_ids.extend(extra);
-    let yrker = yrke_ids
+    yrke_ids
         .iter()
         .map(|y| {
             let k = Keys {
@@ -191,8 +206,12 @@ fn trust(ctx: &Ctx<'_>, view: &ReportView, id: &str, navn: &str, privat: bool) -
                 vakansgrad_region: ctx.cell("vakansgrad", "yrke", &ky),
             }
         })
-        .collect();
+        .collect()
+}
 
+/// The trust's vacancy rate rank among the trusts with a published rate: `2 av 5`; empty
+/// when its own is not published.
+fn vacancy_rank(ctx: &Ctx<'_>, id: &str) -> String {
     let mut rates: Vec<(f64, &str)> = ctx
         .dataset
         .reference
@@ -204,90 +223,90 @@ fn trust(ctx: &Ctx<'_>, view: &ReportView, id: &str, navn: &str, privat: bool) -
         })
         .collect();
     rates.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let vakans_rang = rates
+    rates
         .iter()
         .position(|(_, f)| *f == id)
         .map(|p| format!("{} av {}", p + 1, rates.len()))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
 
-    let undersokelse = view.undersokelse.as_ref().map(|s| {
-        let sk = |extra: Keys| Keys {
-            undersokelse: Some(s.nokkel.clone()),
-            ..extra
-        };
-        let nokkeltall = [
-            "svarprosent",
-            "vurderer_a_slutte_andel",
-            "tid_andre_kunne_gjort",
-        ]
+/// The trust in the current staff survey `s`.
+fn survey(ctx: &Ctx<'_>, s: &SurveyView, id: &str) -> TrustSurveyView {
+    let sk = |extra: Keys| Keys {
+        undersokelse: Some(s.nokkel.clone()),
+        ..extra
+    };
+    let nokkeltall = [
+        "svarprosent",
+        "vurderer_a_slutte_andel",
+        "tid_andre_kunne_gjort",
+    ]
+    .iter()
+    .map(|i| CompareView {
+        id: i.to_string(),
+        navn: ctx.name(i),
+        foretak: ctx.cell(i, "foretak", &sk(fk(id))),
+        region: ctx.cell(i, "region", &sk(keys())),
+    })
+    .collect();
+    let ak = |a: &str| {
+        sk(Keys {
+            omrade: Some(a.to_string()),
+            ..fk(id)
+        })
+    };
+    let omrader: Vec<CompareView> = s
+        .omrader
         .iter()
-        .map(|i| CompareView {
-            id: i.to_string(),
-            navn: ctx.name(i),
-            foretak: ctx.cell(i, "foretak", &sk(fk(id))),
-            region: ctx.cell(i, "region", &sk(keys())),
+        .map(|a| CompareView {
+            id: a.id.clone(),
+            navn: a.navn.clone(),
+            foretak: ctx.cell("utfordring_score", "foretak", &ak(&a.id)),
+            region: a.skar.clone(),
         })
         .collect();
-        let omrader: Vec<CompareView> = s
-            .omrader
+    let mut scored: Vec<(f64, usize)> = s
+        .omrader
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let r = ctx.row("utfordring_score", "foretak", &ak(&a.id))?;
+            Some((r.verdi.filter(|_| !r.prikket)?, i))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let storste = scored
+        .iter()
+        .take(3)
+        .map(|(v, i)| format!("{} ({})", area_name(&s.omrader[*i].id), format::score(*v)))
+        .collect();
+    let units: BTreeSet<String> = ctx
+        .table
+        .select("utfordring_score", "enhet")
+        .filter(|r| {
+            r.keys.foretak_id.as_deref() == Some(id)
+                && r.keys.undersokelse.as_deref() == Some(s.nokkel.as_str())
+        })
+        .filter_map(|r| r.keys.enhet_id.clone())
+        .collect();
+    TrustSurveyView {
+        nokkel: s.nokkel.clone(),
+        nokkeltall,
+        omrader,
+        storste,
+        enheter: s
+            .enheter
             .iter()
-            .map(|a| {
-                let k = sk(Keys {
-                    omrade: Some(a.id.clone()),
-                    ..fk(id)
-                });
-                CompareView {
-                    id: a.id.clone(),
-                    navn: a.navn.clone(),
-                    foretak: ctx.cell("utfordring_score", "foretak", &k),
-                    region: a.skar.clone(),
-                }
-            })
-            .collect();
-        let mut scored: Vec<(f64, usize)> = s
-            .omrader
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| {
-                let k = sk(Keys {
-                    omrade: Some(a.id.clone()),
-                    ..fk(id)
-                });
-                let r = ctx.row("utfordring_score", "foretak", &k)?;
-                Some((r.verdi.filter(|_| !r.prikket)?, i))
-            })
-            .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let storste = scored
-            .iter()
-            .take(3)
-            .map(|(v, i)| format!("{} ({})", area_name(&s.omrader[*i].id), format::score(*v)))
-            .collect();
-        let units: BTreeSet<String> = ctx
-            .table
-            .select("utfordring_score", "enhet")
-            .filter(|r| {
-                r.keys.foretak_id.as_deref() == Some(id)
-                    && r.keys.undersokelse.as_deref() == Some(s.nokkel.as_str())
-            })
-            .filter_map(|r| r.keys.enhet_id.clone())
-            .collect();
-        TrustSurveyView {
-            nokkel: s.nokkel.clone(),
-            nokkeltall,
-            omrader,
-            storste,
-            enheter: s
-                .enheter
-                .iter()
-                .filter(|e| units.contains(&e.id))
-                .cloned()
-                .collect(),
-        }
-    });
+            .filter(|e| units.contains(&e.id))
+            .cloned()
+            .collect(),
+    }
+}
 
-    let piloter = ctx
-        .dataset
+/// The pilots the trust runs, each as in the main report with the trust's own units and
+/// indicators.
+fn pilots(ctx: &Ctx<'_>, view: &ReportView, id: &str) -> Vec<TrustPilotView> {
+    ctx.dataset
         .pilots
         .iter()
         .filter(|p| p.foretak.iter().any(|f| f == id))
@@ -304,55 +323,48 @@ fn trust(ctx: &Ctx<'_>, view: &ReportView, id: &str, navn: &str, privat: bool) -
                 })
                 .map(|e| ctx.enhet_name(e))
                 .collect();
-            let pk = |fase: &str| Keys {
-                pilot_id: Some(p.id.clone()),
-                fase: Some(fase.to_string()),
-                ..fk(id)
-            };
-            let egne = TASK_SHARING
-                .iter()
-                .chain(COORDINATION.iter())
-                .map(|i| {
-                    let change = ctx.row(i, "pilot_foretak", &pk("endring"));
-                    let endring = match change {
-                        Some(r) if r.prikket => Celle {
-                            tekst: format::PRIKKET.into(),
-                            prikket: true,
-                        },
-                        Some(r) => Celle {
-                            tekst: r
-                                .verdi
-                                .map(format::points_short)
-                                .unwrap_or_else(|| format::MANGLER.into()),
-                            prikket: false,
-                        },
-                        None => Celle::missing(),
-                    };
-                    TrustPilotRow {
-                        navn: ctx.name(i),
-                        for_: ctx.cell(i, "pilot_foretak", &pk("før")),
-                        pilot: ctx.cell(i, "pilot_foretak", &pk("pilot")),
-                        endring,
-                    }
-                })
-                .collect();
             Some(TrustPilotView {
                 pilot: pv,
                 flere_foretak: p.foretak.len() > 1,
                 enheter: own.join(", "),
-                egne,
+                egne: own_rows(ctx, &p.id, id),
             })
         })
-        .collect();
+        .collect()
+}
 
-    TrustView {
-        id: id.to_string(),
-        navn: navn.to_string(),
-        privat,
-        bemanning,
-        yrker,
-        vakans_rang,
-        undersokelse,
-        piloter,
-    }
+/// Pilot `pilot`'s task-sharing and coordination indicators at trust `id` (`pilot_foretak`).
+fn own_rows(ctx: &Ctx<'_>, pilot: &str, id: &str) -> Vec<TrustPilotRow> {
+    let pk = |fase: &str| Keys {
+        pilot_id: Some(pilot.to_string()),
+        fase: Some(fase.to_string()),
+        ..fk(id)
+    };
+    TASK_SHARING
+        .iter()
+        .chain(COORDINATION.iter())
+        .map(|i| {
+            let change = ctx.row(i, "pilot_foretak", &pk("endring"));
+            let endring = match change {
+                Some(r) if r.prikket => Celle {
+                    tekst: format::PRIKKET.into(),
+                    prikket: true,
+                },
+                Some(r) => Celle {
+                    tekst: r
+                        .verdi
+                        .map(format::points_short)
+                        .unwrap_or_else(|| format::MANGLER.into()),
+                    prikket: false,
+                },
+                None => Celle::missing(),
+            };
+            TrustPilotRow {
+                navn: ctx.name(i),
+                for_: ctx.cell(i, "pilot_foretak", &pk("før")),
+                pilot: ctx.cell(i, "pilot_foretak", &pk("pilot")),
+                endring,
+            }
+        })
+        .collect()
 }

@@ -1,12 +1,7 @@
 //! Tests: the command line, end to end.
 
-use crate::support::{Project, fixture, pdf_info, pdf_pages, pdf_text, repo};
-
-fn case(name: &str) -> Project {
-    Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture(&format!("validate/{name}/data")), "data")
-}
+use crate::support::model::{HOSTILE_PILOT, HOSTILE_UNIT};
+use crate::support::{Project, case, fixture, pdf_info, pdf_pages, pdf_text, planted, repo};
 
 #[test]
 fn check_exits_1_on_row_errors_and_prints_each_with_file_and_line() {
@@ -254,7 +249,7 @@ fn number_tokens_read_norwegian_numbers() {
 #[test]
 fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
     // With the repository's settings: its example rules, one of which fires on the sample.
-    let p = Project::new("e2e").copy(&repo().join("data"), "data").file(
+    let p = Project::new("e2e").sample().file(
         "tsb-report.toml",
         std::fs::read(repo().join("tsb-report.toml")).unwrap(),
     );
@@ -397,8 +392,7 @@ fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
         "the CSV export needs a BOM for Excel"
     );
     assert!(p.path("output/indikatorer/indikatorer.parquet").is_file());
-    let manifest: serde_json::Value =
-        serde_json::from_str(&p.read("output/manifest.json")).unwrap();
+    let manifest = p.manifest();
     let inputs = manifest["inputs"].as_array().unwrap();
     assert!(inputs.len() > 10);
     for i in inputs {
@@ -423,9 +417,6 @@ fn builds_the_report_and_the_board_briefing_from_the_bundled_sample_data() {
         assert!(!pdf_text(&p.path(pdf)).contains("UTKAST"), "{pdf}");
     }
 }
-
-const HOSTILE_UNIT: &str = "Seksjon #2 *avrusning* [Levanger] $y$ @x <b> _v_";
-const HOSTILE_PILOT: &str = "Tverrfaglig team: #set text(red) og _kursiv_";
 
 #[test]
 fn hostile_unit_and_pilot_names_print_exactly_in_the_pdfs() {
@@ -482,9 +473,7 @@ fn a_rule_on_an_unknown_indicator_is_a_settings_error() {
 
 #[test]
 fn two_builds_of_the_same_inputs_are_byte_identical() {
-    let p = Project::new("repro")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture("validate/planted_errors/data"), "data");
+    let p = planted("repro");
     p.run(&["build", "--out", "a"]).code(0);
     p.run(&["build", "--out", "b"]).code(0);
     for f in [
@@ -562,7 +551,7 @@ fn a_file_error_writes_nothing_and_keeps_the_last_good_report() {
 
 #[test]
 fn a_broken_template_exits_2_and_keeps_the_last_good_pdfs() {
-    let p = case("planted_errors").copy(&repo().join("report-templates"), "report-templates");
+    let p = case("planted_errors").templates();
     p.run(&["build"]).code(0);
     let before = std::fs::read(p.path("output/styrenotat.pdf")).unwrap();
     let tpl = p.path("report-templates/styrenotat.typ.j2");
@@ -810,9 +799,9 @@ fn every_unreadable_file_and_folder_is_a_file_error_and_check_exits_1() {
 fn the_manifest_lists_every_file_read_the_sample_marker_included() {
     // Before: `EKSEMPELDATA.md` was read (the banner) but missing from the manifest.
     let p = case("planted_errors").file("data/EKSEMPELDATA.md", "Syntetiske data.\n");
-    let typst = crate::fuzz::stub_typst(&p);
+    let typst = crate::support::stub_typst(&p);
     p.run(&["build", "--typst", &typst]).code(0);
-    let m: serde_json::Value = serde_json::from_str(&p.read("output/manifest.json")).unwrap();
+    let m = p.manifest();
     let inputs = m["inputs"].as_array().unwrap();
     let mut listed: Vec<&str> = inputs.iter().map(|i| i["path"].as_str().unwrap()).collect();
     listed.sort();

@@ -9,13 +9,13 @@ use std::path::Path;
 use roxmltree::{Document, Node};
 use tsb_report::indicators::{IndicatorRow, IndicatorTable, Keys};
 use tsb_report::model::Dataset;
-use tsb_report::render::{RenderInput, ReportMeta, builtin_templates, render};
+use tsb_report::render::{ReportMeta, builtin_templates, render};
 
-use crate::support::{Project, fixture, pdf_info, pdf_text, repo};
+use crate::support::model::{NBSP, render_input};
+use crate::support::{Project, pdf_info, pdf_text, planted};
 
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 const HOSTILE: &str = "Avd. <1> & \"rus\"";
-const NBSP: char = '\u{a0}';
 
 /// The entries of a zip, in order: (name, text).
 fn unzip_bytes(bytes: &[u8]) -> Vec<(String, String)> {
@@ -98,7 +98,7 @@ fn flat(s: &str) -> String {
 /// The bundled sample with a hostile pilot name and a hostile author.
 fn hostile_sample(name: &str) -> Project {
     let p = Project::new(name)
-        .copy(&repo().join("data"), "data")
+        .sample()
         .file("tsb-report.toml", format!("[rapport]\nfra = '{HOSTILE}'\n"));
     let toml = p.path("data/piloter/lar-sykepleier/pilot.toml");
     let text = std::fs::read_to_string(&toml).unwrap();
@@ -393,7 +393,7 @@ fn the_board_briefing_comes_as_a_word_document_with_the_pdfs_sections_and_number
     assert!(pdf.contains(HOSTILE), "the PDF prints it literally too");
 
     // Manifest: recorded like the other outputs.
-    let m: serde_json::Value = serde_json::from_str(&p.read("output/manifest.json")).unwrap();
+    let m = p.manifest();
     assert!(
         m["outputs"]
             .as_array()
@@ -403,16 +403,10 @@ fn the_board_briefing_comes_as_a_word_document_with_the_pdfs_sections_and_number
     assert!(m["documents"]["styrenotat.docx"].is_string());
 }
 
-fn small(name: &str) -> Project {
-    Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture("validate/planted_errors/data"), "data")
-}
-
 #[test]
 fn two_builds_of_the_same_inputs_give_byte_identical_docx_files() {
-    let a = small("docx-same-a");
-    let b = small("docx-same-bb");
+    let a = planted("docx-same-a");
+    let b = planted("docx-same-bb");
     a.run(&["build"]).code(0);
     b.run(&["build"]).code(0);
     let (x, y) = (
@@ -429,12 +423,8 @@ fn two_builds_of_the_same_inputs_give_byte_identical_docx_files() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-fn mtime(p: &Project, rel: &str) -> std::time::SystemTime {
-    std::fs::metadata(p.path(rel)).unwrap().modified().unwrap()
-}
-
 fn reused_documents(p: &Project) -> Vec<String> {
-    let m: serde_json::Value = serde_json::from_str(&p.read("output/manifest.json")).unwrap();
+    let m = p.manifest();
     m["reused"]["documents"]
         .as_array()
         .unwrap()
@@ -445,16 +435,16 @@ fn reused_documents(p: &Project) -> Vec<String> {
 
 #[test]
 fn the_docx_is_rewritten_only_when_its_inputs_change() {
-    let p = small("docx-incremental").copy(&repo().join("report-templates"), "report-templates");
+    let p = planted("docx-incremental").templates();
     p.run(&["build"]).code(0);
     let docx = "output/styrenotat.docx";
-    let first = mtime(&p, docx);
+    let first = p.mtime(docx);
     // The report's prose: not an input of the board briefing.
     let tpl = p.path("report-templates/rapport.typ.j2");
     let text = std::fs::read_to_string(&tpl).unwrap();
     std::fs::write(&tpl, format!("{text}\nEn ny setning i rapporten.\n")).unwrap();
     p.run(&["build"]).code(0);
-    assert_eq!(mtime(&p, docx), first, "styrenotat.docx was rewritten");
+    assert_eq!(p.mtime(docx), first, "styrenotat.docx was rewritten");
     assert!(reused_documents(&p).contains(&"styrenotat.docx".to_string()));
     // Its own prose: rewritten, with the new sentence.
     let tpl = p.path("report-templates/styrenotat.docx/word/document.xml.j2");
@@ -500,15 +490,7 @@ fn render_docx(meta: &ReportMeta) -> Vec<(String, String)> {
         merknader: Vec::new(),
     };
     let dataset = Dataset::default();
-    let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
-        inputs: &[],
-        meta,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
-    };
+    let input = render_input(&table, &dataset, meta);
     let r = render(&input, &builtin_templates()).expect("render succeeds");
     assert_eq!(
         r.outputs.keys().collect::<Vec<_>>(),
@@ -594,15 +576,7 @@ fn a_project_whose_templates_predate_the_docx_gets_the_built_in_one() {
     let table = IndicatorTable::default();
     let dataset = Dataset::default();
     let meta = ReportMeta::default();
-    let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
-        inputs: &[],
-        meta: &meta,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
-    };
+    let input = render_input(&table, &dataset, &meta);
     let mut templates = builtin_templates();
     templates.retain(|name, _| !name.starts_with("styrenotat.docx/"));
     let r = render(&input, &templates).expect("render succeeds");

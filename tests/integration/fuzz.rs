@@ -26,113 +26,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{Project, copy_dir, fixture};
+use crate::support::xlsx::workbook_with_sheet;
+use crate::support::{Project, copy_dir, planted, stub_typst};
 
 /// How long one case may run before it counts as a hang.
 const CASE_TIMEOUT: Duration = Duration::from_secs(60);
-
-// ---- helpers other tests use ---------------------------------------------------------------
-
-/// Write a stub typst into the project: `--version` says 0.15.1; a compile writes a tiny
-/// placeholder PDF at its last argument. Returns its absolute path for `--typst`.
-pub fn stub_typst(p: &Project) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let path = p.path("typst-stub");
-    std::fs::write(
-        &path,
-        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'typst 0.15.1 (stub)'; exit 0; fi\nfor a in \"$@\"; do last=$a; done\nprintf '%%PDF-1.7\\n%% tsb-report fuzz stub\\n' > \"$last\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path.display().to_string()
-}
-
-/// CRC-32 (IEEE), as the zip format wants.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A zip archive of `files` (name, bytes), stored without compression.
-pub fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in files {
-        let offset = out.len() as u32;
-        let crc = crc32(data);
-        let len = data.len() as u32;
-        let head = |sig: u32, central: bool| {
-            let mut h = Vec::new();
-            h.extend_from_slice(&sig.to_le_bytes());
-            if central {
-                h.extend_from_slice(&20u16.to_le_bytes()); // made by
-            }
-            h.extend_from_slice(&20u16.to_le_bytes()); // needed
-            h.extend_from_slice(&0u16.to_le_bytes()); // flags
-            h.extend_from_slice(&0u16.to_le_bytes()); // stored
-            h.extend_from_slice(&0u16.to_le_bytes()); // time
-            h.extend_from_slice(&0x5A21u16.to_le_bytes()); // date 2025-01-01
-            h.extend_from_slice(&crc.to_le_bytes());
-            h.extend_from_slice(&len.to_le_bytes());
-            h.extend_from_slice(&len.to_le_bytes());
-            h.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            h.extend_from_slice(&0u16.to_le_bytes()); // extra
-            if central {
-                h.extend_from_slice(&0u16.to_le_bytes()); // comment
-                h.extend_from_slice(&0u16.to_le_bytes()); // disk
-                h.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
-                h.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-                h.extend_from_slice(&offset.to_le_bytes());
-            }
-            h.extend_from_slice(name.as_bytes());
-            h
-        };
-        out.extend(head(0x0403_4b50, false));
-        out.extend_from_slice(data);
-        central.extend(head(0x0201_4b50, true));
-    }
-    let start = out.len() as u32;
-    let size = central.len() as u32;
-    out.extend(central);
-    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    out.extend_from_slice(&[0, 0, 0, 0]);
-    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
-    out.extend_from_slice(&size.to_le_bytes());
-    out.extend_from_slice(&start.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
-}
-
-const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
-const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Ark1" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
-const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
-
-/// The smallest workbook calamine reads: one sheet `Ark1` whose XML is `sheet_xml`.
-pub fn workbook_with_sheet(sheet_xml: &str) -> Vec<u8> {
-    zip(&[
-        ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
-        ("_rels/.rels", ROOT_RELS.as_bytes()),
-        ("xl/workbook.xml", WORKBOOK.as_bytes()),
-        ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.as_bytes()),
-        ("xl/worksheets/sheet1.xml", sheet_xml.as_bytes()),
-    ])
-}
 
 /// Sheet XML of `rows` (cells as inline strings, positions given).
 fn sheet_xml(rows: &[Vec<String>]) -> String {
@@ -226,14 +124,11 @@ fn staffing_rows() -> Vec<Vec<String>> {
     rows
 }
 
-/// The base data folder and settings, written into `dir`.
-fn write_base(dir: &Path) {
-    copy_dir(&fixture("validate/_referanse"), &dir.join("data/referanse"));
-    copy_dir(&fixture("validate/planted_errors/data"), &dir.join("data"));
-    copy_dir(
-        &fixture("validate/survey_person_columns/data"),
-        &dir.join("data"),
-    );
+/// The base project: the planted errors, a survey with person columns, staffing as CSV and
+/// as a workbook, activity volumes and settings.
+fn base() -> Project {
+    let p = planted("fuzz-base").data("survey_person_columns");
+    let dir = &p.dir;
     std::fs::create_dir_all(dir.join("data/bemanning")).unwrap();
     let rows = staffing_rows();
     let csv: String = rows.iter().map(|r| r.join(";") + "\r\n").collect();
@@ -259,6 +154,7 @@ fn write_base(dir: &Path) {
         "[validering]\nmaks_karantene_andel = 0.05\n",
     )
     .unwrap();
+    p
 }
 
 /// Every file under the output folder `dir`, relative, with its bytes; except the failed
@@ -579,19 +475,15 @@ fn mutated_data_folders_never_panic_lose_rows_or_change_the_output_of_a_failed_b
     let verbose = std::env::var_os("TSB_FUZZ_VERBOSE").is_some();
 
     // The base folder and one good build of it, copied into every build case.
-    let base = Project::new("fuzz-base");
-    write_base(&base.dir);
+    let base = base();
     let typst = stub_typst(&base);
-    let failing = base.path("typst-failing").display().to_string();
-    std::fs::write(
-        &failing,
-        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'typst 0.15.1 (stub)'; exit 0; fi\necho 'error: the stub typst fails' >&2\nexit 1\n",
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let failing = base
+        .executable(
+            "typst-failing",
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'typst 0.15.1 (stub)'; exit 0; fi\necho 'error: the stub typst fails' >&2\nexit 1\n",
+        )
+        .display()
+        .to_string();
     let typst_failures = !std::env::var("TSB_FUZZ_TYPST_FAILS").is_ok_and(|v| v == "0");
     let r = base.run(&["build", "--typst", &typst]).code(0);
     assert!(r.stderr.contains("quarantined"), "{}", r.stderr);

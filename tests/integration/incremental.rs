@@ -1,26 +1,9 @@
 //! Tests: reruns are never stale, and redo only what a change touches (issue: reruns).
 
-use std::time::SystemTime;
-
-use crate::support::{Project, fixture, pdf_text, repo};
-
-fn project(name: &str) -> Project {
-    Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture("validate/planted_errors/data"), "data")
-        .copy(&repo().join("report-templates"), "report-templates")
-}
-
-fn mtime(p: &Project, rel: &str) -> SystemTime {
-    std::fs::metadata(p.path(rel)).unwrap().modified().unwrap()
-}
-
-fn manifest(p: &Project) -> serde_json::Value {
-    serde_json::from_str(&p.read("output/manifest.json")).unwrap()
-}
+use crate::support::{LOG_HEADER, Project, log_lines, pdf_text, planted};
 
 fn stages(p: &Project) -> Vec<String> {
-    manifest(p)["timings_ms"]
+    p.manifest()["timings_ms"]
         .as_object()
         .unwrap()
         .keys()
@@ -30,39 +13,30 @@ fn stages(p: &Project) -> Vec<String> {
 
 #[test]
 fn a_rerun_with_nothing_changed_rewrites_nothing() {
-    let p = project("nochange");
+    let p = planted("nochange").templates();
     p.run(&["build"]).code(0);
     let (r, s, m) = (
-        mtime(&p, "output/rapport.pdf"),
-        mtime(&p, "output/styrenotat.pdf"),
-        mtime(&p, "output/manifest.json"),
+        p.mtime("output/rapport.pdf"),
+        p.mtime("output/styrenotat.pdf"),
+        p.mtime("output/manifest.json"),
     );
     let out = p.run(&["build"]).code(0);
     assert!(out.stderr.contains("up to date"), "{}", out.stderr);
-    assert_eq!(mtime(&p, "output/rapport.pdf"), r);
-    assert_eq!(mtime(&p, "output/styrenotat.pdf"), s);
-    assert_eq!(mtime(&p, "output/manifest.json"), m);
+    assert_eq!(p.mtime("output/rapport.pdf"), r);
+    assert_eq!(p.mtime("output/styrenotat.pdf"), s);
+    assert_eq!(p.mtime("output/manifest.json"), m);
 }
 
 #[test]
 fn a_new_log_file_recomputes_and_is_named_in_vedlegg_c() {
-    let p = project("newfile");
+    let p = planted("newfile").templates();
     p.run(&["build"]).code(0);
-    let first = manifest(&p);
+    let first = p.manifest();
     let csv_before = p.read("output/indikatorer/indikatorer.csv");
-    let log = "dato;foretak;enhet;yrke;oppgave;minutter;pasient;utført_av\n".to_string()
-        + &(0..40)
-            .map(|i| {
-                format!(
-                    "1{}.04.2025;STO;STO-LAR;sykepleier;lar;45;P9{i:03};A00{}\n",
-                    i % 9,
-                    i % 8
-                )
-            })
-            .collect::<String>();
+    let log = LOG_HEADER.to_string() + &log_lines(40).concat();
     std::fs::write(p.path("data/piloter/lar-sykepleier/ny-logg-uke16.csv"), log).unwrap();
     p.run(&["build"]).code(0);
-    let second = manifest(&p);
+    let second = p.manifest();
     assert_eq!(second["previous_run_id"], first["run_id"]);
     assert!(
         second["inputs"]
@@ -97,16 +71,16 @@ fn a_new_log_file_recomputes_and_is_named_in_vedlegg_c() {
 
 #[test]
 fn a_prose_change_in_one_template_recompiles_only_that_document_and_skips_the_analysis() {
-    let p = project("prose");
+    let p = planted("prose").templates();
     p.run(&["build"]).code(0);
-    let rapport = mtime(&p, "output/rapport.pdf");
+    let rapport = p.mtime("output/rapport.pdf");
     let notat = std::fs::read(p.path("output/styrenotat.pdf")).unwrap();
     let tpl = p.path("report-templates/styrenotat.typ.j2");
     let text = std::fs::read_to_string(&tpl).unwrap();
     std::fs::write(&tpl, format!("{text}\nEn ny setning om oppfølging.\n")).unwrap();
     p.run(&["build"]).code(0);
     assert_eq!(
-        mtime(&p, "output/rapport.pdf"),
+        p.mtime("output/rapport.pdf"),
         rapport,
         "rapport.pdf does not depend on the board template"
     );
@@ -124,7 +98,7 @@ fn a_prose_change_in_one_template_recompiles_only_that_document_and_skips_the_an
 
 #[test]
 fn a_settings_change_invalidates_what_it_touches() {
-    let p = project("settings");
+    let p = planted("settings").templates();
     p.run(&["build"]).code(0);
     // A title changes the documents, not the numbers.
     std::fs::write(
@@ -148,30 +122,24 @@ fn a_settings_change_invalidates_what_it_touches() {
 #[cfg(unix)]
 #[test]
 fn another_typst_version_recompiles_the_documents_but_not_the_analysis() {
-    use std::os::unix::fs::PermissionsExt;
-    let p = project("typstversion");
+    let p = planted("typstversion").templates();
     p.run(&["build"]).code(0);
-    let rapport = mtime(&p, "output/rapport.pdf");
+    let rapport = p.mtime("output/rapport.pdf");
     let real = tsb_report::typeset::resolve(None, &|_| {}).unwrap().program;
     let wrapper = format!(
         "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'typst 0.15.99 (test)'; else exec '{}' \"$@\"; fi\n",
         real.display()
     );
-    std::fs::write(p.path("typst-wrapper"), wrapper).unwrap();
-    std::fs::set_permissions(
-        p.path("typst-wrapper"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
+    p.executable("typst-wrapper", &wrapper);
     p.run(&["build", "--typst", "typst-wrapper"]).code(0);
-    assert_ne!(mtime(&p, "output/rapport.pdf"), rapport);
-    assert_eq!(manifest(&p)["typst_version"], "0.15.99");
+    assert_ne!(p.mtime("output/rapport.pdf"), rapport);
+    assert_eq!(p.manifest()["typst_version"], "0.15.99");
     assert!(!stages(&p).contains(&"validate".to_string()));
 }
 
 #[test]
 fn cached_logs_are_validated_again_when_a_reference_table_changes() {
-    let p = project("cache-reference");
+    let p = planted("cache-reference").templates();
     p.run(&["build"]).code(0);
     assert!(
         p.path("output/.cache/logger").read_dir().unwrap().count() > 0,
@@ -192,10 +160,10 @@ fn cached_logs_are_validated_again_when_a_reference_table_changes() {
 
 #[test]
 fn cached_logs_are_validated_again_when_their_pilot_toml_changes() {
-    let p = project("cache-pilot");
+    let p = planted("cache-pilot").templates();
     p.run(&["build"]).code(0);
     let quarantined = |p: &Project| -> u64 {
-        manifest(p)["inputs"]
+        p.manifest()["inputs"]
             .as_array()
             .unwrap()
             .iter()
@@ -224,7 +192,7 @@ fn cached_logs_are_validated_again_when_their_pilot_toml_changes() {
 /// The project with a second pilot, `lar-kopi`: the first one's log under another id, one
 /// value changed so that it is not a duplicate file.
 fn two_pilots(name: &str) -> Project {
-    let p = project(name);
+    let p = planted(name).templates();
     let from = p.path("data/piloter/lar-sykepleier");
     let to = p.path("data/piloter/lar-kopi");
     crate::support::copy_dir(&from, &to);
@@ -241,7 +209,7 @@ fn two_pilots(name: &str) -> Project {
 }
 
 fn reused_pilots(p: &Project) -> Vec<String> {
-    manifest(p)["reused"]["pilots"]
+    p.manifest()["reused"]["pilots"]
         .as_array()
         .unwrap()
         .iter()
@@ -275,7 +243,7 @@ fn a_new_log_file_recomputes_only_its_own_pilot_and_gives_the_numbers_of_a_cold_
     p.run(&["build"]).code(0);
     assert_eq!(reused_pilots(&p), ["lar-kopi"]);
     assert_eq!(
-        manifest(&p)["reused"]["log_files"],
+        p.manifest()["reused"]["log_files"],
         2,
         "both earlier logs come from the log cache"
     );
@@ -321,11 +289,11 @@ fn another_tool_version_recomputes_everything() {
     let p = two_pilots("toolversion");
     p.run(&["build"]).code(0);
     p.run(&["build"]).code(0);
-    let rapport = mtime(&p, "output/rapport.pdf");
+    let rapport = p.mtime("output/rapport.pdf");
     let export = p.read("output/indikatorer/indikatorer.csv");
     p.run_with(&["build"], &[("TSB_REPORT_VERSION", "9.9.9")])
         .code(0);
-    let m = manifest(&p);
+    let m = p.manifest();
     assert_eq!(m["tool_version"], "9.9.9");
     let reused = &m["reused"];
     assert_eq!(reused["analysis"], false);
@@ -343,7 +311,7 @@ fn another_tool_version_recomputes_everything() {
             .unwrap()
             .contains(&serde_json::json!("rapport.pdf"))
     );
-    assert_ne!(mtime(&p, "output/rapport.pdf"), rapport);
+    assert_ne!(p.mtime("output/rapport.pdf"), rapport);
     assert!(pdf_text(&p.path("output/rapport.pdf")).contains("9.9.9"));
     assert_eq!(p.read("output/indikatorer/indikatorer.csv"), export);
 }
@@ -353,11 +321,7 @@ fn another_tool_version_recomputes_everything() {
 /// An executable shell script in the project.
 #[cfg(unix)]
 fn script(p: &Project, name: &str, body: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let path = p.path(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
+    p.executable(name, &format!("#!/bin/sh\n{body}"))
 }
 
 /// Every file under the output folder with its bytes, but the kept failed run and the
@@ -376,7 +340,7 @@ fn output_files(p: &Project) -> std::collections::BTreeMap<String, Vec<u8>> {
 
 /// A built project whose board template then changed, so the next build typesets again.
 fn built_then_changed(name: &str) -> Project {
-    let p = project(name);
+    let p = planted(name).templates();
     p.run(&["build"]).code(0);
     let tpl = p.path("report-templates/styrenotat.typ.j2");
     let text = std::fs::read_to_string(&tpl).unwrap();
@@ -530,7 +494,7 @@ fn a_build_killed_while_typst_writes_leaves_nothing_the_next_build_keeps() {
 #[test]
 fn two_builds_into_the_same_folder_wait_for_each_other() {
     use std::io::BufRead;
-    let p = project("two-at-once");
+    let p = planted("two-at-once").templates();
     let real = tsb_report::typeset::resolve(None, &|_| {}).unwrap().program;
     // The first build's typst waits for the word go before compiling, so the second build
     // surely starts while the first holds the folder.
@@ -597,7 +561,7 @@ fn a_typst_that_reports_success_but_writes_no_pdf_changes_nothing() {
 
 #[test]
 fn a_build_gives_up_on_a_held_output_folder_after_the_lock_timeout_naming_the_holder() {
-    let p = project("lock-timeout");
+    let p = planted("lock-timeout").templates();
     let held = tsb_report::fsx::OutputLock::acquire(&p.path("output"), &|_| {}).unwrap();
     let r = p
         .run_with(&["build"], &[("TSB_REPORT_LOCK_TIMEOUT", "0.2")])

@@ -1,7 +1,6 @@
 //! Tests: indicators. Hand-computed fixtures for every formula of indicators.md, the
 //! bootstrap, disclosure control and the export.
 
-use chrono::NaiveDate;
 use proptest::prelude::*;
 use tsb_report::indicators::suppress::{Relation, derivable};
 use tsb_report::indicators::{
@@ -10,61 +9,35 @@ use tsb_report::indicators::{
 };
 use tsb_report::model::*;
 
-const EPS: f64 = 1e-9;
+use crate::support::model::{close, d, enhet, foretak, oppgave, val, yrke};
 
-fn d(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
+/// Three trusts (one private) with four units, three professions, six tasks; every name is
+/// its id.
 fn reference() -> Reference {
-    let fo = |id: &str, e: Ownership| Foretak {
-        id: id.into(),
-        navn: id.into(),
-        eierskap: e,
-        alias: vec![],
-    };
-    let en = |id: &str, f: &str| Enhet {
-        id: id.into(),
-        foretak_id: f.into(),
-        navn: id.into(),
-        tjeneste: "poliklinikk".into(),
-        alias: vec![],
-    };
-    let yr = |id: &str, niva: u8, ny: bool| Yrke {
-        id: id.into(),
-        navn: id.into(),
-        styrk08: None,
-        niva,
-        ny_yrkesgruppe: ny,
-        alias: vec![],
-    };
-    let op = |id: &str, omrade: &str, k: u8| Oppgave {
-        id: id.into(),
-        navn: id.into(),
-        omrade: omrade.into(),
-        krever_niva: k,
-        alias: vec![],
-    };
     Reference {
         foretak: vec![
-            fo("A", Ownership::Offentlig),
-            fo("B", Ownership::Offentlig),
-            fo("P", Ownership::Privat),
+            foretak("A", "A", Ownership::Offentlig),
+            foretak("B", "B", Ownership::Offentlig),
+            foretak("P", "P", Ownership::Privat),
         ],
         enheter: vec![
-            en("A-1", "A"),
-            en("A-2", "A"),
-            en("B-1", "B"),
-            en("P-1", "P"),
+            enhet("A-1", "A", "A-1"),
+            enhet("A-2", "A", "A-2"),
+            enhet("B-1", "B", "B-1"),
+            enhet("P-1", "P", "P-1"),
         ],
-        yrker: vec![yr("ek", 1, true), yr("spes", 4, false), yr("spl", 2, false)],
+        yrker: vec![
+            yrke("ek", "ek", 1, true),
+            yrke("spes", "spes", 4, false),
+            yrke("spl", "spl", 2, false),
+        ],
         oppgaver: vec![
-            op("t_beh", "behandling", 4),
-            op("t_dok", "dokumentasjon", 1),
-            op("t_friv", "frivillige", 1),
-            op("t_kom", "kommune", 2),
-            op("t_med", "medisinsk", 3),
-            op("t_par", "pårørende", 2),
+            oppgave("t_beh", "t_beh", "behandling", 4),
+            oppgave("t_dok", "t_dok", "dokumentasjon", 1),
+            oppgave("t_friv", "t_friv", "frivillige", 1),
+            oppgave("t_kom", "t_kom", "kommune", 2),
+            oppgave("t_med", "t_med", "medisinsk", 3),
+            oppgave("t_par", "t_par", "pårørende", 2),
         ],
     }
 }
@@ -384,22 +357,9 @@ fn keys() -> Keys {
     Keys::default()
 }
 
-fn val(t: &IndicatorTable, id: &str, grp: &str, k: &Keys) -> f64 {
-    let r = t
-        .get(id, grp, k)
-        .unwrap_or_else(|| panic!("no row {id} {grp} {k:?}"));
-    assert!(!r.prikket, "{id} {grp} {k:?} is suppressed");
-    r.verdi
-        .unwrap_or_else(|| panic!("{id} {grp} {k:?} has no value"))
-}
-
 fn row<'a>(t: &'a IndicatorTable, id: &str, grp: &str, k: &Keys) -> &'a IndicatorRow {
     t.get(id, grp, k)
         .unwrap_or_else(|| panic!("no row {id} {grp} {k:?}"))
-}
-
-fn close(a: f64, b: f64) {
-    assert!((a - b).abs() < EPS, "{a} != {b}");
 }
 
 fn survey(k: Keys) -> Keys {
@@ -447,7 +407,7 @@ fn staffing_only() -> Dataset {
 }
 
 #[test]
-fn indicators_staffing_current_values() {
+fn staffing_counts_each_cells_latest_snapshot_and_vacancies_cell_by_cell() {
     let t = compute(&staffing_only(), &k3()).unwrap();
     let r = keys();
     close(val(&t, "budsjetterte_arsverk", "region", &r), 20.0);
@@ -506,7 +466,7 @@ fn indicators_staffing_current_values() {
 }
 
 #[test]
-fn indicators_staffing_time_series() {
+fn staffing_has_a_value_at_every_snapshot_date() {
     let t = compute(&staffing_only(), &k3()).unwrap();
     let at = |s: &str| Keys {
         dato: Some(s.into()),
@@ -554,7 +514,7 @@ fn logs_only() -> Dataset {
 }
 
 #[test]
-fn indicators_task_sharing() {
+fn task_sharing_shares_follow_the_minutes_at_each_level_in_each_phase() {
     let t = compute(&logs_only(), &k3()).unwrap();
     close(
         val(&t, "riktig_niva_andel", "pilot", &ph("før")),
@@ -645,7 +605,7 @@ fn indicators_task_sharing() {
 }
 
 #[test]
-fn indicators_coordination() {
+fn coordination_shares_count_only_rows_with_a_patient() {
     let t = compute(&logs_only(), &k3()).unwrap();
     close(
         val(&t, "kommunesamarbeid_andel", "pilot", &ph("før")),
@@ -675,7 +635,7 @@ fn indicators_coordination() {
 }
 
 #[test]
-fn indicators_surveys() {
+fn survey_scores_shares_and_response_rates_are_right_at_every_grouping() {
     let t = compute(&dataset(), &k3()).unwrap();
     close(
         val(&t, "utfordring_score", "region", &area(keys())),
@@ -764,7 +724,7 @@ fn indicators_surveys() {
 }
 
 #[test]
-fn indicators_k_below_three_is_an_error() {
+fn a_k_below_three_is_an_error_and_the_default_is_five() {
     assert!(
         compute(
             &dataset(),
@@ -779,7 +739,7 @@ fn indicators_k_below_three_is_an_error() {
 }
 
 #[test]
-fn indicators_registry_covers_every_exported_id() {
+fn every_exported_row_is_in_the_registry_with_its_unit_and_grouping() {
     let t = compute(&dataset(), &k3()).unwrap();
     for r in &t.rows {
         let def = def(&r.indikator).unwrap_or_else(|| panic!("{} not in registry", r.indikator));
@@ -842,7 +802,7 @@ fn bootstrap_logs(pilot_share: f64) -> Dataset {
 }
 
 #[test]
-fn indicators_bootstrap_deterministic_and_contains_estimate() {
+fn the_bootstrap_interval_is_deterministic_and_contains_the_estimate() {
     let ds = bootstrap_logs(0.1);
     let a = compute(&ds, &k3()).unwrap();
     let b = compute(&ds, &k3()).unwrap();
@@ -862,7 +822,7 @@ fn indicators_bootstrap_deterministic_and_contains_estimate() {
 }
 
 #[test]
-fn indicators_bootstrap_no_change_contains_zero() {
+fn the_bootstrap_interval_of_no_change_contains_zero() {
     let ds = bootstrap_logs(0.5);
     let t = compute(&ds, &k3()).unwrap();
     let r = row(
@@ -878,7 +838,7 @@ fn indicators_bootstrap_no_change_contains_zero() {
 }
 
 #[test]
-fn indicators_bootstrap_prng_is_stable() {
+fn the_bootstraps_hash_generator_and_quantile_keep_their_pinned_values() {
     // Pinned values: a crate upgrade must never change them.
     assert_eq!(bootstrap::fnv1a(""), 0xcbf2_9ce4_8422_2325);
     assert_eq!(bootstrap::fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
@@ -890,7 +850,7 @@ fn indicators_bootstrap_prng_is_stable() {
 // --- Disclosure control ---------------------------------------------------------------
 
 #[test]
-fn indicators_derivable_checker() {
+fn the_derivability_check_follows_a_chain_of_relations() {
     // t = a + b with t and a known: b is derivable.
     let rels: Vec<Relation> = vec![vec![(0, 1.0), (1, -1.0), (2, -1.0)]];
     assert_eq!(
@@ -938,7 +898,7 @@ fn small_unit_survey() -> Dataset {
 }
 
 #[test]
-fn indicators_secondary_suppression_protects_small_unit() {
+fn secondary_suppression_hides_another_unit_beside_a_small_one() {
     let t = compute(&small_unit_survey(), &IndicatorSettings::default()).unwrap();
     let a1 = row(&t, "utfordring_score", "enhet", &area(en("A-1")));
     assert!(a1.prikket && a1.verdi.is_none() && a1.n.is_none());
@@ -1057,7 +1017,7 @@ proptest! {
     })]
 
     #[test]
-    fn indicators_random_surveys_leave_nothing_derivable(ds in arb_survey()) {
+    fn random_surveys_leave_no_suppressed_cell_derivable(ds in arb_survey()) {
         let t = compute(&ds, &IndicatorSettings::default()).unwrap();
         for r in &t.rows {
             if r.gruppering != "region" && r.n.is_some_and(|n| n < 5) {
@@ -1068,7 +1028,7 @@ proptest! {
     }
 
     #[test]
-    fn indicators_shuffled_input_gives_identical_export(seed in any::<u64>()) {
+    fn shuffled_input_gives_an_identical_export(seed in any::<u64>()) {
         let ds = dataset();
         let expected = export::to_csv(&compute(&ds, &k3()).unwrap());
         let mut sh = ds.clone();
@@ -1083,7 +1043,7 @@ proptest! {
 // --- Export ---------------------------------------------------------------------------
 
 #[test]
-fn indicators_csv_format_snapshot() {
+fn the_csv_export_has_a_bom_crlf_line_ends_and_the_contracts_header() {
     let t = compute(&staffing_only(), &k3()).unwrap();
     let a = export::to_csv(&t);
     assert_eq!(a, export::to_csv(&t), "byte-identical twice");
@@ -1108,13 +1068,11 @@ fn indicators_csv_format_snapshot() {
     let shown = text
         .replace('\u{feff}', "<BOM>")
         .replace("\r\n", "<CRLF>\n");
-    insta::with_settings!({ snapshot_path => "../fixtures/indicators/snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!("indikatorer_csv_staffing", shown);
-    });
+    crate::support::assert_snapshot("indicators", "indikatorer_csv_staffing", &shown);
 }
 
 #[test]
-fn indicators_csv_suppressed_and_number_format() {
+fn the_csv_export_leaves_suppressed_cells_empty_and_writes_decimal_commas() {
     let t = compute(&small_unit_survey(), &IndicatorSettings::default()).unwrap();
     let text = String::from_utf8(export::to_csv(&t)).unwrap();
     let line = text
@@ -1129,7 +1087,7 @@ fn indicators_csv_suppressed_and_number_format() {
 }
 
 #[test]
-fn indicators_parquet_is_deterministic_and_typed() {
+fn the_parquet_export_is_deterministic_and_typed() {
     use polars::prelude::{DataType, ParquetReader, SerReader};
     let t = compute(&dataset(), &k3()).unwrap();
     let a = export::to_parquet(&t).unwrap();
@@ -1191,7 +1149,7 @@ fn performer_logs() -> Dataset {
 }
 
 #[test]
-fn indicators_log_cells_with_few_performers_are_suppressed() {
+fn log_cells_with_few_performers_are_suppressed() {
     let t = compute(&performer_logs(), &IndicatorSettings::default()).unwrap();
     let pf = |f: &str, fase: &str| Keys {
         foretak_id: Some(f.into()),
@@ -1259,7 +1217,7 @@ fn indicators_log_cells_with_few_performers_are_suppressed() {
 }
 
 #[test]
-fn indicators_unit_leader_survey_under_its_own_key() {
+fn a_unit_leader_survey_is_counted_under_its_own_key() {
     let mut ds = dataset();
     for i in 0..3 {
         let mut r = resp(&format!("l{i}"), "A-1", None, &[5.0, 4.0], None, None);
@@ -1290,7 +1248,7 @@ fn indicators_unit_leader_survey_under_its_own_key() {
 }
 
 #[test]
-fn indicators_empty_dataset_gives_empty_table() {
+fn an_empty_dataset_gives_an_empty_table_and_a_header_only_export() {
     let t = compute(&Dataset::default(), &IndicatorSettings::default()).unwrap();
     assert!(t.rows.is_empty());
     let csv = String::from_utf8(export::to_csv(&t)).unwrap();

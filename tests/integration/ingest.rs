@@ -1,9 +1,10 @@
 //! Tests: ingest. Every accepted dialect and every file error, from fixture folders under
-//! `tests/fixtures/ingest/<case>/` (the input file and its `expected.snap`), a Microsoft Forms
+//! `tests/fixtures/ingest/<case>/` (the input file; its rendering is the snapshot
+//! `tests/fixtures/ingest/snapshots/<case>.snap`), a Microsoft Forms
 //! workbook built here, and property tests that nothing is lost and nothing panics.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use proptest::prelude::*;
 use tsb_report::diag::{self, DiagnosticFormat};
@@ -12,7 +13,7 @@ use tsb_report::ingest::{
 };
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ingest")
+    crate::support::fixture("ingest")
 }
 
 /// The table as the snapshot shows it: dialect, header and rows with their lines.
@@ -61,13 +62,9 @@ fn read_case(
     (text, result)
 }
 
-/// Compare a case's rendering with `<case>/expected.snap`.
+/// Compare a case's rendering with `snapshots/<case>.snap`.
 fn snapshot(case: &str, text: &str) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(fixtures().join(case));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!("expected", text));
+    crate::support::assert_snapshot("ingest", case, text);
 }
 
 fn table_case(case: &str) -> RawTable {
@@ -659,10 +656,7 @@ proptest! {
 fn staffing_workbook_project(case: &str) -> crate::support::Project {
     let bytes = std::fs::read(fixtures().join(case).join("input.xlsx")).unwrap();
     crate::support::Project::new(case)
-        .copy(
-            &crate::support::fixture("validate/_referanse"),
-            "data/referanse",
-        )
+        .reference()
         .file("data/bemanning/2025.xlsx", bytes)
 }
 
@@ -731,7 +725,7 @@ fn a_sheet_that_would_be_mostly_empty_padding_is_refused() {
         ));
     }
     xml.push_str("</sheetData></worksheet>");
-    let bytes = crate::fuzz::workbook_with_sheet(&xml);
+    let bytes = crate::support::xlsx::workbook_with_sheet(&xml);
     let d = read_table("data/a.xlsx", &bytes, Format::Xlsx, None).unwrap_err();
     assert!(d.message.contains("mostly empty cells"), "{}", d.message);
 }

@@ -1,6 +1,6 @@
 //! Tests: personal data never leaves the ingest stage (data-contract §7).
 
-use crate::support::{Project, fixture, pdf_text};
+use crate::support::{Project, pdf_text};
 
 fn all_output_text(p: &Project) -> String {
     let mut text = String::new();
@@ -17,8 +17,8 @@ fn all_output_text(p: &Project) -> String {
 #[test]
 fn no_name_or_email_from_a_survey_export_reaches_any_output() {
     let p = Project::new("privacy")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture("validate/survey_person_columns/data"), "data");
+        .reference()
+        .data("survey_person_columns");
     p.run(&["build"]).code(0);
     let text = all_output_text(&p);
     assert!(

@@ -6,8 +6,7 @@ use chrono::NaiveDate;
 use tsb_report::config::{RuleSettings, Settings};
 use tsb_report::indicators::{IndicatorRow, IndicatorTable, Keys};
 use tsb_report::model::{
-    Arbeidsflyt, Dataset, Enhet, Fase, Foretak, InputFile, Oppgave, Ownership, Periode, Pilot,
-    Reference, Yrke,
+    Arbeidsflyt, Dataset, Fase, InputFile, Ownership, Periode, Pilot, Reference,
 };
 use tsb_report::render::rules::evaluate_rules;
 use tsb_report::render::view::changed_indicator;
@@ -15,43 +14,15 @@ use tsb_report::render::{
     ChangedIndicator, ChangesView, RenderInput, Rendered, ReportMeta, builtin_templates, render,
 };
 
-const HOSTILE_UNIT: &str = "Seksjon #2 *avrusning* [Levanger] $y$ @x <b> _v_";
-const HOSTILE_PILOT: &str = "Tverrfaglig team: #set text(red) og _kursiv_";
+use crate::support::assert_snapshot;
+use crate::support::model::{
+    HOSTILE_PILOT, HOSTILE_UNIT, NBSP, enhet, foretak, oppgave, render_input, yrke,
+};
+
 const INJECTION: &str = "#read(\"/etc/passwd\")";
-const NBSP: char = '\u{a0}';
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn foretak(id: &str, navn: &str, eierskap: Ownership) -> Foretak {
-    Foretak {
-        id: id.into(),
-        navn: navn.into(),
-        eierskap,
-        alias: vec![],
-    }
-}
-
-fn enhet(id: &str, foretak_id: &str, navn: &str) -> Enhet {
-    Enhet {
-        id: id.into(),
-        foretak_id: foretak_id.into(),
-        navn: navn.into(),
-        tjeneste: "poliklinikk".into(),
-        alias: vec![],
-    }
-}
-
-fn yrke(id: &str, navn: &str, niva: u8, ny: bool) -> Yrke {
-    Yrke {
-        id: id.into(),
-        navn: navn.into(),
-        styrk08: None,
-        niva,
-        ny_yrkesgruppe: ny,
-        alias: vec![],
-    }
 }
 
 fn dataset() -> Dataset {
@@ -73,13 +44,7 @@ fn dataset() -> Dataset {
                 yrke("psykologspesialist", "Psykologspesialist", 4, false),
                 yrke("sykepleier", "Sykepleier", 2, false),
             ],
-            oppgaver: vec![Oppgave {
-                id: "inntak".into(),
-                navn: "Inntakssamtale".into(),
-                omrade: "utredning".into(),
-                krever_niva: 2,
-                alias: vec![],
-            }],
+            oppgaver: vec![oppgave("inntak", "Inntakssamtale", "utredning", 2)],
         },
         pilots: vec![Pilot {
             id: "tverrfaglig".into(),
@@ -524,13 +489,9 @@ fn render_with(meta: &ReportMeta, changes: Option<&ChangesView>) -> Rendered {
     let dataset = dataset();
     let inputs = inputs();
     let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
         inputs: &inputs,
-        meta,
-        definitions: &[],
         changes,
-        anbefalinger: &[],
+        ..render_input(&table, &dataset, meta)
     };
     render(&input, &builtin_templates()).expect("render succeeds")
 }
@@ -541,13 +502,10 @@ fn render_with_rules(rules: &[RuleSettings], changes: Option<&ChangesView>) -> R
     let inputs = inputs();
     let m = meta(true, false);
     let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
         inputs: &inputs,
-        meta: &m,
-        definitions: &[],
         changes,
         anbefalinger: rules,
+        ..render_input(&table, &dataset, &m)
     };
     render(&input, &builtin_templates()).expect("render succeeds")
 }
@@ -790,15 +748,7 @@ fn a_template_printing_an_undefined_value_fails() {
     let table = table();
     let dataset = dataset();
     let m = meta(true, false);
-    let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
-        inputs: &[],
-        meta: &m,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
-    };
+    let input = render_input(&table, &dataset, &m);
     let mut templates = builtin_templates();
     templates.insert(
         "styrenotat.typ.j2".into(),
@@ -811,17 +761,13 @@ fn a_template_printing_an_undefined_value_fails() {
 #[test]
 fn snapshot_rapport_typ() {
     let r = render_with(&meta(true, false), None);
-    insta::with_settings!({snapshot_path => "../fixtures/render/snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!("rapport_typ", text(&r, "rapport.typ"));
-    });
+    assert_snapshot("render", "rapport_typ", &text(&r, "rapport.typ"));
 }
 
 #[test]
 fn snapshot_styrenotat_typ() {
     let r = render_with(&meta(true, false), None);
-    insta::with_settings!({snapshot_path => "../fixtures/render/snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!("styrenotat_typ", text(&r, "styrenotat.typ"));
-    });
+    assert_snapshot("render", "styrenotat_typ", &text(&r, "styrenotat.typ"));
 }
 
 /// Compiles every document (hostile names and a raised rule included) with the real typst,
@@ -833,9 +779,10 @@ fn typst_compiles_the_documents_with_hostile_names() {
     let r = render_with_rules(&hostile_rules(), None);
     // `TSB_RENDER_OUT=dir` keeps the build folder and PDFs for a look by hand.
     let keep = std::env::var_os("TSB_RENDER_OUT");
+    let scratch = crate::support::Project::new("render-typst");
     let dir = match &keep {
         Some(d) => std::path::PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("tsb-render-typst-{}", std::process::id())),
+        None => scratch.dir.clone(),
     };
     for (path, bytes) in &r.files {
         let p = dir.join(path);
@@ -858,9 +805,6 @@ fn typst_compiles_the_documents_with_hostile_names() {
         let pdf = std::fs::read(root.join(&doc.pdf)).unwrap();
         assert!(pdf.starts_with(b"%PDF"));
     }
-    if keep.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 }
 
 #[test]
@@ -868,15 +812,7 @@ fn renders_a_run_without_any_data() {
     let table = IndicatorTable::default();
     let dataset = Dataset::default();
     let m = meta(false, false);
-    let input = RenderInput {
-        table: &table,
-        dataset: &dataset,
-        inputs: &[],
-        meta: &m,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
-    };
+    let input = render_input(&table, &dataset, &m);
     let r = render(&input, &builtin_templates()).expect("render succeeds without data");
     let rapport = text(&r, "rapport.typ");
     assert!(rapport.contains("Datagrunnlaget har ingen piloter."));
@@ -1036,13 +972,8 @@ fn dump_large_fixture() {
     let m = meta(true, false);
     let inputs = inputs();
     let input = RenderInput {
-        table: &table,
-        dataset: &ds,
         inputs: &inputs,
-        meta: &m,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
+        ..render_input(&table, &ds, &m)
     };
     let r = render(&input, &builtin_templates()).unwrap();
     let Some(dir) = std::env::var_os("TSB_RENDER_OUT_LARGE") else {
@@ -1370,13 +1301,9 @@ fn render_table(table: &IndicatorTable, dataset: &Dataset) -> Rendered {
     let m = meta(false, false);
     let rules = hostile_rules();
     let input = RenderInput {
-        table,
-        dataset,
         inputs: &inputs,
-        meta: &m,
-        definitions: &[],
-        changes: None,
         anbefalinger: &rules,
+        ..render_input(table, dataset, &m)
     };
     render(&input, &builtin_templates()).expect("render succeeds")
 }

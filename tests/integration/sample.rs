@@ -5,15 +5,11 @@
 //! thousandths) to stay fast in a debug build.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tsb_report::sample::{generate, generate_milli};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tsb-sample-{}-{}", name, std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use crate::support::{Project, repo};
 
 /// Every file under `root`, by `/`-separated relative path.
 fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -46,29 +42,26 @@ fn assert_same_tree(a: &Path, b: &Path) {
 
 #[test]
 fn sample_same_seed_gives_identical_bytes() {
-    let (a, b) = (temp_dir("same-a"), temp_dir("same-b"));
-    let sa = generate_milli(&a, 20, 7).expect("generate a");
-    let sb = generate_milli(&b, 20, 7).expect("generate b");
+    let (pa, pb) = (Project::new("sample-same-a"), Project::new("sample-same-b"));
+    let (a, b) = (&pa.dir, &pb.dir);
+    let sa = generate_milli(a, 20, 7).expect("generate a");
+    let sb = generate_milli(b, 20, 7).expect("generate b");
     assert_eq!(sa, sb);
     assert!(sa.log_rows > 2_000, "{sa:?}");
-    assert_eq!(sa.files as usize, tree(&a).len());
-    assert_same_tree(&a, &b);
-    let _ = std::fs::remove_dir_all(&a);
-    let _ = std::fs::remove_dir_all(&b);
+    assert_eq!(sa.files as usize, tree(a).len());
+    assert_same_tree(a, b);
 }
 
 #[test]
 fn sample_different_seeds_give_different_logs() {
-    let (a, b) = (temp_dir("seed-a"), temp_dir("seed-b"));
-    generate_milli(&a, 10, 1).expect("generate a");
-    generate_milli(&b, 10, 2).expect("generate b");
-    let (ta, tb) = (tree(&a), tree(&b));
+    let (pa, pb) = (Project::new("sample-seed-a"), Project::new("sample-seed-b"));
+    generate_milli(&pa.dir, 10, 1).expect("generate a");
+    generate_milli(&pb.dir, 10, 2).expect("generate b");
+    let (ta, tb) = (tree(&pa.dir), tree(&pb.dir));
     let p = "piloter/lar-sykepleier/logg-2025-04.csv";
     assert_ne!(ta[p], tb[p]);
     // the reference tables do not depend on the seed
     assert_eq!(ta["referanse/enheter.csv"], tb["referanse/enheter.csv"]);
-    let _ = std::fs::remove_dir_all(&a);
-    let _ = std::fs::remove_dir_all(&b);
 }
 
 fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
@@ -85,12 +78,13 @@ fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
 /// The bundled sample never drifts from the generator; the content is what the contract asks.
 #[test]
 fn sample_bundled_data_matches_scale_1_seed_1() {
-    let dir = temp_dir("bundled");
-    let s = generate(&dir, 1, 1).expect("generate");
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    assert_same_tree(&dir, &data);
+    let p = Project::new("sample-bundled");
+    let dir = &p.dir;
+    let s = generate(dir, 1, 1).expect("generate");
+    let data = repo().join("data");
+    assert_same_tree(dir, &data);
     assert!((180_000..=230_000).contains(&s.log_rows), "{s:?}");
-    let t = tree(&dir);
+    let t = tree(dir);
 
     assert!(
         String::from_utf8_lossy(&t["EKSEMPELDATA.md"])
@@ -216,14 +210,13 @@ fn sample_bundled_data_matches_scale_1_seed_1() {
     assert_eq!(minutes[0][1], 0.0);
     let share = minutes[1][1] / (minutes[1][0] + minutes[1][1]);
     assert!((0.05..0.25).contains(&share), "{share}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Rewrites the bundled `data/`: `cargo test --test integration sample_regenerate -- --ignored`.
 #[test]
 #[ignore]
 fn sample_regenerate_bundled_data() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let data = repo().join("data");
     let _ = std::fs::remove_dir_all(&data);
     let s = generate(&data, 1, 1).expect("generate");
     eprintln!("{s:?}");
@@ -237,9 +230,8 @@ fn sample_timing() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
-    let dir = temp_dir("timing");
+    let p = Project::new("sample-timing");
     let t0 = std::time::Instant::now();
-    let s = generate(&dir, scale, 1).expect("generate");
+    let s = generate(&p.dir, scale, 1).expect("generate");
     eprintln!("scale {scale}: {s:?} in {:?}", t0.elapsed());
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,29 +1,18 @@
 //! Tests: survey exports as the tools write them (data-contract §6–§6.3), survey rounds
 //! (indicators.md §4) and the survey side of disclosure control (§5).
 
-use tsb_report::config::ValidationSettings;
-use tsb_report::diag::{DiagnosticFormat, Severity, render};
 use tsb_report::indicators::{IndicatorSettings, Keys, compute};
 use tsb_report::model::*;
-use tsb_report::validate::{Validated, validate};
+use tsb_report::render::RenderInput;
 
-use crate::support::{Project, fixture};
-
-fn check(p: &Project) -> Validated {
-    let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
-    validate(&inv, &ValidationSettings::default())
-}
-
-/// Diagnostics in short form with the temporary folder removed.
-fn short(v: &Validated, p: &Project) -> String {
-    render(&v.diagnostics, DiagnosticFormat::Short).replace(&p.path("").display().to_string(), "")
-}
+use crate::support::model::{enhet, foretak, render_input, yrke};
+use crate::support::{Project, check, first_file_error, fixture, short};
 
 /// A project with the shared reference tables and one export with its codebook.
 fn survey(name: &str, export: &str, bytes: impl AsRef<[u8]>, codebook: &str) -> Project {
     let stem = export.rsplit_once('.').map_or(export, |(s, _)| s);
     Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file(&format!("data/undersokelser/{export}"), bytes)
         .file(&format!("data/undersokelser/{stem}.kodebok.toml"), codebook)
 }
@@ -31,30 +20,13 @@ fn survey(name: &str, export: &str, bytes: impl AsRef<[u8]>, codebook: &str) -> 
 // ---------------------------------------------------------------- item 6: suppression
 
 fn reference() -> Reference {
-    let fo = |id: &str| Foretak {
-        id: id.into(),
-        navn: id.into(),
-        eierskap: Ownership::Offentlig,
-        alias: vec![],
-    };
-    let en = |id: &str, f: &str| Enhet {
-        id: id.into(),
-        foretak_id: f.into(),
-        navn: id.into(),
-        tjeneste: "poliklinikk".into(),
-        alias: vec![],
-    };
     Reference {
-        foretak: vec![fo("A"), fo("B")],
-        enheter: vec![en("A-1", "A"), en("B-1", "B")],
-        yrker: vec![Yrke {
-            id: "spl".into(),
-            navn: "spl".into(),
-            styrk08: None,
-            niva: 2,
-            ny_yrkesgruppe: false,
-            alias: vec![],
-        }],
+        foretak: vec![
+            foretak("A", "A", Ownership::Offentlig),
+            foretak("B", "B", Ownership::Offentlig),
+        ],
+        enheter: vec![enhet("A-1", "A", "A-1"), enhet("B-1", "B", "B-1")],
+        yrker: vec![yrke("spl", "spl", 2, false)],
         oppgaver: vec![],
     }
 }
@@ -260,7 +232,7 @@ const PERSONAL: [&str; 5] = [
 ];
 
 fn shape(name: &str, with_codebook: bool) -> Project {
-    let p = Project::new(name).copy(&fixture("validate/_referanse"), "data/referanse");
+    let p = Project::new(name).reference();
     let dir = fixture(&format!("surveys/{name}"));
     let mut p = p;
     for e in std::fs::read_dir(&dir).unwrap().flatten() {
@@ -350,11 +322,7 @@ fn surveys_without_respondent_column_use_line_numbers_and_runde() {
         .replace("runde = \"2025-10\"\n", "");
     let p = p.file("data/undersokelser/dataset.kodebok.toml", cb);
     let v = check(&p);
-    let d = v
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::FileError)
-        .expect("a file error");
+    let d = first_file_error(&v);
     assert!(d.hints.iter().any(|h| h.contains("runde")), "{d:?}");
 }
 
@@ -541,7 +509,7 @@ maal = "vurderer_å_slutte"
 
 /// Two rounds of one series; `(stem, runde, seed)` each.
 fn two_rounds(name: &str, a: (&str, &str, usize), b: (&str, &str, usize)) -> Project {
-    let mut p = Project::new(name).copy(&fixture("validate/_referanse"), "data/referanse");
+    let mut p = Project::new(name).reference();
     for (stem, runde, seed) in [a, b] {
         p = p
             .file(
@@ -573,14 +541,9 @@ fn report_text(p: &Project) -> String {
         typst_version: "0".into(),
         settings_text: String::new(),
     };
-    let input = tsb_report::render::RenderInput {
-        table: &table,
-        dataset: &v.dataset,
+    let input = RenderInput {
         inputs: &v.inputs,
-        meta: &meta,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
+        ..render_input(&table, &v.dataset, &meta)
     };
     let r = tsb_report::render::render(&input, &tsb_report::render::builtin_templates()).unwrap();
     String::from_utf8(r.files["rapport.typ"].clone()).unwrap()
@@ -750,7 +713,7 @@ fn surveys_a_change_is_suppressed_whenever_either_round_is() {
             .collect::<String>()
     };
     let p = Project::new("change-suppressed")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file("data/undersokelser/ans-2026.csv", round_export(1))
         .file(
             "data/undersokelser/ans-2026.kodebok.toml",
@@ -798,11 +761,7 @@ fn surveys_a_duplicate_round_is_a_file_error() {
         ("ans-b", "2026-03", 0),
     );
     let v = check(&p);
-    let d = v
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::FileError)
-        .expect("a duplicate round is a file error");
+    let d = first_file_error(&v);
     assert!(d.file.ends_with("ans-b.csv"), "{d:?}");
     assert!(
         d.message.contains("round 2026-03-01 of series `ans`"),
@@ -815,7 +774,7 @@ fn surveys_a_duplicate_round_is_a_file_error() {
 fn surveys_two_exports_may_share_one_codebook_text() {
     let cb = round_codebook("2026-03").replace("serie = \"ans\"\n", "");
     let p = Project::new("same-codebook")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file("data/undersokelser/lar-2026.csv", round_export(0))
         .file("data/undersokelser/lar-2026.kodebok.toml", &cb)
         .file("data/undersokelser/pol-2026.csv", round_export(1))
@@ -842,7 +801,7 @@ fn surveys_a_codebook_that_maps_nothing_gets_a_warning() {
 /// from any export appears in any output file.
 #[test]
 fn surveys_every_shape_builds_and_no_personal_value_reaches_the_output() {
-    let mut p = Project::new("all-shapes").copy(&fixture("validate/_referanse"), "data/referanse");
+    let mut p = Project::new("all-shapes").reference();
     for (name, _) in SHAPES {
         for e in std::fs::read_dir(fixture(&format!("surveys/{name}")))
             .unwrap()

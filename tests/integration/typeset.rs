@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tsb_report::typeset::{self, TYPST_VERSION, TypesetError, TypstJob};
 
-use crate::support::{Project, pdf_info};
+use crate::support::{Project, pdf_info, planted};
 
 fn typst() -> typeset::Typst {
     typeset::resolve(None, &|m| eprintln!("{m}"))
@@ -44,9 +44,8 @@ fn an_explicit_program_that_does_not_exist_fails_with_a_hint() {
 #[cfg(unix)]
 #[test]
 fn an_explicit_program_is_used_and_its_version_read() {
-    use std::os::unix::fs::PermissionsExt;
-    let p = Project::new("fake-typst").file("typst", "#!/bin/sh\necho 'typst 0.15.1 (fake)'\n");
-    std::fs::set_permissions(p.path("typst"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let p = Project::new("fake-typst");
+    p.executable("typst", "#!/bin/sh\necho 'typst 0.15.1 (fake)'\n");
     let t = typeset::resolve(Some(&p.path("typst")), &|_| {}).unwrap();
     assert_eq!(t.version, "0.15.1");
     assert_eq!(t.program, p.path("typst"));
@@ -100,7 +99,6 @@ fn the_same_source_gives_byte_identical_pdfs_declaring_pdfa_and_pdfua() {
 /// bar redrawn with `\r`), waits for the word go, then installs a fake typst at `--root`.
 #[cfg(unix)]
 fn fake_cargo(p: &Project) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let body = format!(
         r#"#!/bin/sh
 echo "$@" >> '{calls}'
@@ -126,10 +124,7 @@ echo '  Installed package `typst-cli v0.15.1`' >&2
         started = p.path("started").display(),
         go = p.path("go").display(),
     );
-    let path = p.path("cargo");
-    std::fs::write(&path, body).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
+    p.executable("cargo", &body)
 }
 
 #[cfg(unix)]
@@ -189,15 +184,6 @@ fn the_install_shows_cargo_progress_and_a_second_run_waits_for_the_same_install(
         typeset::version_of(&root.join("bin/typst")).unwrap(),
         TYPST_VERSION
     );
-}
-
-/// The planted-errors project with the repository's templates (and fonts).
-fn planted(name: &str) -> Project {
-    use crate::support::{fixture, repo};
-    Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture("validate/planted_errors/data"), "data")
-        .copy(&repo().join("report-templates"), "report-templates")
 }
 
 /// Every PDF under the project's output folder.
@@ -380,7 +366,7 @@ fn the_table_check_finds_a_layout_table_without_header_cells() {
 
 #[test]
 fn every_pdf_the_build_writes_passes_pdfa_2b_and_pdfua_1() {
-    let p = planted("conformance");
+    let p = planted("conformance").templates();
     p.run(&["build"]).code(0);
     let all = pdfs(&p);
     assert!(all.len() >= 3, "{all:?}");
@@ -393,7 +379,7 @@ fn every_pdf_the_build_writes_passes_pdfa_2b_and_pdfua_1() {
 /// character no shipped font has (an Egyptian hieroglyph) in the pilot's description.
 #[test]
 fn text_the_embedded_fonts_lack_is_shown_or_marked_and_check_and_build_agree() {
-    let p = planted("fonts");
+    let p = planted("fonts").templates();
     let before = p.run(&["check"]);
     let toml = p
         .read("data/piloter/lar-sykepleier/pilot.toml")

@@ -1,37 +1,19 @@
 //! Tests: discover + ingest + validate on fixture folders, one per case they break.
 
-use tsb_report::config::ValidationSettings;
 use tsb_report::diag::{DiagnosticFormat, Severity, render};
-use tsb_report::validate::{Validated, validate};
 
-use crate::support::{Project, fixture};
-
-/// A project with the shared reference tables and the case's `data/`.
-fn case(name: &str) -> Project {
-    Project::new(name)
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture(&format!("validate/{name}/data")), "data")
-}
-
-fn check(p: &Project) -> Validated {
-    let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
-    validate(&inv, &ValidationSettings::default())
-}
-
-/// Diagnostics in short form with the temporary folder removed.
-fn short(v: &Validated, p: &Project) -> String {
-    render(&v.diagnostics, DiagnosticFormat::Short).replace(&p.path("").display().to_string(), "")
-}
+use crate::support::{
+    Project, assert_snapshot, case, check, first_file_error, fixture, row_errors,
+    row_errors_by_file, short,
+};
 
 #[test]
 fn planted_errors_are_each_reported_at_their_line_and_quarantined() {
     let p = case("planted_errors");
     let v = check(&p);
     assert!(!v.has_file_errors(), "{}", short(&v, &p));
-    let rows: Vec<(u64, Option<String>)> = v
-        .diagnostics
+    let rows: Vec<(u64, Option<String>)> = row_errors(&v)
         .iter()
-        .filter(|d| d.severity == Severity::RowError)
         .map(|d| (d.line.unwrap(), d.column.clone()))
         .collect();
     let col = |c: &str| Some(c.to_string());
@@ -73,7 +55,7 @@ fn planted_errors_are_each_reported_at_their_line_and_quarantined() {
         human.contains("hint: did you mean `LAR St. Olavs` (STO-LAR)?"),
         "{human}"
     );
-    insta::assert_snapshot!(text);
+    assert_snapshot("validate", "planted_errors", &text);
 }
 
 #[test]
@@ -81,11 +63,7 @@ fn fails_when_a_log_lacks_a_required_column() {
     let p = case("missing_column");
     let v = check(&p);
     assert!(v.has_file_errors());
-    let d = v
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::FileError)
-        .unwrap();
+    let d = first_file_error(&v);
     assert_eq!(d.message, "missing required column `minutter`");
     assert_eq!(d.line, Some(1));
     assert!(d.hints.iter().any(|h| h.contains("min, tid_min")));
@@ -96,11 +74,7 @@ fn refuses_a_file_with_an_identity_number_without_echoing_it() {
     let p = case("identity_number");
     let v = check(&p);
     assert!(v.has_file_errors());
-    let d = v
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::FileError)
-        .unwrap();
+    let d = first_file_error(&v);
     assert_eq!(d.line, Some(22));
     assert_eq!(d.column.as_deref(), Some("pasient"));
     let all = format!("{:?}", v);
@@ -324,7 +298,7 @@ fn a_repeated_id_across_two_logs_of_a_pilot_is_a_row_error_in_the_later_file() {
                 .collect::<String>()
     };
     let p = Project::new("repeated-id")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file(
             "data/piloter/lar-sykepleier/pilot.toml",
             std::fs::read(fixture(
@@ -347,18 +321,7 @@ fn a_repeated_id_across_two_logs_of_a_pilot_is_a_row_error_in_the_later_file() {
             ]),
         );
     let v = check(&p);
-    let errors: Vec<(String, u64, String)> = v
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::RowError)
-        .map(|d| {
-            (
-                d.file.rsplit('/').next().unwrap().to_string(),
-                d.line.unwrap(),
-                d.message.clone(),
-            )
-        })
-        .collect();
+    let errors = row_errors_by_file(&v);
     assert_eq!(
         errors,
         vec![
@@ -401,7 +364,7 @@ maal = "vurderer_å_slutte"
 "#;
     let export = "NR;q1;tiltak_1;tiltak_2\n1;Enig;1;\n2;Uenig;;1\n3;Enig;1;1\nSum;3;2;2\n";
     let p = Project::new("fixed-values")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file("data/undersokelser/lar-skjema.kodebok.toml", codebook)
         .file("data/undersokelser/lar-skjema.csv", export);
     let v = check(&p);
@@ -437,7 +400,7 @@ fn a_unit_given_under_another_health_trust_is_a_row_error() {
             .collect::<String>()
         + "14.01.2025;Helse Møre og Romsdal HF;STO-LAR;sykepleier;lar;30\n";
     let p = Project::new("wrong-trust")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
+        .reference()
         .file(
             "data/piloter/lar-sykepleier/pilot.toml",
             std::fs::read(fixture(
@@ -447,11 +410,7 @@ fn a_unit_given_under_another_health_trust_is_a_row_error() {
         )
         .file("data/piloter/lar-sykepleier/uke2.csv", log);
     let v = check(&p);
-    let errors: Vec<_> = v
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::RowError)
-        .collect();
+    let errors = row_errors(&v);
     assert_eq!(errors.len(), 1, "{}", short(&v, &p));
     assert_eq!(errors[0].line, Some(32));
     assert_eq!(errors[0].column.as_deref(), Some("enhet"));
@@ -477,7 +436,7 @@ fn the_quarantine_file_holds_every_quarantined_row_on_its_own_line_ragged_rows_w
           29.03.2025;St. Olavs hospital HF;LAR St. Olavs;Legespesialist;Behandlingssamtale;0;P0005;A009\r\n",
     );
     std::fs::write(&log, bytes).unwrap();
-    let typst = crate::fuzz::stub_typst(&p);
+    let typst = crate::support::stub_typst(&p);
     p.run(&["build", "--typst", &typst]).code(0);
     let q = std::fs::read(p.path("output/karantene/piloter/lar-sykepleier/logg-2025.csv")).unwrap();
     let mut reader = csv::ReaderBuilder::new()
@@ -517,17 +476,13 @@ fn implausible_numbers_are_row_errors_that_quote_the_cells_text() {
         "01.03.2025;STO;STO-LAR;sykepleier;inf;NaN;;;",     // 9
         "01.03.2025;STO;STO-LAR;sykepleier;1e400;11;;;-1",  // 10
     ];
-    let p = Project::new("implausible")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .file(
-            "data/bemanning/2025.csv",
-            format!("{header}{}\n", rows.join("\n")),
-        );
+    let p = Project::new("implausible").reference().file(
+        "data/bemanning/2025.csv",
+        format!("{header}{}\n", rows.join("\n")),
+    );
     let v = check(&p);
-    let errs: Vec<(u64, String, String)> = v
-        .diagnostics
+    let errs: Vec<(u64, String, String)> = row_errors(&v)
         .iter()
-        .filter(|d| d.severity == Severity::RowError)
         .map(|d| {
             (
                 d.line.unwrap(),

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{Project, fixture, repo};
+use crate::support::{LOG_HEADER, Project, log_lines, planted};
 
 /// Generous bounds for a loaded CI machine: a liveness guard, not a timing assertion.
 const WAIT: Duration = Duration::from_secs(180);
@@ -82,24 +82,9 @@ fn manifest_names(p: &Project, rel: &str) -> Option<u64> {
         .and_then(|i| i["rows_read"].as_u64())
 }
 
-fn log_rows(n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| {
-            format!(
-                "1{}.04.2025;STO;STO-LAR;sykepleier;lar;45;P9{i:03};A00{}\n",
-                i % 9,
-                i % 8
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn watch_rebuilds_on_new_data_keeps_the_last_good_documents_on_a_broken_file_and_stops_on_ctrl_c() {
-    let p = Project::new("watch")
-        .copy(&fixture("validate/_referanse"), "data/referanse")
-        .copy(&fixture("validate/planted_errors/data"), "data")
-        .copy(&repo().join("report-templates"), "report-templates");
+    let p = planted("watch").templates();
     let w = Watch::start(&p);
     let first = w.wait_for(0, "the first build", |l| l.starts_with("[first build]"));
     assert!(
@@ -112,8 +97,8 @@ fn watch_rebuilds_on_new_data_keeps_the_last_good_documents_on_a_broken_file_and
     // A new log lands in two writes: watch must wait for it to settle and read all 40 rows.
     let rel = "piloter/lar-sykepleier/ny-logg-uke16.csv";
     let path = p.path(&format!("data/{rel}"));
-    let rows = log_rows(40);
-    let header = "dato;foretak;enhet;yrke;oppgave;minutter;pasient;utført_av\n";
+    let rows = log_lines(40);
+    let header = LOG_HEADER;
     std::fs::write(&path, format!("{header}{}", rows[..20].concat())).unwrap();
     std::thread::sleep(Duration::from_millis(60));
     std::fs::write(&path, format!("{header}{}", rows.concat())).unwrap();
@@ -156,7 +141,7 @@ fn watch_rebuilds_on_new_data_keeps_the_last_good_documents_on_a_broken_file_and
     );
 
     // Fixed: rebuilt again.
-    std::fs::write(&broken, format!("{header}{}", log_rows(10).concat())).unwrap();
+    std::fs::write(&broken, format!("{header}{}", log_lines(10).concat())).unwrap();
     let mark = w.count();
     w.wait_for(mark, "a rebuild after the fix", |l| {
         l.contains("ødelagt.csv") && l.contains("rebuilt")

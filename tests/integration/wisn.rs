@@ -3,27 +3,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
 use tsb_report::config::{
     ActivityStandardSettings, AdditionalActivitySettings, Settings, ValidationSettings,
     WorkingTimeSettings,
 };
 use tsb_report::indicators::wisn::WisnSettings;
-use tsb_report::indicators::{IndicatorSettings, IndicatorTable, Keys, compute};
+use tsb_report::indicators::{IndicatorSettings, Keys, compute};
 use tsb_report::model::*;
 use tsb_report::validate::validate;
 
-use crate::support::{Project, fixture, repo};
-
-const EPS: f64 = 1e-9;
-
-fn d(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
-fn close(a: f64, b: f64, what: &str) {
-    assert!((a - b).abs() < EPS, "{what}: {a} != {b}");
-}
+use crate::support::model::{
+    close_named as close, d, enhet, foretak, oppgave, render_input, val, yrke,
+};
+use crate::support::{Project, check, repo, row_errors_by_file};
 
 // ---------------------------------------------------------------- the worked example
 //
@@ -50,41 +42,19 @@ fn close(a: f64, b: f64, what: &str) {
 // [[tillegg]] AAA × spes, 100 hours × 2 persons (for the trust as a whole).
 
 fn reference() -> Reference {
-    let yr = |id: &str, niva: u8| Yrke {
-        id: id.into(),
-        navn: id.into(),
-        styrk08: None,
-        niva,
-        ny_yrkesgruppe: false,
-        alias: vec![],
-    };
-    let op = |id: &str, omrade: &str, k: u8| Oppgave {
-        id: id.into(),
-        navn: id.into(),
-        omrade: omrade.into(),
-        krever_niva: k,
-        alias: vec![],
-    };
     Reference {
-        foretak: vec![Foretak {
-            id: "AAA".into(),
-            navn: "AAA HF".into(),
-            eierskap: Ownership::Offentlig,
-            alias: vec![],
-        }],
-        enheter: vec![Enhet {
-            id: "AAA-POL".into(),
-            foretak_id: "AAA".into(),
-            navn: "AAA poliklinikk".into(),
-            tjeneste: "poliklinikk".into(),
-            alias: vec![],
-        }],
-        yrker: vec![yr("sek", 1), yr("spes", 4), yr("spl", 2)],
+        foretak: vec![foretak("AAA", "AAA HF", Ownership::Offentlig)],
+        enheter: vec![enhet("AAA-POL", "AAA", "AAA poliklinikk")],
+        yrker: vec![
+            yrke("sek", "sek", 1, false),
+            yrke("spes", "spes", 4, false),
+            yrke("spl", "spl", 2, false),
+        ],
         oppgaver: vec![
-            op("grp", "behandling", 3),
-            op("journal", "dokumentasjon", 2),
-            op("samt", "behandling", 3),
-            op("vurd", "behandling", 4),
+            oppgave("grp", "grp", "behandling", 3),
+            oppgave("journal", "journal", "dokumentasjon", 2),
+            oppgave("samt", "samt", "behandling", 3),
+            oppgave("vurd", "vurd", "behandling", 4),
         ],
     }
 }
@@ -223,15 +193,6 @@ fn settings() -> IndicatorSettings {
             }],
         },
     }
-}
-
-fn val(t: &IndicatorTable, id: &str, grp: &str, k: &Keys) -> f64 {
-    let r = t
-        .get(id, grp, k)
-        .unwrap_or_else(|| panic!("no row {id} {grp} {k:?}"));
-    assert!(!r.prikket, "{id} {grp} {k:?} is suppressed");
-    r.verdi
-        .unwrap_or_else(|| panic!("{id} {grp} {k:?} has no value"))
 }
 
 fn unit(y: &str) -> Keys {
@@ -601,15 +562,6 @@ fn wisn_settings_are_strict() {
 
 // ---------------------------------------------------------------- the `aktivitet/` input
 
-fn project(name: &str) -> Project {
-    Project::new(name).copy(&fixture("validate/_referanse"), "data/referanse")
-}
-
-fn check(p: &Project) -> tsb_report::validate::Validated {
-    let inv = tsb_report::discover::discover(&p.path("data")).unwrap();
-    validate(&inv, &ValidationSettings::default())
-}
-
 #[test]
 fn activity_files_are_read_in_every_dialect_with_aliases_and_names() {
     // Semicolon UTF-8 with BOM, the aliases `aar`, `hf`, `aktivitet`, `volum`, names instead
@@ -619,7 +571,8 @@ fn activity_files_are_read_in_every_dialect_with_aliases_and_names() {
     let mut b: Vec<u8> = b"enhet\tforetak\tyear\toppgave\tantall\n".to_vec();
     b.extend_from_slice(b"HMR-POL-MOL\tHMR\t2024\tSamarbeid om bolig\t40\n");
     b.extend_from_slice(b"Poliklinikk rus Molde\tHMR\t2025\tLAR-oppf\xf8lging\t7\n");
-    let p = project("activity_dialects")
+    let p = Project::new("activity_dialects")
+        .reference()
         .file("data/aktivitet/a.csv", a)
         .file("data/aktivitet/b.txt", b);
     let v = check(&p);
@@ -664,7 +617,8 @@ fn activity_row_errors_are_quarantined_and_accounted_for() {
              25;STO;STO-POL;samtale;10\n\
              2024;STO;STO-LAR;lar;90\n";
     let b = "år;foretak;enhet;oppgave;antall\n2025;STO;STO-LAR;lar;1\n2025;HMR;HMR-POL-MOL;lar;1\n";
-    let p = project("activity_errors")
+    let p = Project::new("activity_errors")
+        .reference()
         .file("data/aktivitet/a.csv", a)
         .file("data/aktivitet/b.csv", b)
         .file(
@@ -679,18 +633,7 @@ fn activity_row_errors_are_quarantined_and_accounted_for() {
         },
     );
     assert!(!v.has_file_errors(), "{:?}", v.diagnostics);
-    let errs: Vec<(String, u64, String)> = v
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == tsb_report::diag::Severity::RowError)
-        .map(|d| {
-            (
-                d.file.rsplit('/').next().unwrap().to_string(),
-                d.line.unwrap(),
-                d.message.clone(),
-            )
-        })
-        .collect();
+    let errs = row_errors_by_file(&v);
     let lines: Vec<(&str, u64)> = errs.iter().map(|(f, l, _)| (f.as_str(), *l)).collect();
     assert_eq!(
         lines,
@@ -732,7 +675,7 @@ fn activity_row_errors_are_quarantined_and_accounted_for() {
 
 #[test]
 fn activity_file_without_a_required_column_is_a_file_error() {
-    let p = project("activity_missing_column").file(
+    let p = Project::new("activity_missing_column").reference().file(
         "data/aktivitet/a.csv",
         "år;foretak;enhet;oppgave\n2025;STO;STO-LAR;lar\n",
     );
@@ -895,13 +838,8 @@ fn wisn_bundled_sample_ratio_and_vacancy_cover_are_consistent() {
         ..ReportMeta::default()
     };
     let input = RenderInput {
-        table: &t,
-        dataset: ds,
-        inputs: &[],
-        meta: &meta,
-        definitions: &[],
-        changes: None,
         anbefalinger: &settings.anbefaling,
+        ..render_input(&t, ds, &meta)
     };
     let r = render(&input, &builtin_templates()).unwrap();
     let typ = String::from_utf8(r.files["rapport.typ"].clone()).unwrap();
@@ -925,21 +863,13 @@ fn wisn_bundled_sample_ratio_and_vacancy_cover_are_consistent() {
 // ---------------------------------------------------------------- the documents
 
 fn rendered(ds: &Dataset) -> String {
-    use tsb_report::render::{RenderInput, ReportMeta, builtin_templates, render};
+    use tsb_report::render::{ReportMeta, builtin_templates, render};
     let table = compute(ds, &settings()).unwrap();
     let meta = ReportMeta {
         k: 3,
         ..ReportMeta::default()
     };
-    let input = RenderInput {
-        table: &table,
-        dataset: ds,
-        inputs: &[],
-        meta: &meta,
-        definitions: &[],
-        changes: None,
-        anbefalinger: &[],
-    };
+    let input = render_input(&table, ds, &meta);
     let r = render(&input, &builtin_templates()).expect("render succeeds");
     String::from_utf8(r.files["rapport.typ"].clone())
         .unwrap()

@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::format;
-use super::svg::{BarChart, Series};
-use super::view::{Celle, Chart, Ctx, FigureView, level_name};
+use super::{Celle, Chart, Ctx, FigureView};
 use crate::indicators::{IndicatorRow, Keys};
+use crate::render::format;
+use crate::render::names::level_name;
+use crate::render::svg::{self, BarChart, Series};
 
 /// One cell of need beside staff.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -117,6 +118,28 @@ pub(super) fn build(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> WisnView {
         .collect();
     levels.sort_unstable();
     levels.dedup();
+    view.foretak = trusts(ctx, &levels);
+    view.region = levels
+        .iter()
+        .map(|l| cell_of(ctx, "kompetansenivå", &level_keys(*l), level_name(*l)))
+        .collect();
+    view.spesialister = cell_of(ctx, "kompetansenivå", &level_keys(4), level_name(4));
+    view.sammendrag = summary(ctx, &view.spesialister);
+    view.figur = ratio_chart(ctx, &levels, &view.foretak, charts);
+    view
+}
+
+/// The region's keys at competence level `l`.
+fn level_keys(l: u8) -> Keys {
+    Keys {
+        kompetanseniva: Some(l),
+        ..Keys::default()
+    }
+}
+
+/// Per health trust with volumes, its need per competence level present.
+fn trusts(ctx: &Ctx<'_>, levels: &[u8]) -> Vec<WisnTrustView> {
+    let mut out = Vec::new();
     for f in &ctx.dataset.reference.foretak {
         let nivaer: Vec<WisnCellView> = levels
             .iter()
@@ -131,105 +154,108 @@ pub(super) fn build(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> WisnView {
             })
             .collect();
         if !nivaer.is_empty() {
-            view.foretak.push(WisnTrustView {
+            out.push(WisnTrustView {
                 navn: f.navn.clone(),
                 nivaer,
             });
         }
     }
-    let lk = |l: u8| Keys {
-        kompetanseniva: Some(l),
-        ..Keys::default()
-    };
-    view.region = levels
-        .iter()
-        .map(|l| cell_of(ctx, "kompetansenivå", &lk(*l), level_name(*l)))
-        .collect();
-    view.spesialister = cell_of(ctx, "kompetansenivå", &lk(4), level_name(4));
-    let s = &view.spesialister;
-    view.sammendrag = match (
-        published(ctx.row("wisn_behov", "kompetansenivå", &lk(4))),
-        published(ctx.row("wisn_arsverk", "kompetansenivå", &lk(4))),
+    out
+}
+
+/// The region's specialist figure (`s`, level 4) in one sentence.
+fn summary(ctx: &Ctx<'_>, s: &WisnCellView) -> String {
+    let lk = level_keys(4);
+    match (
+        published(ctx.row("wisn_behov", "kompetansenivå", &lk)),
+        published(ctx.row("wisn_arsverk", "kompetansenivå", &lk)),
     ) {
         (Some(_), Some(_)) => format!(
             "Etter arbeidsmengden i enhetene med aktivitetstall trenger regionen {} spesialistårsverk (nivå 4), mot {} besatte og innleide årsverk: en WISN-ratio på {}{}.",
             s.behov.tekst,
             s.arsverk.tekst,
             s.ratio.tekst,
-            if published(ctx.row("wisn_ratio", "kompetansenivå", &lk(4))).is_some_and(|r| r < 1.0)
-            {
+            if published(ctx.row("wisn_ratio", "kompetansenivå", &lk)).is_some_and(|r| r < 1.0) {
                 ", altså mer arbeid enn bemanning"
             } else {
                 ""
             }
         ),
         _ => "Bemanningsbehovet for spesialister (nivå 4) kan ikke vises for regionen.".into(),
-    };
+    }
+}
 
-    // WISN ratio per health trust and level.
+/// The WISN ratio per health trust and level; `None` when no trust has one.
+fn ratio_chart(
+    ctx: &Ctx<'_>,
+    levels: &[u8],
+    foretak: &[WisnTrustView],
+    charts: &mut Vec<Chart>,
+) -> Option<FigureView> {
     let trusts: Vec<&crate::model::Foretak> = ctx
         .dataset
         .reference
         .foretak
         .iter()
         .filter(|f| {
-            t.select("wisn_ratio", "foretak_kompetansenivå")
+            ctx.table
+                .select("wisn_ratio", "foretak_kompetansenivå")
                 .any(|r| r.keys.foretak_id.as_deref() == Some(f.id.as_str()))
         })
         .collect();
-    if !trusts.is_empty() {
-        let series: Vec<Series> = levels
-            .iter()
-            .map(|l| Series {
-                name: format!("Nivå {l}"),
-                bars: trusts
-                    .iter()
-                    .map(|f| {
-                        super::view::bar_of(
-                            ctx.row(
-                                "wisn_ratio",
-                                "foretak_kompetansenivå",
-                                &Keys {
-                                    foretak_id: Some(f.id.clone()),
-                                    kompetanseniva: Some(*l),
-                                    ..Keys::default()
-                                },
-                            ),
-                            1.0,
-                        )
-                    })
-                    .collect(),
-            })
-            .collect();
-        let alt = format!(
-            "Stolpediagram: WISN-ratio (besatte og innleide årsverk delt på bemanningsbehovet) per helseforetak og kompetansenivå; under 1 betyr mer arbeid enn bemanning. {}.",
-            view.foretak
-                .iter()
-                .map(|f| format!(
-                    "{}: {}",
-                    f.navn,
-                    f.nivaer
-                        .iter()
-                        .map(|c| format!("{} {}", c.navn, c.ratio.tekst))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-                .collect::<Vec<_>>()
-                .join("; ")
-        );
-        let fil = "figurer/wisn_ratio.svg".to_string();
-        charts.push((
-            fil.clone(),
-            super::svg::bar_chart(&BarChart {
-                categories: trusts.iter().map(|f| f.navn.clone()).collect(),
-                series,
-                max: None,
-                tick: ratio_tick,
-            }),
-        ));
-        view.figur = Some(FigureView { fil, alt });
+    if trusts.is_empty() {
+        return None;
     }
-    view
+    let series: Vec<Series> = levels
+        .iter()
+        .map(|l| Series {
+            name: format!("Nivå {l}"),
+            bars: trusts
+                .iter()
+                .map(|f| {
+                    super::bar_of(
+                        ctx.row(
+                            "wisn_ratio",
+                            "foretak_kompetansenivå",
+                            &Keys {
+                                foretak_id: Some(f.id.clone()),
+                                kompetanseniva: Some(*l),
+                                ..Keys::default()
+                            },
+                        ),
+                        1.0,
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let alt = format!(
+        "Stolpediagram: WISN-ratio (besatte og innleide årsverk delt på bemanningsbehovet) per helseforetak og kompetansenivå; under 1 betyr mer arbeid enn bemanning. {}.",
+        foretak
+            .iter()
+            .map(|f| format!(
+                "{}: {}",
+                f.navn,
+                f.nivaer
+                    .iter()
+                    .map(|c| format!("{} {}", c.navn, c.ratio.tekst))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    let fil = "figurer/wisn_ratio.svg".to_string();
+    charts.push((
+        fil.clone(),
+        svg::bar_chart(&BarChart {
+            categories: trusts.iter().map(|f| f.navn.clone()).collect(),
+            series,
+            max: None,
+            tick: ratio_tick,
+        }),
+    ));
+    Some(FigureView { fil, alt })
 }
 
 /// What spreading pilot `id` to the units of its kind would free, in words.
