@@ -435,17 +435,7 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
     drop(index);
     // The bootstraps are independent (each its own seed): run them on every core.
     let intervals = crate::par::map(&jobs, |(seed, xc, xp)| {
-        let mut rng = super::bootstrap::SplitMix64::new(*seed);
-        let mut reps = Vec::with_capacity(super::bootstrap::RESAMPLES);
-        for _ in 0..super::bootstrap::RESAMPLES {
-            let mut draw = |v: &[f64]| {
-                (0..v.len()).map(|_| v[rng.below(v.len())]).sum::<f64>() / v.len() as f64
-            };
-            let c = draw(xc);
-            let p = draw(xp);
-            reps.push(c - p);
-        }
-        super::bootstrap::interval(reps)
+        super::bootstrap::interval(super::bootstrap::mean_change_replicates(*seed, xc, xp))
     });
     for ((row, _, _), ci) in new_rows.iter_mut().zip(intervals) {
         if let Some((lo, hi)) = ci {
