@@ -51,7 +51,7 @@ fn col_index(name: &str) -> usize {
 
 /// FxHash-style hasher for the short id strings of the logs (no HashDoS concern here).
 #[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
+pub(crate) struct FastHasher(u64);
 
 impl FastHasher {
     fn add(&mut self, w: u64) {
@@ -80,33 +80,61 @@ impl Hasher for FastHasher {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+/// A hash map with [`FastHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// A string of at most 15 bytes as one number (its bytes, then its length), so short ids
+/// compare and hash as integers.
+fn pack(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut a = [0u8; 16];
+    a[..b.len()].copy_from_slice(b);
+    a[15] = b.len() as u8;
+    Some(u128::from_le_bytes(a))
+}
 
 /// Interns strings to dense codes; after [`Interner::rank`], code order is string order.
 #[derive(Default)]
 struct Interner<'a> {
     index: FastMap<&'a str, u32>,
+    /// The codes of the short strings (see [`pack`]), also in `index`.
+    short: FastMap<u128, u32>,
     names: Vec<&'a str>,
-    last: Option<(&'a str, u32)>,
+    last: Option<(u128, u32)>,
 }
 
 impl<'a> Interner<'a> {
     fn code(&mut self, s: &'a str) -> u32 {
+        let Some(p) = pack(s) else {
+            return match self.index.get(s) {
+                Some(c) => *c,
+                None => self.insert(s),
+            };
+        };
         if let Some((l, c)) = self.last
-            && l == s
+            && l == p
         {
             return c;
         }
-        let c = match self.index.get(s) {
+        let c = match self.short.get(&p) {
             Some(c) => *c,
             None => {
-                let c = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct keys");
-                self.index.insert(s, c);
-                self.names.push(s);
+                let c = self.insert(s);
+                self.short.insert(p, c);
                 c
             }
         };
-        self.last = Some((s, c));
+        self.last = Some((p, c));
+        c
+    }
+
+    fn insert(&mut self, s: &'a str) -> u32 {
+        let c = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct keys");
+        self.index.insert(s, c);
+        self.names.push(s);
         c
     }
 
@@ -124,6 +152,12 @@ impl<'a> Interner<'a> {
             .iter()
             .zip(0u32..)
             .map(|(n, c)| (*n, c))
+            .collect();
+        self.short = self
+            .names
+            .iter()
+            .zip(0u32..)
+            .filter_map(|(n, c)| Some((pack(n)?, c)))
             .collect();
         self.last = None;
         remap
@@ -1192,7 +1226,10 @@ mod tests {
     #[test]
     fn ranked_codes_follow_string_order() {
         let mut i = Interner::default();
-        let words = ["pilot", "før", "b", "a", "b", "Å", "a"];
+        let long = "a much longer key than fifteen bytes";
+        let words = [
+            "pilot", "før", "b", "a", "b", "Å", "a", long, "", long, "a\0", "",
+        ];
         let first: Vec<u32> = words.iter().map(|w| i.code(w)).collect();
         let remap = i.rank();
         let ranked: Vec<u32> = first.iter().map(|c| remap[*c as usize]).collect();
@@ -1202,6 +1239,7 @@ mod tests {
             }
             assert_eq!(i.index[x], *cx);
             assert_eq!(i.names[*cx as usize], *x);
+            assert_eq!(i.code(x), *cx);
         }
     }
 }

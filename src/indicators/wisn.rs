@@ -62,8 +62,10 @@ pub struct PilotWork {
 
 /// Summarise one pilot's log rows.
 pub fn pilot_work(rows: &[&LogRow]) -> PilotWork {
-    type Cells<'a> = HashMap<(&'a str, &'a str), (f64, u64)>;
-    let mut days: BTreeMap<(Fase, &str, chrono::NaiveDate), Cells<'_>> = BTreeMap::new();
+    use super::logs::FastMap;
+    type Cells<'a> = FastMap<(&'a str, &'a str), (f64, u64)>;
+    // Each cell's minutes are added in row order; the days are then put in key order.
+    let mut days: FastMap<(Fase, &str, chrono::NaiveDate), Cells<'_>> = FastMap::default();
     for r in rows {
         let e = days
             .entry((r.fase, r.enhet_id.as_str(), r.dato))
@@ -73,6 +75,8 @@ pub fn pilot_work(rows: &[&LogRow]) -> PilotWork {
         e.0 += r.minutter;
         e.1 += 1;
     }
+    let mut days: Vec<_> = days.into_iter().collect();
+    days.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut work = PilotWork::default();
     for ((fase, _, _), cells) in days {
         let mut day: WorkDay = cells
