@@ -341,10 +341,43 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
         })
         .collect();
 
-    let n = logs.len();
+    let (cols, days, performer) = columns(
+        order,
+        &yrke_info,
+        &oppgave_info,
+        coding.pilot.names.len(),
+        (utfort.names.len(), pasient.names.len()),
+    );
+    coding.n_pasient = pasient.names.len();
+    let has_performer = coding
+        .pilot
+        .names
+        .iter()
+        .zip(&performer)
+        .filter(|(_, p)| **p)
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    Ok(Prepared {
+        cols,
+        coding,
+        days,
+        has_performer,
+    })
+}
+
+/// The columns of the canonically sorted row keys (see [`prepare`]), the days, and per
+/// pilot whether any of its rows names a performer.
+fn columns(
+    order: Vec<[u64; 5]>,
+    yrke_info: &[Option<&Yrke>],
+    oppgave_info: &[Option<(&Oppgave, u32)>],
+    n_pilots: usize,
+    (n_utfort, n_pasient): (usize, usize),
+) -> (Columns, Vec<Day>, Vec<bool>) {
+    let n = order.len();
     let mut cols = Columns {
-        n_utfort: utfort.names.len(),
-        n_pasient: pasient.names.len(),
+        n_utfort,
+        n_pasient,
         ..Columns::default()
     };
     for v in [
@@ -362,7 +395,7 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
     cols.m.reserve_exact(n);
     cols.bits.reserve_exact(n);
     let mut days: Vec<Day> = Vec::new();
-    let mut performer = vec![false; coding.pilot.names.len()];
+    let mut performer = vec![false; n_pilots];
     let mut prev: Option<[u64; 2]> = None;
     for key in &order {
         let lo = |k: u64| k as u32;
@@ -378,25 +411,7 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
         let y = yrke_info[c[3] as usize];
         let p = y.map(|y| y.niva);
         let oppg = oppgave_info[c[4] as usize];
-        let req = oppg.map(|(o, _)| o.krever_niva);
-        let area = oppg.map(|(o, _)| o.omrade.as_str());
-        let ny = y.is_some_and(|y| y.ny_yrkesgruppe);
-        let (p0, r0) = (p.unwrap_or(0), req.unwrap_or(0));
-        let both = p.is_some() && req.is_some();
-        let mut bits = [
-            both && p0 == r0,
-            both && p0 > r0,
-            both && p0 < r0,
-            p0 == 4,
-            p0 == 4 && both && r0 < 4,
-            ny,
-        ]
-        .iter()
-        .enumerate()
-        .fold(0u16, |b, (i, x)| b | (u16::from(*x) << i));
-        for (j, (_, a)) in COORD.iter().enumerate() {
-            bits |= u16::from(area == Some(*a)) << (FLAG_BIT + j);
-        }
+        let bits = row_bits(y, oppg.map(|(o, _)| o));
         let fc = lo(key[0] >> 32) & 1;
         if prev != Some([key[0], key[1]]) {
             days.push(Day {
@@ -421,22 +436,32 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
             performer[c[0] as usize] = true;
         }
     }
-    drop(order);
-    coding.n_pasient = pasient.names.len();
-    let has_performer = coding
-        .pilot
-        .names
-        .iter()
-        .zip(&performer)
-        .filter(|(_, p)| **p)
-        .map(|(n, _)| (*n).to_owned())
-        .collect();
-    Ok(Prepared {
-        cols,
-        coding,
-        days,
-        has_performer,
-    })
+    (cols, days, performer)
+}
+
+/// The bits of [`Columns::bits`] for a row by a profession of `y` doing a task `o`.
+fn row_bits(y: Option<&Yrke>, o: Option<&Oppgave>) -> u16 {
+    let p = y.map(|y| y.niva);
+    let req = o.map(|o| o.krever_niva);
+    let area = o.map(|o| o.omrade.as_str());
+    let ny = y.is_some_and(|y| y.ny_yrkesgruppe);
+    let (p0, r0) = (p.unwrap_or(0), req.unwrap_or(0));
+    let both = p.is_some() && req.is_some();
+    let mut bits = [
+        both && p0 == r0,
+        both && p0 > r0,
+        both && p0 < r0,
+        p0 == 4,
+        p0 == 4 && both && r0 < 4,
+        ny,
+    ]
+    .iter()
+    .enumerate()
+    .fold(0u16, |b, (i, x)| b | (u16::from(*x) << i));
+    for (j, (_, a)) in COORD.iter().enumerate() {
+        bits |= u16::from(area == Some(*a)) << (FLAG_BIT + j);
+    }
+    bits
 }
 
 /// Polars' float sum of a group (compensated, over the group's rows in order): the sums

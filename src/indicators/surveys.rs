@@ -298,6 +298,31 @@ pub(crate) fn round_pairs(rounds: &[SurveyRound]) -> Vec<(&str, &SurveyRound, &S
 /// considering leaving.
 type Pick = Box<dyn Fn(&Respondent) -> Option<f64>>;
 
+/// The picked values of `rs` per key of `dims` (respondents without a value or a key are
+/// left out), keys borrowed from the respondents.
+fn cells<'r>(
+    rs: &[&'r Respondent],
+    dims: &[&str],
+    pick: &Pick,
+) -> BTreeMap<Vec<&'r str>, Vec<f64>> {
+    let mut m: BTreeMap<Vec<&str>, Vec<f64>> = BTreeMap::new();
+    for r in rs {
+        let Some(x) = pick(r) else { continue };
+        let key: Option<Vec<&str>> = dims
+            .iter()
+            .map(|d| match *d {
+                "foretak" => Some(r.foretak_id.as_str()),
+                "enhet" => Some(r.enhet_id.as_str()),
+                _ => r.yrke_id.as_deref(),
+            })
+            .collect();
+        if let Some(key) = key {
+            m.entry(key).or_default().push(x);
+        }
+    }
+    m
+}
+
 /// `utfordring_score_endring` and `vurderer_a_slutte_endring` (indicators.md §4): current −
 /// previous round of each series, per område at region, foretak, enhet and yrke, with a
 /// 95 % bootstrap interval over respondents within each round (seed from the series name).
@@ -370,25 +395,7 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
         ));
         for (id, level, omrade, pick) in &specs {
             for (grp, dims) in AREA_GROUPS {
-                let cells = |rs: &[&Respondent]| -> BTreeMap<Vec<String>, Vec<f64>> {
-                    let mut m: BTreeMap<Vec<String>, Vec<f64>> = BTreeMap::new();
-                    for r in rs {
-                        let Some(x) = pick(r) else { continue };
-                        let key: Option<Vec<String>> = dims
-                            .iter()
-                            .map(|d| match *d {
-                                "foretak" => Some(r.foretak_id.clone()),
-                                "enhet" => Some(r.enhet_id.clone()),
-                                _ => r.yrke_id.clone(),
-                            })
-                            .collect();
-                        if let Some(key) = key {
-                            m.entry(key).or_default().push(x);
-                        }
-                    }
-                    m
-                };
-                let (cp, cc) = (cells(&rp), cells(&rc));
+                let (cp, cc) = (cells(&rp, dims, pick), cells(&rc, dims, pick));
                 for (key, xc) in &cc {
                     let Some(xp) = cp.get(key) else { continue };
                     let keys_for = |u: &str| {
@@ -399,9 +406,9 @@ fn changes(dataset: &Dataset, k: u64, draft: &mut Draft, start: usize) {
                         };
                         for (d, v) in dims.iter().zip(key) {
                             match *d {
-                                "foretak" => kk.foretak_id = Some(v.clone()),
-                                "enhet" => kk.enhet_id = Some(v.clone()),
-                                _ => kk.yrke_id = Some(v.clone()),
+                                "foretak" => kk.foretak_id = Some((*v).to_owned()),
+                                "enhet" => kk.enhet_id = Some((*v).to_owned()),
+                                _ => kk.yrke_id = Some((*v).to_owned()),
                             }
                         }
                         kk
