@@ -390,15 +390,6 @@ pub fn print_error(err: &anyhow::Error) {
     emit(Stream::Err, &render_error(err));
 }
 
-/// A value together with the warnings and errors found while producing it.
-#[derive(Debug, Clone, Default)]
-pub struct Warned<T> {
-    /// The value.
-    pub output: T,
-    /// Everything worth telling the user.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
 /// The two output streams, each written through [`emit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {

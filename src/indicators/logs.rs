@@ -7,13 +7,9 @@ use std::ops::Range;
 
 use anyhow::Result;
 use chrono::Datelike;
-use polars::prelude::DataFrame;
 
 use super::bootstrap::{UnitDay, fnv1a, ratio_change, unit_share_change};
-use super::frames::{
-    Coded, FrameBuilder, Group, GroupKey, group_distinct_coded, group_sum_coded,
-    group_sum_distinct_coded, group_units_coded, unit_flags_coded,
-};
+use super::frames::{Group, GroupKey};
 use super::suppress::{Cell, Family};
 use super::{Draft, Keys, new_row};
 use crate::model::{Fase, LogRow, Oppgave, Reference, Yrke};
@@ -55,7 +51,7 @@ fn col_index(name: &str) -> usize {
 
 /// FxHash-style hasher for the short id strings of the logs (no HashDoS concern here).
 #[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
+pub(crate) struct FastHasher(u64);
 
 impl FastHasher {
     fn add(&mut self, w: u64) {
@@ -84,33 +80,61 @@ impl Hasher for FastHasher {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+/// A hash map with [`FastHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// A string of at most 15 bytes as one number (its bytes, then its length), so short ids
+/// compare and hash as integers.
+fn pack(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut a = [0u8; 16];
+    a[..b.len()].copy_from_slice(b);
+    a[15] = b.len() as u8;
+    Some(u128::from_le_bytes(a))
+}
 
 /// Interns strings to dense codes; after [`Interner::rank`], code order is string order.
 #[derive(Default)]
 struct Interner<'a> {
     index: FastMap<&'a str, u32>,
+    /// The codes of the short strings (see [`pack`]), also in `index`.
+    short: FastMap<u128, u32>,
     names: Vec<&'a str>,
-    last: Option<(&'a str, u32)>,
+    last: Option<(u128, u32)>,
 }
 
 impl<'a> Interner<'a> {
     fn code(&mut self, s: &'a str) -> u32 {
+        let Some(p) = pack(s) else {
+            return match self.index.get(s) {
+                Some(c) => *c,
+                None => self.insert(s),
+            };
+        };
         if let Some((l, c)) = self.last
-            && l == s
+            && l == p
         {
             return c;
         }
-        let c = match self.index.get(s) {
+        let c = match self.short.get(&p) {
             Some(c) => *c,
             None => {
-                let c = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct keys");
-                self.index.insert(s, c);
-                self.names.push(s);
+                let c = self.insert(s);
+                self.short.insert(p, c);
                 c
             }
         };
-        self.last = Some((s, c));
+        self.last = Some((p, c));
+        c
+    }
+
+    fn insert(&mut self, s: &'a str) -> u32 {
+        let c = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct keys");
+        self.index.insert(s, c);
+        self.names.push(s);
         c
     }
 
@@ -128,6 +152,12 @@ impl<'a> Interner<'a> {
             .iter()
             .zip(0u32..)
             .map(|(n, c)| (*n, c))
+            .collect();
+        self.short = self
+            .names
+            .iter()
+            .zip(0u32..)
+            .filter_map(|(n, c)| Some((pack(n)?, c)))
             .collect();
         self.last = None;
         remap
@@ -183,19 +213,15 @@ impl Coding<'_> {
     /// Sums of `sums` and distinct performers per group, keyed by decoded string keys.
     fn sums_and_performers(
         &self,
-        df: &DataFrame,
+        cols: &Columns,
         names: &[&str],
         sums: &[&str],
-    ) -> Result<(BTreeMap<GroupKey, Group>, BTreeMap<GroupKey, u64>)> {
-        if names.len() < 3 {
-            // Two keys may run partitioned: keep these queries as they are.
-            let perf = self.counts(&group_distinct_coded(df, names, "utfort")?, names);
-            return Ok((self.groups(&group_sum_coded(df, names, sums)?, names), perf));
-        }
-        let (mut c, distinct) = group_sum_distinct_coded(df, names, sums, "utfort")?;
+    ) -> (BTreeMap<GroupKey, Group>, BTreeMap<GroupKey, u64>) {
+        let sums: Vec<usize> = sums.iter().map(|s| col_index(s)).collect();
+        let (mut c, distinct) = cols.group_sum(names, &sums);
         let groups = self.groups(&c, names);
         c.rows = distinct;
-        Ok((groups, self.counts(&c, names)))
+        (groups, self.counts(&c, names))
     }
 
     /// Distinct counts keyed by their decoded string keys.
@@ -219,9 +245,8 @@ struct Day {
 /// The logs, prepared: the frame, its code dictionaries, its days, and the pilots that
 /// log `utført_av`.
 struct Prepared<'a> {
-    /// Integer-coded keys (`pilot`, `fase`, `foretak`, `day`, `niva`, `omrade`, `utfort`,
-    /// `pasient`) and the f64 value columns, rows in canonical order.
-    df: DataFrame,
+    /// Integer-coded keys and the values, rows in canonical order.
+    cols: Columns,
     coding: Coding<'a>,
     days: Vec<Day>,
     has_performer: BTreeSet<String>,
@@ -316,18 +341,61 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
         })
         .collect();
 
-    let n = logs.len();
-    let mut vals: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); SUMS.len() + FLAGS.len()];
-    let mut pilot = Vec::with_capacity(n);
-    let mut fase = Vec::with_capacity(n);
-    let mut foretak = Vec::with_capacity(n);
-    let mut day = Vec::with_capacity(n);
-    let mut niva = Vec::with_capacity(n);
-    let mut omrade = Vec::with_capacity(n);
-    let mut utf = Vec::with_capacity(n);
-    let mut pas = Vec::with_capacity(n);
+    let (cols, days, performer) = columns(
+        order,
+        &yrke_info,
+        &oppgave_info,
+        coding.pilot.names.len(),
+        (utfort.names.len(), pasient.names.len()),
+    );
+    coding.n_pasient = pasient.names.len();
+    let has_performer = coding
+        .pilot
+        .names
+        .iter()
+        .zip(&performer)
+        .filter(|(_, p)| **p)
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    Ok(Prepared {
+        cols,
+        coding,
+        days,
+        has_performer,
+    })
+}
+
+/// The columns of the canonically sorted row keys (see [`prepare`]), the days, and per
+/// pilot whether any of its rows names a performer.
+fn columns(
+    order: Vec<[u64; 5]>,
+    yrke_info: &[Option<&Yrke>],
+    oppgave_info: &[Option<(&Oppgave, u32)>],
+    n_pilots: usize,
+    (n_utfort, n_pasient): (usize, usize),
+) -> (Columns, Vec<Day>, Vec<bool>) {
+    let n = order.len();
+    let mut cols = Columns {
+        n_utfort,
+        n_pasient,
+        ..Columns::default()
+    };
+    for v in [
+        &mut cols.pilot,
+        &mut cols.fase,
+        &mut cols.foretak,
+        &mut cols.day,
+        &mut cols.niva,
+        &mut cols.omrade,
+        &mut cols.utfort,
+        &mut cols.pasient,
+    ] {
+        v.reserve_exact(n);
+    }
+    cols.m.reserve_exact(n);
+    cols.bits.reserve_exact(n);
     let mut days: Vec<Day> = Vec::new();
-    let mut performer = vec![false; coding.pilot.names.len()];
+    let mut performer = vec![false; n_pilots];
     let mut prev: Option<[u64; 2]> = None;
     for key in &order {
         let lo = |k: u64| k as u32;
@@ -343,29 +411,7 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
         let y = yrke_info[c[3] as usize];
         let p = y.map(|y| y.niva);
         let oppg = oppgave_info[c[4] as usize];
-        let req = oppg.map(|(o, _)| o.krever_niva);
-        let area = oppg.map(|(o, _)| o.omrade.as_str());
-        let ny = y.is_some_and(|y| y.ny_yrkesgruppe);
-        let m = from_total_order_key(key[3]);
-        let when = |c: bool| Some(if c { m } else { 0.0 });
-        let (p0, r0) = (p.unwrap_or(0), req.unwrap_or(0));
-        let both = p.is_some() && req.is_some();
-        let v = [
-            Some(m),
-            when(both && p0 == r0),
-            when(both && p0 > r0),
-            when(both && p0 < r0),
-            when(p0 == 4),
-            when(p0 == 4 && both && r0 < 4),
-            when(ny),
-            Some(if p0 == 4 { 1.0 } else { 0.0 }),
-        ];
-        for (i, x) in v.into_iter().enumerate() {
-            vals[i].push(x);
-        }
-        for (j, (_, a)) in COORD.iter().enumerate() {
-            vals[SUMS.len() + j].push(Some(if area == Some(*a) { 1.0 } else { 0.0 }));
-        }
+        let bits = row_bits(y, oppg.map(|(o, _)| o));
         let fc = lo(key[0] >> 32) & 1;
         if prev != Some([key[0], key[1]]) {
             days.push(Day {
@@ -375,46 +421,275 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
             });
             prev = Some([key[0], key[1]]);
         }
-        pilot.push(c[0]);
-        fase.push(fc);
-        foretak.push(c[1]);
-        day.push(u32::try_from(days.len() - 1).expect("fewer than 2^32 days"));
-        niva.push(p.map(u32::from));
-        omrade.push(oppg.map(|(_, a)| a));
-        utf.push(utf_c);
-        pas.push(pas_c);
+        cols.pilot.push(c[0]);
+        cols.fase.push(fc);
+        cols.foretak.push(c[1]);
+        cols.day
+            .push(u32::try_from(days.len() - 1).expect("fewer than 2^32 days"));
+        cols.niva.push(p.map_or(NONE, u32::from));
+        cols.omrade.push(oppg.map_or(NONE, |(_, a)| a));
+        cols.utfort.push(utf_c.unwrap_or(NONE));
+        cols.pasient.push(pas_c.unwrap_or(NONE));
+        cols.m.push(from_total_order_key(key[3]));
+        cols.bits.push(bits);
         if utf_c.is_some() {
             performer[c[0] as usize] = true;
         }
     }
-    coding.n_pasient = pasient.names.len();
-    let has_performer = coding
-        .pilot
-        .names
-        .iter()
-        .zip(&performer)
-        .filter(|(_, p)| **p)
-        .map(|(n, _)| (*n).to_owned())
-        .collect();
-    let mut fb = FrameBuilder::default()
-        .codes("pilot", pilot)
-        .codes("fase", fase)
-        .codes("foretak", foretak)
-        .codes("day", day)
-        .opt_codes("niva", niva)
-        .opt_codes("omrade", omrade)
-        .opt_codes("utfort", utf)
-        .opt_codes("pasient", pas);
-    for (name, v) in SUMS.iter().chain(FLAGS).zip(vals) {
-        fb = fb.f64(name, v);
+    (cols, days, performer)
+}
+
+/// The bits of [`Columns::bits`] for a row by a profession of `y` doing a task `o`.
+fn row_bits(y: Option<&Yrke>, o: Option<&Oppgave>) -> u16 {
+    let p = y.map(|y| y.niva);
+    let req = o.map(|o| o.krever_niva);
+    let area = o.map(|o| o.omrade.as_str());
+    let ny = y.is_some_and(|y| y.ny_yrkesgruppe);
+    let (p0, r0) = (p.unwrap_or(0), req.unwrap_or(0));
+    let both = p.is_some() && req.is_some();
+    let mut bits = [
+        both && p0 == r0,
+        both && p0 > r0,
+        both && p0 < r0,
+        p0 == 4,
+        p0 == 4 && both && r0 < 4,
+        ny,
+    ]
+    .iter()
+    .enumerate()
+    .fold(0u16, |b, (i, x)| b | (u16::from(*x) << i));
+    for (j, (_, a)) in COORD.iter().enumerate() {
+        bits |= u16::from(area == Some(*a)) << (FLAG_BIT + j);
     }
-    let df = fb.finish()?;
-    Ok(Prepared {
-        df,
-        coding,
-        days,
-        has_performer,
-    })
+    bits
+}
+
+/// Polars' float sum of a group (compensated, over the group's rows in order): the sums
+/// of the export were taken this way, so they stay exactly the same.
+#[derive(Debug, Clone, Copy, Default)]
+struct Kahan {
+    sum: f64,
+    err: f64,
+}
+
+impl Kahan {
+    fn add(&mut self, x: f64) {
+        let y = x - self.err;
+        let sum = self.sum + y;
+        let err = (sum - self.sum) - y;
+        self.sum = sum;
+        if err.is_finite() {
+            self.err = err;
+        }
+    }
+}
+
+/// The first bit of the coordination flags in [`Columns::bits`].
+const FLAG_BIT: usize = 6;
+
+/// The logs in integer-coded columns, rows in canonical order; [`NONE`] marks a null key.
+#[derive(Default)]
+struct Columns {
+    pilot: Vec<u32>,
+    fase: Vec<u32>,
+    foretak: Vec<u32>,
+    /// Day id (see [`Day`]).
+    day: Vec<u32>,
+    niva: Vec<u32>,
+    omrade: Vec<u32>,
+    utfort: Vec<u32>,
+    pasient: Vec<u32>,
+    /// Minutes.
+    m: Vec<f64>,
+    /// Per row: bits 0–5 say which of `m_riktig`, `m_over`, `m_under`, `m_spes`, `m_deleg`,
+    /// `m_ny` hold the minutes (`m_spes` also sets `c_spes`); bits from [`FLAG_BIT`] are
+    /// the [`FLAGS`].
+    bits: Vec<u16>,
+    /// Distinct performers (the `utfort` codes run below it).
+    n_utfort: usize,
+    /// Distinct patients (the `pasient` codes run below it).
+    n_pasient: usize,
+}
+
+/// Groups keyed by integer codes, column-wise in first-seen order: callers decode the
+/// codes and order the groups themselves.
+#[derive(Debug, Default)]
+struct Coded {
+    /// Per key column, the code of each group (`None` where the key is null).
+    keys: Vec<Vec<Option<u32>>>,
+    /// Per value column, the sum of each group.
+    sums: Vec<Vec<f64>>,
+    /// Per group, its row count (or distinct count).
+    rows: Vec<u64>,
+}
+
+impl Coded {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// Group ids by key (up to four key columns), in first-seen order.
+#[derive(Default)]
+struct GroupIds {
+    index: FastMap<[u32; 4], usize>,
+    keys: Vec<[u32; 4]>,
+    last: Option<([u32; 4], usize)>,
+}
+
+impl GroupIds {
+    fn id(&mut self, key: [u32; 4]) -> (usize, bool) {
+        if let Some((k, g)) = self.last
+            && k == key
+        {
+            return (g, false);
+        }
+        let (g, new) = match self.index.get(&key) {
+            Some(g) => (*g, false),
+            None => {
+                self.index.insert(key, self.keys.len());
+                self.keys.push(key);
+                (self.keys.len() - 1, true)
+            }
+        };
+        self.last = Some((key, g));
+        (g, new)
+    }
+
+    /// The key columns of the groups, nulls as `None`.
+    fn key_columns(&self, n: usize) -> Vec<Vec<Option<u32>>> {
+        (0..n)
+            .map(|j| {
+                self.keys
+                    .iter()
+                    .map(|k| (k[j] != NONE).then_some(k[j]))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+impl Columns {
+    fn len(&self) -> usize {
+        self.m.len()
+    }
+
+    fn key(&self, name: &str) -> &[u32] {
+        match name {
+            "pilot" => &self.pilot,
+            "fase" => &self.fase,
+            "foretak" => &self.foretak,
+            "day" => &self.day,
+            "niva" => &self.niva,
+            "omrade" => &self.omrade,
+            _ => unreachable!("no key column {name}"),
+        }
+    }
+
+    /// Row `i`'s value of column `c`: [`SUMS`], then [`FLAGS`].
+    fn value(&self, c: usize, i: usize) -> f64 {
+        let bit = |b: usize| (self.bits[i] >> b) & 1 == 1;
+        match c {
+            0 => self.m[i],
+            1..=6 => {
+                if bit(c - 1) {
+                    self.m[i]
+                } else {
+                    0.0
+                }
+            }
+            7 => f64::from(u8::from(bit(3))),
+            _ => f64::from(u8::from(bit(FLAG_BIT + c - SUMS.len()))),
+        }
+    }
+
+    /// The group key of row `i` over `cols` (unused places 0).
+    fn key_of(cols: &[&[u32]], i: usize) -> [u32; 4] {
+        let mut k = [0u32; 4];
+        for (x, c) in k.iter_mut().zip(cols) {
+            *x = c[i];
+        }
+        k
+    }
+
+    /// Per group of `names`: the sums of the columns `sums` (as Polars sums a group), the
+    /// row count, and the distinct non-null performers.
+    fn group_sum(&self, names: &[&str], sums: &[usize]) -> (Coded, Vec<u64>) {
+        let cols: Vec<&[u32]> = names.iter().map(|n| self.key(n)).collect();
+        let words = self.n_utfort.div_ceil(64);
+        let mut ids = GroupIds::default();
+        let (mut acc, mut rows, mut seen): (Vec<Kahan>, Vec<u64>, Vec<u64>) = Default::default();
+        for i in 0..self.len() {
+            let (g, new) = ids.id(Self::key_of(&cols, i));
+            if new {
+                acc.resize(acc.len() + sums.len(), Kahan::default());
+                rows.push(0);
+                seen.resize(seen.len() + words, 0);
+            }
+            for (a, s) in acc[g * sums.len()..].iter_mut().zip(sums) {
+                a.add(self.value(*s, i));
+            }
+            rows[g] += 1;
+            let u = self.utfort[i];
+            if u != NONE {
+                seen[g * words + u as usize / 64] |= 1 << (u % 64);
+            }
+        }
+        let distinct = (0..rows.len())
+            .map(|g| {
+                seen[g * words..(g + 1) * words]
+                    .iter()
+                    .map(|w| u64::from(w.count_ones()))
+                    .sum()
+            })
+            .collect();
+        let coded = Coded {
+            keys: ids.key_columns(names.len()),
+            sums: (0..sums.len())
+                .map(|s| {
+                    (0..rows.len())
+                        .map(|g| acc[g * sums.len() + s].sum)
+                        .collect()
+                })
+                .collect(),
+            rows,
+        };
+        (coded, distinct)
+    }
+
+    /// Per group of `names`, over the rows with a patient: the patients, and how many of
+    /// them have each of the [`FLAGS`] on any row.
+    fn group_units(&self, names: &[&str]) -> Coded {
+        let cols: Vec<&[u32]> = names.iter().map(|n| self.key(n)).collect();
+        let mut ids = GroupIds::default();
+        // Per group and patient: bit 7 = seen, bits 0.. = flags.
+        let mut marks: Vec<Vec<u8>> = Vec::new();
+        for i in 0..self.len() {
+            let p = self.pasient[i];
+            if p == NONE {
+                continue;
+            }
+            let (g, new) = ids.id(Self::key_of(&cols, i));
+            if new {
+                marks.push(vec![0u8; self.n_pasient]);
+            }
+            marks[g][p as usize] |= 0x80 | ((self.bits[i] >> FLAG_BIT) as u8 & 0x7f);
+        }
+        let mut coded = Coded {
+            keys: ids.key_columns(names.len()),
+            sums: vec![Vec::with_capacity(marks.len()); FLAGS.len()],
+            rows: Vec::with_capacity(marks.len()),
+        };
+        for m in &marks {
+            coded
+                .rows
+                .push(m.iter().filter(|b| **b != 0).count() as u64);
+            for (f, s) in coded.sums.iter_mut().enumerate() {
+                s.push(m.iter().filter(|b| (**b >> f) & 1 == 1).count() as f64);
+            }
+        }
+        coded
+    }
 }
 
 /// A phase cell's published row, its count and its distinct performers.
@@ -559,27 +834,35 @@ struct Boot {
 }
 
 impl Boot {
-    fn new(df: &DataFrame, coding: &Coding, days: &[Day]) -> Result<Self> {
-        let day_of = |k: Option<u32>| k.expect("day is never null") as usize;
-        // Three keys or more: Polars never runs these partitioned, like the string keys
-        // (pilot, foretak, enhet, dato, fase) they stand for.
-        let keys = ["pilot", "fase", "day"];
-        let grouped = group_sum_coded(df, &keys, SUMS)?;
-        let mut sums = vec![Vec::new(); days.len()];
-        for i in 0..grouped.len() {
-            sums[day_of(grouped.keys[2][i])] = grouped.sums.iter().map(|s| s[i]).collect();
-        }
-        let flags = unit_flags_coded(df, &keys, "pasient", FLAGS)?;
+    fn new(cols: &Columns, coding: &Coding, days: &[Day]) -> Self {
+        // Per day, as Polars summed the (pilot, fase, day) groups: over its rows in order.
+        let mut acc = vec![[Kahan::default(); SUMS.len()]; days.len()];
+        // Per day, each patient once with the flags of any of its rows. A day's rows are
+        // contiguous, so a patient last stamped with this day is already in its list.
         let mut per_day: Vec<UnitDay> = vec![Vec::new(); days.len()];
-        for i in 0..flags.len() {
-            let unit = flags.keys[3][i].expect("null patients are filtered") as usize;
-            let mask = flags
-                .sums
-                .iter()
-                .enumerate()
-                .fold(0u32, |m, (f, v)| m | (u32::from(v[i] > 0.0) << f));
-            per_day[day_of(flags.keys[2][i])].push((unit, mask));
+        let mut stamp = vec![NONE; coding.n_pasient];
+        let mut slot = vec![0usize; coding.n_pasient];
+        for i in 0..cols.len() {
+            let d = cols.day[i] as usize;
+            for (c, a) in acc[d].iter_mut().enumerate() {
+                a.add(cols.value(c, i));
+            }
+            let p = cols.pasient[i];
+            if p == NONE {
+                continue;
+            }
+            let p = p as usize;
+            if stamp[p] != cols.day[i] {
+                stamp[p] = cols.day[i];
+                slot[p] = per_day[d].len();
+                per_day[d].push((p, 0));
+            }
+            per_day[d][slot[p]].1 |= u32::from(cols.bits[i] >> FLAG_BIT);
         }
+        let sums = acc
+            .iter()
+            .map(|a| a.iter().map(|k| k.sum).collect())
+            .collect();
         let (unit_day_ids, unit_days) = per_day
             .into_iter()
             .enumerate()
@@ -591,13 +874,13 @@ impl Boot {
                 ranges.entry(key).or_insert(id..id).end = id + 1;
             }
         }
-        Ok(Boot {
+        Boot {
             sums,
             unit_day_ids,
             unit_days,
             n_units: coding.n_pasient,
             ranges,
-        })
+        }
     }
 
     /// The day-id range of a target's phase (empty when it has no days).
@@ -717,7 +1000,7 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
         return Ok(());
     }
     let Prepared {
-        df,
+        cols,
         coding,
         days,
         has_performer,
@@ -735,7 +1018,7 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
         } else {
             &["pilot", "fase"]
         };
-        let (sums, perf) = coding.sums_and_performers(&df, names, SUMS)?;
+        let (sums, perf) = coding.sums_and_performers(&cols, names, SUMS);
         for (key, g) in sums {
             let (pilot, foretak, fase) = split(&key, with_foretak);
             let fase: &'static str = if fase == "før" { FASER[0] } else { FASER[1] };
@@ -777,7 +1060,7 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
                     );
             }
         }
-        let units = group_units_coded(&df, names, "pasient", FLAGS)?;
+        let units = cols.group_units(names);
         for (key, g) in coding.groups(&units, names) {
             let (pilot, foretak, fase) = split(&key, with_foretak);
             let fase: &'static str = if fase == "før" { FASER[0] } else { FASER[1] };
@@ -812,8 +1095,8 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
         }
     }
 
-    // Bootstrap: per (enhet, dato) day totals from Polars, resampled in plain Rust.
-    let boot = Boot::new(&df, &coding, &days)?;
+    // Bootstrap: per (enhet, dato) day totals, resampled.
+    let boot = Boot::new(&cols, &coding, &days);
     let pairs: Vec<(usize, usize)> = SHARES
         .iter()
         .map(|(_, num, den, _)| (col_index(num), col_index(den)))
@@ -851,7 +1134,7 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
             &["pilot", "fase", "omrade", "niva"][..],
         ),
     ] {
-        let (sums, perf) = coding.sums_and_performers(&df, names, &["m"])?;
+        let (sums, perf) = coding.sums_and_performers(&cols, names, &["m"]);
         for (key, g) in sums {
             let pilot = key[0].clone().unwrap_or_default();
             let performers = perf.get(&key).copied().unwrap_or(0);
@@ -897,6 +1180,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn group_sums_are_polars_group_sums_bit_for_bit() {
+        use super::super::bootstrap::SplitMix64;
+        use super::super::frames::{FrameBuilder, group_sum, some};
+        let mut rng = SplitMix64::new(3);
+        let n = 20_000;
+        let keys: Vec<String> = (0..n).map(|_| format!("k{}", rng.below(7))).collect();
+        let vals: Vec<f64> = (0..n)
+            .map(|_| (rng.below(720) as f64 + 1.0) / 7.0)
+            .collect();
+        let df = FrameBuilder::default()
+            .str("k", some(keys.clone()))
+            .f64("v", vals.iter().copied().map(Some).collect())
+            .finish()
+            .unwrap();
+        let polars = group_sum(&df, &["k"], &["v"]).unwrap();
+        let (mut ours, mut naive) = (BTreeMap::<&str, Kahan>::new(), BTreeMap::new());
+        for (k, v) in keys.iter().zip(&vals) {
+            ours.entry(k.as_str()).or_default().add(*v);
+            *naive.entry(k.as_str()).or_insert(0.0) += *v;
+        }
+        assert_eq!(polars.len(), ours.len());
+        let mut differs_from_naive = false;
+        for (k, g) in &polars {
+            let k = k[0].as_deref().unwrap();
+            assert_eq!(g.sums[0].to_bits(), ours[k].sum.to_bits(), "{k}");
+            differs_from_naive |= g.sums[0] != naive[k];
+        }
+        assert!(
+            differs_from_naive,
+            "the data should tell the two sums apart"
+        );
+    }
+
+    #[test]
     fn total_order_keys_sort_like_total_cmp_and_round_trip() {
         let xs = [
             -f64::INFINITY,
@@ -929,7 +1246,10 @@ mod tests {
     #[test]
     fn ranked_codes_follow_string_order() {
         let mut i = Interner::default();
-        let words = ["pilot", "før", "b", "a", "b", "Å", "a"];
+        let long = "a much longer key than fifteen bytes";
+        let words = [
+            "pilot", "før", "b", "a", "b", "Å", "a", long, "", long, "a\0", "",
+        ];
         let first: Vec<u32> = words.iter().map(|w| i.code(w)).collect();
         let remap = i.rank();
         let ranked: Vec<u32> = first.iter().map(|c| remap[*c as usize]).collect();
@@ -939,6 +1259,7 @@ mod tests {
             }
             assert_eq!(i.index[x], *cx);
             assert_eq!(i.names[*cx as usize], *x);
+            assert_eq!(i.code(x), *cx);
         }
     }
 }

@@ -348,17 +348,7 @@ fn changes(dataset: &Dataset, draft: &mut Draft, start: usize) {
     drop(index);
     // The bootstraps are independent (each its own seed): run them on every core.
     let intervals = crate::par::map(&jobs, |(seed, xc, xp)| {
-        let mut rng = super::bootstrap::SplitMix64::new(*seed);
-        let mut reps = Vec::with_capacity(super::bootstrap::RESAMPLES);
-        for _ in 0..super::bootstrap::RESAMPLES {
-            let mut draw = |v: &[f64]| {
-                (0..v.len()).map(|_| v[rng.below(v.len())]).sum::<f64>() / v.len() as f64
-            };
-            let c = draw(xc);
-            let p = draw(xp);
-            reps.push(c - p);
-        }
-        super::bootstrap::interval(reps)
+        super::bootstrap::interval(super::bootstrap::mean_change_replicates(*seed, xc, xp))
     });
     for ((row, _, _), ci) in new_rows.iter_mut().zip(intervals) {
         if let Some((lo, hi)) = ci {
@@ -431,16 +421,20 @@ fn change_specs(rp: &[&Respondent], rc: &[&Respondent]) -> Vec<ChangeSpec> {
 
 /// The respondents' values by cell (the values of `dims`: foretak, enhet, yrke); a
 /// respondent without a value, or without a profession where `dims` has one, is left out.
-fn cells(rs: &[&Respondent], pick: &Pick, dims: &[&str]) -> BTreeMap<Vec<String>, Vec<f64>> {
-    let mut m: BTreeMap<Vec<String>, Vec<f64>> = BTreeMap::new();
+fn cells<'r>(
+    rs: &[&'r Respondent],
+    pick: &Pick,
+    dims: &[&str],
+) -> BTreeMap<Vec<&'r str>, Vec<f64>> {
+    let mut m: BTreeMap<Vec<&str>, Vec<f64>> = BTreeMap::new();
     for r in rs {
         let Some(x) = pick(r) else { continue };
-        let key: Option<Vec<String>> = dims
+        let key: Option<Vec<&str>> = dims
             .iter()
             .map(|d| match *d {
-                "foretak" => Some(r.foretak_id.clone()),
-                "enhet" => Some(r.enhet_id.clone()),
-                _ => r.yrke_id.clone(),
+                "foretak" => Some(r.foretak_id.as_str()),
+                "enhet" => Some(r.enhet_id.as_str()),
+                _ => r.yrke_id.as_deref(),
             })
             .collect();
         if let Some(key) = key {
@@ -452,7 +446,7 @@ fn cells(rs: &[&Respondent], pick: &Pick, dims: &[&str]) -> BTreeMap<Vec<String>
 
 /// The keys of a change (or level) cell in survey `u`: `omrade`, and `key` as the values of
 /// `dims`.
-fn change_keys(u: &str, omrade: &Option<String>, dims: &[&str], key: &[String]) -> Keys {
+fn change_keys(u: &str, omrade: &Option<String>, dims: &[&str], key: &[&str]) -> Keys {
     let mut kk = Keys {
         undersokelse: Some(u.to_owned()),
         omrade: omrade.clone(),
@@ -460,9 +454,9 @@ fn change_keys(u: &str, omrade: &Option<String>, dims: &[&str], key: &[String]) 
     };
     for (d, v) in dims.iter().zip(key) {
         match *d {
-            "foretak" => kk.foretak_id = Some(v.clone()),
-            "enhet" => kk.enhet_id = Some(v.clone()),
-            _ => kk.yrke_id = Some(v.clone()),
+            "foretak" => kk.foretak_id = Some((*v).to_owned()),
+            "enhet" => kk.enhet_id = Some((*v).to_owned()),
+            _ => kk.yrke_id = Some((*v).to_owned()),
         }
     }
     kk

@@ -62,8 +62,10 @@ pub struct PilotWork {
 
 /// Summarise one pilot's log rows.
 pub fn pilot_work(rows: &[&LogRow]) -> PilotWork {
-    type Cells<'a> = HashMap<(&'a str, &'a str), (f64, u64)>;
-    let mut days: BTreeMap<(Fase, &str, chrono::NaiveDate), Cells<'_>> = BTreeMap::new();
+    use super::logs::FastMap;
+    type Cells<'a> = FastMap<(&'a str, &'a str), (f64, u64)>;
+    // Each cell's minutes are added in row order; the days are then put in key order.
+    let mut days: FastMap<(Fase, &str, chrono::NaiveDate), Cells<'_>> = FastMap::default();
     for r in rows {
         let e = days
             .entry((r.fase, r.enhet_id.as_str(), r.dato))
@@ -73,6 +75,8 @@ pub fn pilot_work(rows: &[&LogRow]) -> PilotWork {
         e.0 += r.minutter;
         e.1 += 1;
     }
+    let mut days: Vec<_> = days.into_iter().collect();
+    days.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut work = PilotWork::default();
     for ((fase, _, _), cells) in days {
         let mut day: WorkDay = cells
@@ -335,6 +339,15 @@ fn current_staffing(staffing: &[StaffingRow]) -> Vec<&StaffingRow> {
     latest.into_values().collect()
 }
 
+/// Dense indices of the reference tasks and professions.
+struct Index<'a> {
+    task_ids: Vec<&'a str>,
+    task_idx: HashMap<&'a str, usize>,
+    yrke_idx: HashMap<&'a str, usize>,
+}
+
+const SETTINGS_FILE: &str = "tsb-report.toml";
+
 /// The staffing-need rows: computed, pushed into `draft`; returns the notes.
 pub(crate) fn compute(
     dataset: &Dataset,
@@ -353,56 +366,15 @@ pub(crate) fn compute(
     let yrke_ids: Vec<&str> = r.yrker.iter().map(|y| y.id.as_str()).collect();
     let yrke_idx: HashMap<&str, usize> =
         yrke_ids.iter().enumerate().map(|(i, y)| (*y, i)).collect();
-    let (nt, ny) = (task_ids.len(), yrke_ids.len());
-    let settings_file = "tsb-report.toml";
+    let ix = Index {
+        task_ids,
+        task_idx,
+        yrke_idx,
+    };
+    let (nt, ny) = (ix.task_ids.len(), yrke_ids.len());
 
-    // Current volumes: the latest year per unit × task.
-    let mut latest: BTreeMap<(&str, &str), &crate::model::ActivityRow> = BTreeMap::new();
-    for a in &dataset.activity {
-        let e = latest
-            .entry((a.enhet_id.as_str(), a.oppgave_id.as_str()))
-            .or_insert(a);
-        if a.ar > e.ar {
-            *e = a;
-        }
-    }
-    let with_volume: BTreeSet<usize> = latest
-        .values()
-        .filter(|a| a.antall > 0.0)
-        .filter_map(|a| task_idx.get(a.oppgave_id.as_str()).copied())
-        .collect();
-    let mut units: BTreeMap<&str, Unit> = BTreeMap::new();
-    for a in latest.values() {
-        let Some(&ti) = task_idx.get(a.oppgave_id.as_str()) else {
-            continue;
-        };
-        let tjeneste = r
-            .enhet(&a.enhet_id)
-            .map_or_else(|| "annet".to_owned(), |e| e.tjeneste.clone());
-        let u = units.entry(a.enhet_id.as_str()).or_insert_with(|| Unit {
-            enhet: a.enhet_id.clone(),
-            foretak: a.foretak_id.clone(),
-            tjeneste,
-            volumes: Vec::new(),
-        });
-        u.volumes.push((ti, a.antall, a.ar, a.fil.clone()));
-    }
-    let units: Vec<Unit> = units.into_values().collect();
-
-    // Settings: standards and support tasks.
-    let mut standard = vec![None; nt];
-    for s in &settings.standarder {
-        match task_idx.get(s.oppgave.trim()) {
-            Some(&ti) => standard[ti] = Some(s.minutter),
-            None => notes.push(Merknad {
-                fil: settings_file.into(),
-                tekst: format!(
-                    "`[[aktivitetsstandard]]` names unknown task `{}`; it is not used",
-                    s.oppgave
-                ),
-            }),
-        }
-    }
+    let (units, with_volume) = current_units(dataset, &ix);
+    let standard = standards(settings, &ix, &mut notes);
     let support: Vec<bool> = r
         .oppgaver
         .iter()
@@ -412,101 +384,9 @@ pub(crate) fn compute(
                 && !with_volume.contains(&i)
         })
         .collect();
-
-    // Pilots.
-    let mut pilots = Vec::new();
-    for (id, w) in works {
-        let tjenester: BTreeSet<String> = dataset
-            .pilots
-            .iter()
-            .find(|p| &p.id == id)
-            .map(|p| {
-                p.enheter
-                    .iter()
-                    .filter_map(|e| r.enhet(e).map(|e| e.tjeneste.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let dense = |days: &[WorkDay]| -> Vec<Day> {
-            days.iter()
-                .map(|d| {
-                    d.iter()
-                        .filter_map(|(t, y, m, n)| {
-                            Some((
-                                *task_idx.get(t.as_str())?,
-                                *yrke_idx.get(y.as_str())?,
-                                *m,
-                                *n as f64,
-                            ))
-                        })
-                        .collect()
-                })
-                .collect()
-        };
-        let before_days = dense(&w.before);
-        let after_days = dense(&w.after);
-        let rows = |days: &[WorkDay]| days.iter().flatten().map(|c| c.3).sum::<u64>();
-        pilots.push(PilotData {
-            id: id.clone(),
-            tjenester,
-            rows_before: rows(&w.before),
-            rows_after: rows(&w.after),
-            before: Agg {
-                min: Vec::new(),
-                rows: Vec::new(),
-            },
-            after: Agg {
-                min: Vec::new(),
-                rows: Vec::new(),
-            },
-            before_days,
-            after_days,
-        });
-    }
-
-    // Sick leave per foretak × yrke at the current snapshot (§1), AWT per foretak × year.
+    let pilots = pilot_data(dataset, works, &ix);
     let current = current_staffing(&dataset.staffing);
-    let mut sick: HashMap<(&str, &str), (f64, f64)> = HashMap::new();
-    for c in &current {
-        if let Some(p) = c.sykefravaer_pst {
-            let e = sick
-                .entry((c.foretak_id.as_str(), c.yrke_id.as_str()))
-                .or_default();
-            e.0 += p / 100.0 * c.besatte_arsverk;
-            e.1 += c.besatte_arsverk;
-        }
-    }
-    let default_sick = settings.arbeidstid.sykefravaer_pst / 100.0;
-    let mut memo = HashMap::new();
-    let mut awt: HashMap<(String, i32), Vec<Option<f64>>> = HashMap::new();
-    let mut years: BTreeSet<(String, i32)> = units
-        .iter()
-        .flat_map(|u| u.volumes.iter().map(|v| (u.foretak.clone(), v.2)))
-        .collect();
-    // Additional activities use the health trust's latest volume year.
-    let trust_year: BTreeMap<String, i32> = units.iter().fold(BTreeMap::new(), |mut m, u| {
-        for v in &u.volumes {
-            let e = m.entry(u.foretak.clone()).or_insert(v.2);
-            *e = (*e).max(v.2);
-        }
-        m
-    });
-    years.extend(trust_year.iter().map(|(f, y)| (f.clone(), *y)));
-    for (f, year) in years {
-        let (a, b) = calendar(year, &mut memo);
-        let v = yrke_ids
-            .iter()
-            .map(|y| {
-                let s = sick
-                    .get(&(f.as_str(), *y))
-                    .filter(|(_, den)| *den > 0.0)
-                    .map_or(default_sick, |(num, den)| num / den);
-                let h = awt_of(a, b, s, &settings.arbeidstid);
-                (h > 0.0).then_some(h)
-            })
-            .collect();
-        awt.insert((f, year), v);
-    }
+    let (awt, trust_year) = working_time(&current, &units, &yrke_ids, settings);
 
     let mut model = Model {
         nt,
@@ -535,8 +415,206 @@ pub(crate) fn compute(
     }
     let before_refs: Vec<&Agg> = model.pilots.iter().map(|p| &p.before).collect();
     let params = model.params(&before_refs);
+    unusable_notes(&model, &params, &ix, &mut notes);
+    let (iaf_unit, iaf_trust) =
+        additional_activities(settings, &model, &ix, &trust_year, &mut notes);
+    let (staff, vacancy4) = staff_and_vacancy(&current, &model, &ix);
 
-    // What cannot be used, said once each.
+    // R per unit × profession; professions without CAF are left out.
+    let needs: Vec<Vec<f64>> = model
+        .units
+        .iter()
+        .map(|u| model.need(&params, u, None))
+        .collect();
+    let ctx = NeedCtx {
+        model: &model,
+        params: &params,
+        needs: &needs,
+        iaf_unit: &iaf_unit,
+        iaf_trust: &iaf_trust,
+        staff: &staff,
+    };
+    emit_needs(draft, &ctx);
+    emit_pilots(draft, &ctx, &vacancy4);
+    notes
+}
+
+/// Current volumes (the latest year per unit × task) per unit, in unit order, and the tasks
+/// that have a positive one.
+fn current_units(dataset: &Dataset, ix: &Index<'_>) -> (Vec<Unit>, BTreeSet<usize>) {
+    let r = &dataset.reference;
+    let mut latest: BTreeMap<(&str, &str), &crate::model::ActivityRow> = BTreeMap::new();
+    for a in &dataset.activity {
+        let e = latest
+            .entry((a.enhet_id.as_str(), a.oppgave_id.as_str()))
+            .or_insert(a);
+        if a.ar > e.ar {
+            *e = a;
+        }
+    }
+    let with_volume: BTreeSet<usize> = latest
+        .values()
+        .filter(|a| a.antall > 0.0)
+        .filter_map(|a| ix.task_idx.get(a.oppgave_id.as_str()).copied())
+        .collect();
+    let mut units: BTreeMap<&str, Unit> = BTreeMap::new();
+    for a in latest.values() {
+        let Some(&ti) = ix.task_idx.get(a.oppgave_id.as_str()) else {
+            continue;
+        };
+        let tjeneste = r
+            .enhet(&a.enhet_id)
+            .map_or_else(|| "annet".to_owned(), |e| e.tjeneste.clone());
+        let u = units.entry(a.enhet_id.as_str()).or_insert_with(|| Unit {
+            enhet: a.enhet_id.clone(),
+            foretak: a.foretak_id.clone(),
+            tjeneste,
+            volumes: Vec::new(),
+        });
+        u.volumes.push((ti, a.antall, a.ar, a.fil.clone()));
+    }
+    (units.into_values().collect(), with_volume)
+}
+
+/// Minutes per task from `[[aktivitetsstandard]]`; unknown tasks are noted.
+fn standards(
+    settings: &WisnSettings,
+    ix: &Index<'_>,
+    notes: &mut Vec<Merknad>,
+) -> Vec<Option<f64>> {
+    let mut standard = vec![None; ix.task_ids.len()];
+    for s in &settings.standarder {
+        match ix.task_idx.get(s.oppgave.trim()) {
+            Some(&ti) => standard[ti] = Some(s.minutter),
+            None => notes.push(Merknad {
+                fil: SETTINGS_FILE.into(),
+                tekst: format!(
+                    "`[[aktivitetsstandard]]` names unknown task `{}`; it is not used",
+                    s.oppgave
+                ),
+            }),
+        }
+    }
+    standard
+}
+
+/// Each pilot's days in dense indices, with the services of its units.
+fn pilot_data(
+    dataset: &Dataset,
+    works: &BTreeMap<String, &PilotWork>,
+    ix: &Index<'_>,
+) -> Vec<PilotData> {
+    let r = &dataset.reference;
+    let mut pilots = Vec::new();
+    for (id, w) in works {
+        let tjenester: BTreeSet<String> = dataset
+            .pilots
+            .iter()
+            .find(|p| &p.id == id)
+            .map(|p| {
+                p.enheter
+                    .iter()
+                    .filter_map(|e| r.enhet(e).map(|e| e.tjeneste.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let dense = |days: &[WorkDay]| -> Vec<Day> {
+            days.iter()
+                .map(|d| {
+                    d.iter()
+                        .filter_map(|(t, y, m, n)| {
+                            Some((
+                                *ix.task_idx.get(t.as_str())?,
+                                *ix.yrke_idx.get(y.as_str())?,
+                                *m,
+                                *n as f64,
+                            ))
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let before_days = dense(&w.before);
+        let after_days = dense(&w.after);
+        let rows = |days: &[WorkDay]| days.iter().flatten().map(|c| c.3).sum::<u64>();
+        pilots.push(PilotData {
+            id: id.clone(),
+            tjenester,
+            rows_before: rows(&w.before),
+            rows_after: rows(&w.after),
+            before: Agg {
+                min: Vec::new(),
+                rows: Vec::new(),
+            },
+            after: Agg {
+                min: Vec::new(),
+                rows: Vec::new(),
+            },
+            before_days,
+            after_days,
+        });
+    }
+    pilots
+}
+
+/// AWT per (foretak, year) and profession, from the sick leave per foretak × yrke at the
+/// current snapshot (§1); and each health trust's latest volume year (for the additional
+/// activities).
+type Awt = HashMap<(String, i32), Vec<Option<f64>>>;
+
+fn working_time(
+    current: &[&StaffingRow],
+    units: &[Unit],
+    yrke_ids: &[&str],
+    settings: &WisnSettings,
+) -> (Awt, BTreeMap<String, i32>) {
+    let mut sick: HashMap<(&str, &str), (f64, f64)> = HashMap::new();
+    for c in current {
+        if let Some(p) = c.sykefravaer_pst {
+            let e = sick
+                .entry((c.foretak_id.as_str(), c.yrke_id.as_str()))
+                .or_default();
+            e.0 += p / 100.0 * c.besatte_arsverk;
+            e.1 += c.besatte_arsverk;
+        }
+    }
+    let default_sick = settings.arbeidstid.sykefravaer_pst / 100.0;
+    let mut memo = HashMap::new();
+    let mut awt: Awt = HashMap::new();
+    let mut years: BTreeSet<(String, i32)> = units
+        .iter()
+        .flat_map(|u| u.volumes.iter().map(|v| (u.foretak.clone(), v.2)))
+        .collect();
+    // Additional activities use the health trust's latest volume year.
+    let trust_year: BTreeMap<String, i32> = units.iter().fold(BTreeMap::new(), |mut m, u| {
+        for v in &u.volumes {
+            let e = m.entry(u.foretak.clone()).or_insert(v.2);
+            *e = (*e).max(v.2);
+        }
+        m
+    });
+    years.extend(trust_year.iter().map(|(f, y)| (f.clone(), *y)));
+    for (f, year) in years {
+        let (a, b) = calendar(year, &mut memo);
+        let v = yrke_ids
+            .iter()
+            .map(|y| {
+                let s = sick
+                    .get(&(f.as_str(), *y))
+                    .filter(|(_, den)| *den > 0.0)
+                    .map_or(default_sick, |(num, den)| num / den);
+                let h = awt_of(a, b, s, &settings.arbeidstid);
+                (h > 0.0).then_some(h)
+            })
+            .collect();
+        awt.insert((f, year), v);
+    }
+    (awt, trust_year)
+}
+
+/// What cannot be used, said once each: volumes without a time or a known performer, and
+/// professions without CAF.
+fn unusable_notes(model: &Model<'_>, params: &Params, ix: &Index<'_>, notes: &mut Vec<Merknad>) {
     let mut unusable: BTreeMap<usize, (BTreeSet<&str>, &str, &'static str)> = BTreeMap::new();
     for u in &model.units {
         for (ti, v, _, fil) in &u.volumes {
@@ -563,7 +641,7 @@ pub(crate) fn compute(
             fil: (*fil).to_owned(),
             tekst: format!(
                 "task `{}` has volumes in {} unit(s) but {why}; its volumes are not used in the staffing need",
-                task_ids[*ti],
+                ix.task_ids[*ti],
                 enheter.len()
             ),
         });
@@ -580,14 +658,27 @@ pub(crate) fn compute(
             });
         }
     }
+}
 
-    // Additional activities: per unit, or per health trust.
+/// Additional-activity FTE (IAF) per unit × profession and per health trust × profession.
+type Iaf<'a> = (
+    HashMap<(&'a str, usize), f64>,
+    BTreeMap<(&'a str, usize), f64>,
+);
+
+fn additional_activities<'a>(
+    settings: &WisnSettings,
+    model: &'a Model<'_>,
+    ix: &Index<'_>,
+    trust_year: &'a BTreeMap<String, i32>,
+    notes: &mut Vec<Merknad>,
+) -> Iaf<'a> {
     let mut iaf_unit: HashMap<(&str, usize), f64> = HashMap::new();
     let mut iaf_trust: BTreeMap<(&str, usize), f64> = BTreeMap::new();
     for t in &settings.tillegg {
-        let Some(&y) = yrke_idx.get(t.yrke.trim()) else {
+        let Some(&y) = ix.yrke_idx.get(t.yrke.trim()) else {
             notes.push(Merknad {
-                fil: settings_file.into(),
+                fil: SETTINGS_FILE.into(),
                 tekst: format!(
                     "`[[tillegg]]` names unknown profession `{}`; it is not used",
                     t.yrke
@@ -597,7 +688,7 @@ pub(crate) fn compute(
         };
         let Some((f, &year)) = trust_year.get_key_value(t.foretak.trim()) else {
             notes.push(Merknad {
-                fil: settings_file.into(),
+                fil: SETTINGS_FILE.into(),
                 tekst: format!(
                     "`[[tillegg]]` for `{}` × `{}`: the health trust has no activity volumes (or is unknown); it is not used",
                     t.foretak, t.yrke
@@ -615,7 +706,7 @@ pub(crate) fn compute(
             Some(e) => match model.units.iter().find(|u| u.enhet == e.trim() && u.foretak == f) {
                 Some(u) => *iaf_unit.entry((u.enhet.as_str(), y)).or_default() += iaf,
                 None => notes.push(Merknad {
-                    fil: settings_file.into(),
+                    fil: SETTINGS_FILE.into(),
                     tekst: format!(
                         "`[[tillegg]]` for unit `{e}`: the unit has no activity volumes in `{f}`; it is not used"
                     ),
@@ -623,12 +714,21 @@ pub(crate) fn compute(
             },
         }
     }
+    (iaf_unit, iaf_trust)
+}
 
-    // Staff per unit × profession (filled + hired-in), and the specialist vacancy.
+/// Staff per unit × profession (filled + hired-in), and the specialist vacancy per trust.
+type Staff<'a> = (HashMap<(&'a str, usize), f64>, BTreeMap<&'a str, f64>);
+
+fn staff_and_vacancy<'a>(
+    current: &[&'a StaffingRow],
+    model: &Model<'_>,
+    ix: &Index<'_>,
+) -> Staff<'a> {
     let mut staff: HashMap<(&str, usize), f64> = HashMap::new();
     let mut vacancy4: BTreeMap<&str, f64> = BTreeMap::new();
-    for c in &current {
-        let Some(&y) = yrke_idx.get(c.yrke_id.as_str()) else {
+    for c in current {
+        let Some(&y) = ix.yrke_idx.get(c.yrke_id.as_str()) else {
             continue;
         };
         *staff.entry((c.enhet_id.as_str(), y)).or_default() +=
@@ -638,34 +738,59 @@ pub(crate) fn compute(
                 (c.budsjetterte_arsverk - c.besatte_arsverk).max(0.0);
         }
     }
+    (staff, vacancy4)
+}
 
-    // R per unit × profession; professions without CAF are left out.
-    let needs: Vec<Vec<f64>> = model
-        .units
-        .iter()
-        .map(|u| model.need(&params, u, None))
-        .collect();
-    let cells = |u: &Unit, need: &[f64]| -> Vec<(usize, f64, f64)> {
-        (0..ny)
-            .filter(|y| params.caf[*y].is_some())
+/// What the need rows are computed from.
+struct NeedCtx<'a, 'm> {
+    model: &'a Model<'m>,
+    params: &'a Params,
+    /// R per unit (in unit order) × profession.
+    needs: &'a [Vec<f64>],
+    iaf_unit: &'a HashMap<(&'a str, usize), f64>,
+    iaf_trust: &'a BTreeMap<(&'a str, usize), f64>,
+    staff: &'a HashMap<(&'a str, usize), f64>,
+}
+
+impl NeedCtx<'_, '_> {
+    /// A unit's (profession, R with its IAF, staff) cells with a need or staff, for the
+    /// professions with CAF.
+    fn cells(&self, u: &Unit, need: &[f64]) -> Vec<(usize, f64, f64)> {
+        (0..self.model.ny)
+            .filter(|y| self.params.caf[*y].is_some())
             .filter_map(|y| {
-                let iaf = iaf_unit.get(&(u.enhet.as_str(), y)).copied().unwrap_or(0.0);
+                let key = (u.enhet.as_str(), y);
+                let iaf = self.iaf_unit.get(&key).copied().unwrap_or(0.0);
                 let rr = need[y] + iaf;
-                let s = staff.get(&(u.enhet.as_str(), y)).copied().unwrap_or(0.0);
+                let s = self.staff.get(&key).copied().unwrap_or(0.0);
                 (rr > 0.0 || s > 0.0).then_some((y, rr, s))
             })
             .collect()
-    };
-    #[derive(Default, Clone, Copy)]
-    struct Sum {
-        r: f64,
-        s: f64,
-        n: u64,
     }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Sum {
+    r: f64,
+    s: f64,
+    n: u64,
+}
+
+impl Sum {
+    fn add(&mut self, r: f64, s: f64, n: u64) {
+        self.r += r;
+        self.s += s;
+        self.n += n;
+    }
+}
+
+/// The need rows per unit × profession, foretak × profession, foretak × level and level.
+fn emit_needs(draft: &mut Draft, ctx: &NeedCtx<'_, '_>) {
+    let model = ctx.model;
     let mut by_fy: BTreeMap<(&str, usize), Sum> = BTreeMap::new();
-    for (u, need) in model.units.iter().zip(&needs) {
+    for (u, need) in model.units.iter().zip(ctx.needs) {
         let n = u.volumes.len() as u64;
-        for (y, rr, s) in cells(u, need) {
+        for (y, rr, s) in ctx.cells(u, need) {
             let keys = Keys {
                 foretak_id: Some(u.foretak.clone()),
                 enhet_id: Some(u.enhet.clone()),
@@ -673,14 +798,14 @@ pub(crate) fn compute(
                 ..Keys::default()
             };
             emit(draft, "enhet_yrke", keys, rr, s, n);
-            let e = by_fy.entry((u.foretak.as_str(), y)).or_default();
-            e.r += rr;
-            e.s += s;
-            e.n += n;
+            by_fy
+                .entry((u.foretak.as_str(), y))
+                .or_default()
+                .add(rr, s, n);
         }
     }
-    for ((f, y), iaf) in &iaf_trust {
-        if params.caf[*y].is_some() {
+    for ((f, y), iaf) in ctx.iaf_trust {
+        if ctx.params.caf[*y].is_some() {
             by_fy.entry((f, *y)).or_default().r += iaf;
         }
     }
@@ -692,10 +817,10 @@ pub(crate) fn compute(
             ..Keys::default()
         };
         emit(draft, "foretak_yrke", keys, s.r, s.s, s.n);
-        let e = by_fl.entry((f, model.niva[*y])).or_default();
-        e.r += s.r;
-        e.s += s.s;
-        e.n += s.n;
+        by_fl
+            .entry((f, model.niva[*y]))
+            .or_default()
+            .add(s.r, s.s, s.n);
     }
     let mut by_l: BTreeMap<u8, Sum> = BTreeMap::new();
     for ((f, l), s) in &by_fl {
@@ -705,10 +830,7 @@ pub(crate) fn compute(
             ..Keys::default()
         };
         emit(draft, "foretak_kompetansenivå", keys, s.r, s.s, s.n);
-        let e = by_l.entry(*l).or_default();
-        e.r += s.r;
-        e.s += s.s;
-        e.n += s.n;
+        by_l.entry(*l).or_default().add(s.r, s.s, s.n);
     }
     for (l, s) in &by_l {
         let keys = Keys {
@@ -717,12 +839,16 @@ pub(crate) fn compute(
         };
         emit(draft, "kompetansenivå", keys, s.r, s.s, s.n);
     }
+}
 
-    // Each pilot spread to the units of its kind.
+/// Each pilot spread to the units of its kind: the need after task sharing, the freed
+/// specialist FTE and the share of the vacancy it covers.
+fn emit_pilots(draft: &mut Draft, ctx: &NeedCtx<'_, '_>, vacancy4: &BTreeMap<&str, f64>) {
+    let model = ctx.model;
     let region_vacancy: f64 = vacancy4.values().sum();
     // The pilots' bootstraps are independent (each its own seed): run them on every core.
     let pilot_ids: Vec<usize> = (0..model.pilots.len()).collect();
-    let mut all_cis = crate::par::map(&pilot_ids, |pi| freed_intervals(&model, *pi));
+    let mut all_cis = crate::par::map(&pilot_ids, |pi| freed_intervals(model, *pi));
     for (pi, p) in model.pilots.iter().enumerate() {
         if p.after_days.is_empty() {
             continue;
@@ -740,126 +866,151 @@ pub(crate) fn compute(
             })
             .map(|(i, _)| i)
             .collect();
-        let n = p.rows_before.min(p.rows_after);
-        let over = change_of(&p.before, &p.after, nt, ny);
-        let spreads_to = |u: &Unit| p.tjenester.contains(&u.tjeneste);
-        // R′ per foretak × nivå and per nivå.
-        let mut fl: BTreeMap<(&str, u8), f64> = BTreeMap::new();
-        for (u, need) in model.units.iter().zip(&needs) {
-            let need2 = if spreads_to(u) {
-                model.need(&params, u, Some(&over))
-            } else {
-                need.clone()
-            };
-            for (y, rr, _) in cells(u, &need2) {
-                *fl.entry((u.foretak.as_str(), model.niva[y])).or_default() += rr;
-            }
-        }
-        for ((f, y), iaf) in &iaf_trust {
-            if params.caf[*y].is_some() {
-                *fl.entry((f, model.niva[*y])).or_default() += iaf;
-            }
-        }
+        let out = PilotRows {
+            pilot: p,
+            n: p.rows_before.min(p.rows_after),
+            sources,
+        };
+        let over = change_of(&p.before, &p.after, model.nt, model.ny);
         let mut l_sum: BTreeMap<u8, f64> = BTreeMap::new();
-        let push = |draft: &mut Draft,
-                    grp: &str,
-                    keys: Keys,
-                    v: f64,
-                    unit: &str,
-                    ci: Option<(f64, f64)>| {
-            let mut row = new_row(
-                match unit {
-                    "behov" => "wisn_behov_etter_oppgavedeling",
-                    "frigjort" => "frigjorte_spesialistarsverk",
-                    _ => "vakanse_dekket_andel",
-                },
-                grp,
-                keys,
-                Some(v),
-                Some(n),
-                if unit == "dekket" {
-                    "andel"
-                } else {
-                    "årsverk"
-                },
-            );
-            if let Some((lo, hi)) = ci {
-                row.nedre = Some(lo);
-                row.ovre = Some(hi);
-            }
-            let i = draft.push(row, None);
-            if !sources.is_empty() {
-                draft.links.push((i, sources.clone()));
-            }
-        };
-        let pkeys = |foretak: Option<&str>, fase: &str| Keys {
-            pilot_id: Some(p.id.clone()),
-            foretak_id: foretak.map(str::to_owned),
-            fase: Some(fase.to_owned()),
-            ..Keys::default()
-        };
-        for ((f, l), v) in &fl {
-            let mut k = pkeys(Some(*f), "pilot");
+        for ((f, l), v) in &spread_need(ctx, p, &over) {
+            let mut k = out.keys(Some(*f), "pilot");
             k.kompetanseniva = Some(*l);
-            push(draft, "pilot_foretak_kompetansenivå", k, *v, "behov", None);
+            out.push(draft, "pilot_foretak_kompetansenivå", k, *v, "behov", None);
             *l_sum.entry(*l).or_default() += v;
         }
         for (l, v) in &l_sum {
-            let mut k = pkeys(None, "pilot");
+            let mut k = out.keys(None, "pilot");
             k.kompetanseniva = Some(*l);
-            push(draft, "pilot_kompetansenivå", k, *v, "behov", None);
+            out.push(draft, "pilot_kompetansenivå", k, *v, "behov", None);
         }
-        // Freed specialist FTE, with the day bootstrap.
-        let point = freed(&model, &params, &over, p);
         let cis = std::mem::take(&mut all_cis[pi]);
-        let mut total = 0.0;
-        for (f, v) in &point {
-            total += v;
-            let ci = cis.get(&Some((*f).to_owned())).copied().flatten();
-            push(
-                draft,
-                "pilot_foretak",
-                pkeys(Some(*f), "endring"),
-                *v,
-                "frigjort",
-                ci,
-            );
-            if let Some(vac) = vacancy4.get(f).filter(|v| **v > 0.0) {
-                let ci = ci.map(|(lo, hi)| (lo / vac, hi / vac));
-                push(
-                    draft,
-                    "pilot_foretak",
-                    pkeys(Some(*f), "pilot"),
-                    v / vac,
-                    "dekket",
-                    ci,
-                );
-            }
-        }
-        if !point.is_empty() {
-            let ci = cis.get(&None).copied().flatten();
-            push(
-                draft,
-                "pilot",
-                pkeys(None, "endring"),
-                total,
-                "frigjort",
-                ci,
-            );
-            if region_vacancy > 0.0 {
-                let ci = ci.map(|(lo, hi)| (lo / region_vacancy, hi / region_vacancy));
-                push(
-                    draft,
-                    "pilot",
-                    pkeys(None, "pilot"),
-                    total / region_vacancy,
-                    "dekket",
-                    ci,
-                );
-            }
+        emit_freed(draft, ctx, &out, &over, &cis, vacancy4, region_vacancy);
+    }
+}
+
+/// R′ per foretak × level when pilot `p`'s change of shares `over` is applied in the units
+/// of its kind.
+fn spread_need<'a>(
+    ctx: &NeedCtx<'a, '_>,
+    p: &PilotData,
+    over: &[Option<Vec<f64>>],
+) -> BTreeMap<(&'a str, u8), f64> {
+    let model = ctx.model;
+    let mut fl: BTreeMap<(&str, u8), f64> = BTreeMap::new();
+    for (u, need) in model.units.iter().zip(ctx.needs) {
+        let need2 = if p.tjenester.contains(&u.tjeneste) {
+            model.need(ctx.params, u, Some(over))
+        } else {
+            need.clone()
+        };
+        for (y, rr, _) in ctx.cells(u, &need2) {
+            *fl.entry((u.foretak.as_str(), model.niva[y])).or_default() += rr;
         }
     }
-    notes
+    for ((f, y), iaf) in ctx.iaf_trust {
+        if ctx.params.caf[*y].is_some() {
+            *fl.entry((f, model.niva[*y])).or_default() += iaf;
+        }
+    }
+    fl
+}
+
+/// Freed specialist FTE per trust and for the region, with the day bootstrap's
+/// intervals, and the share of the specialist vacancy they cover.
+fn emit_freed(
+    draft: &mut Draft,
+    ctx: &NeedCtx<'_, '_>,
+    out: &PilotRows<'_>,
+    over: &[Option<Vec<f64>>],
+    cis: &BTreeMap<Option<String>, Option<(f64, f64)>>,
+    vacancy4: &BTreeMap<&str, f64>,
+    region_vacancy: f64,
+) {
+    let point = freed(ctx.model, ctx.params, over, out.pilot);
+    let mut total = 0.0;
+    for (f, v) in &point {
+        total += v;
+        let ci = cis.get(&Some((*f).to_owned())).copied().flatten();
+        let k = out.keys(Some(*f), "endring");
+        out.push(draft, "pilot_foretak", k, *v, "frigjort", ci);
+        if let Some(vac) = vacancy4.get(f).filter(|v| **v > 0.0) {
+            let ci = ci.map(|(lo, hi)| (lo / vac, hi / vac));
+            let k = out.keys(Some(*f), "pilot");
+            out.push(draft, "pilot_foretak", k, v / vac, "dekket", ci);
+        }
+    }
+    if !point.is_empty() {
+        let ci = cis.get(&None).copied().flatten();
+        out.push(
+            draft,
+            "pilot",
+            out.keys(None, "endring"),
+            total,
+            "frigjort",
+            ci,
+        );
+        if region_vacancy > 0.0 {
+            let ci = ci.map(|(lo, hi)| (lo / region_vacancy, hi / region_vacancy));
+            let k = out.keys(None, "pilot");
+            out.push(draft, "pilot", k, total / region_vacancy, "dekket", ci);
+        }
+    }
+}
+
+/// How one pilot's spread rows are made: its row count and the rows whose disclosure
+/// control they follow.
+struct PilotRows<'p> {
+    pilot: &'p PilotData,
+    n: u64,
+    sources: Vec<usize>,
+}
+
+impl PilotRows<'_> {
+    fn keys(&self, foretak: Option<&str>, fase: &str) -> Keys {
+        Keys {
+            pilot_id: Some(self.pilot.id.clone()),
+            foretak_id: foretak.map(str::to_owned),
+            fase: Some(fase.to_owned()),
+            ..Keys::default()
+        }
+    }
+
+    /// Push one row: `unit` is `behov`, `frigjort` or `dekket`.
+    fn push(
+        &self,
+        draft: &mut Draft,
+        grp: &str,
+        keys: Keys,
+        v: f64,
+        unit: &str,
+        ci: Option<(f64, f64)>,
+    ) {
+        let mut row = new_row(
+            match unit {
+                "behov" => "wisn_behov_etter_oppgavedeling",
+                "frigjort" => "frigjorte_spesialistarsverk",
+                _ => "vakanse_dekket_andel",
+            },
+            grp,
+            keys,
+            Some(v),
+            Some(self.n),
+            if unit == "dekket" {
+                "andel"
+            } else {
+                "årsverk"
+            },
+        );
+        if let Some((lo, hi)) = ci {
+            row.nedre = Some(lo);
+            row.ovre = Some(hi);
+        }
+        let i = draft.push(row, None);
+        if !self.sources.is_empty() {
+            draft.links.push((i, self.sources.clone()));
+        }
+    }
 }
 
 /// The four values of one cell: staff, need, difference and ratio.

@@ -223,9 +223,16 @@ fn parse(
             .count();
         last_start = byte + skipped;
         last_line = first_line + line - 1 + skipped as u64;
-        builder.push(last_line, record.len(), |i| {
-            std::str::from_utf8(record.get(i).unwrap_or_default()).unwrap_or("\u{fffd}")
-        })?;
+        // One UTF-8 check per record: fields split at ASCII bytes, so each field's range
+        // is a character boundary of the whole.
+        match std::str::from_utf8(record.as_slice()) {
+            Ok(all) => builder.push(last_line, record.len(), |i| {
+                record.range(i).and_then(|r| all.get(r)).unwrap_or_default()
+            })?,
+            Err(_) => builder.push(last_line, record.len(), |i| {
+                std::str::from_utf8(record.get(i).unwrap_or_default()).unwrap_or("\u{fffd}")
+            })?,
+        }
     }
     if let Some(open) = unclosed_quote(&text.as_bytes()[last_start.min(text.len())..], delimiter) {
         let line = last_line + count_newlines(&text.as_bytes()[last_start..last_start + open]);
