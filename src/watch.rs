@@ -265,15 +265,35 @@ fn next_burst(
 }
 
 /// Whether every changed file that exists kept its size and mtime for [`STABLE`].
+///
+/// A file's modification time says how long it has been left alone already: the wait is
+/// only what [`STABLE`] still lacks for the most recently written file (none once the quiet
+/// period has covered it), then the stamps are compared again. A modification time in the
+/// future (another machine's clock on a shared folder) waits the whole [`STABLE`].
 fn settled(paths: &BTreeSet<PathBuf>) -> bool {
     fn stamp(p: &Path) -> Option<(u64, Option<SystemTime>)> {
         let m = std::fs::metadata(p).ok()?;
         m.is_file().then(|| (m.len(), m.modified().ok()))
     }
     let before: Vec<_> = paths.iter().map(|p| stamp(p)).collect();
-    std::thread::sleep(STABLE);
+    std::thread::sleep(remaining_wait(&before, SystemTime::now()));
     let after: Vec<_> = paths.iter().map(|p| stamp(p)).collect();
     before == after
+}
+
+/// How much longer than their modification times allow the files must keep still:
+/// [`STABLE`] minus the age of the youngest file, at most [`STABLE`].
+fn remaining_wait(stamps: &[Option<(u64, Option<SystemTime>)>], now: SystemTime) -> Duration {
+    stamps
+        .iter()
+        .flatten()
+        .map(|(_, mtime)| match mtime.map(|m| now.duration_since(m)) {
+            Some(Ok(age)) => STABLE.saturating_sub(age),
+            // Unknown or in the future: wait it out.
+            _ => STABLE,
+        })
+        .max()
+        .unwrap_or(Duration::ZERO)
 }
 
 /// One rebuild, with one line of what happened (and the diagnostics of a failure).
@@ -436,5 +456,25 @@ mod tests {
         writer.join().unwrap();
         assert!(settled(&paths));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_left_alone_for_the_quiet_period_waits_only_what_stable_still_lacks() {
+        let now = SystemTime::now();
+        let stamp = |ago: Duration| Some((10, Some(now - ago)));
+        assert_eq!(remaining_wait(&[stamp(STABLE * 2)], now), Duration::ZERO);
+        assert_eq!(
+            remaining_wait(&[stamp(STABLE * 2), stamp(QUIET)], now),
+            STABLE - QUIET
+        );
+        // Written just now, in the future, or of unknown age: the whole STABLE.
+        assert_eq!(remaining_wait(&[stamp(Duration::ZERO)], now), STABLE);
+        assert_eq!(
+            remaining_wait(&[Some((10, Some(now + Duration::from_secs(5))))], now),
+            STABLE
+        );
+        assert_eq!(remaining_wait(&[Some((10, None))], now), STABLE);
+        // Removed files (no stamp) need no wait.
+        assert_eq!(remaining_wait(&[None], now), Duration::ZERO);
     }
 }
