@@ -84,8 +84,8 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
     };
     match &cli.command {
         Command::Check(args) => {
-            let (settings, _) = Settings::load(args.settings.as_deref())?;
-            let v = pipeline::check(&args.data, &settings)?;
+            let (settings, _) = Settings::load(args.data.settings.as_deref())?;
+            let v = pipeline::check(&args.data.data, &args.out, &settings)?;
             diag::print(&v.diagnostics, cli.diagnostic_format, quiet, None);
             say(&check_line(&v.inputs, &v.diagnostics));
             Ok(if v.has_errors() { EXIT_DATA } else { EXIT_OK })

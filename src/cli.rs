@@ -30,7 +30,7 @@ pub enum Command {
     /// Read `data/`, compute the indicators and typeset the report and the board briefing.
     Build(BuildArgs),
     /// Validate the data only and print every problem; writes nothing.
-    Check(DataArgs),
+    Check(CheckArgs),
     /// Write a synthetic data set in the data contract.
     Sample(SampleArgs),
     /// Start a new report project (folders, settings, templates) in DIR.
@@ -58,6 +58,18 @@ pub struct DataArgs {
     /// The settings file (default: `tsb-report.toml` in the current folder, if present).
     #[arg(long)]
     pub settings: Option<PathBuf>,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Where the data is.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The output folder whose caches `check` reads, never writes: a log file validated by an
+    /// earlier `build` and unchanged since is not read again.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `build`.

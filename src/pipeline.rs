@@ -84,9 +84,22 @@ impl Timer {
 }
 
 /// Discover and validate the data folder (the log rows are checked, then dropped).
-pub fn check(data: &Path, settings: &crate::config::Settings) -> Result<Validated> {
-    let inventory = discover::discover(data)?;
-    let mut v = validate::begin(&inventory, &settings.validering).finish();
+///
+/// Reads, and never writes, the caches a `build` left in the output folder `out`: the
+/// file-hash index (an unchanged file is not hashed again) and the log cache, so a log file
+/// validated before and unchanged since gives its accounting and diagnostics from there, as
+/// in `build`; the rows of a pilot whose logs all are unchanged are not even loaded. Without
+/// caches every file is read: the diagnostics are the same either way (tested).
+pub fn check(data: &Path, out: &Path, settings: &crate::config::Settings) -> Result<Validated> {
+    let cache = Cache::of(out);
+    let known: discover::HashIndex = cache.read(cache::HASH_INDEX).unwrap_or_default();
+    let (inventory, _) = discover::discover_with(data, &known)?;
+    let pilot_keys = cache::pilot_keys(&inventory, &settings.validering);
+    let unchanged: BTreeSet<String> = cache.read_pilots(&pilot_keys).into_keys().collect();
+    let earlier = cache.read_logs(&inventory, &cache::log_keys(&inventory), &unchanged);
+    let mut validator = validate::begin(&inventory, &settings.validering);
+    for _ in validator.pilots(earlier) {}
+    let mut v = validator.finish();
     // Text the documents cannot show: `build` prints a marker and warns; so does `check`.
     let templates = Path::new("report-templates");
     let coverage = crate::glyphs::Coverage::of_templates(Some(templates).filter(|t| t.is_dir()));

@@ -576,3 +576,41 @@ fn a_build_gives_up_on_a_held_output_folder_after_the_lock_timeout_naming_the_ho
     drop(held);
     p.run(&["build"]).code(0);
 }
+
+/// Every file under the project's output folder with its bytes and modification time.
+fn output_state(p: &Project) -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
+    p.files()
+        .into_iter()
+        .filter(|f| f.starts_with("output/"))
+        .map(|f| (f.clone(), std::fs::read(p.path(&f)).unwrap(), p.mtime(&f)))
+        .collect()
+}
+
+#[test]
+fn check_after_a_build_takes_unchanged_logs_from_the_caches_says_what_a_cold_check_says_and_writes_nothing()
+ {
+    let p = planted("checkcache").templates();
+    p.run(&["build"]).code(0);
+    let before = output_state(&p);
+    // Every log unchanged: no log is read again.
+    let cold = p.run(&["check", "--out", "ingen-utdata"]).code(1);
+    let warm = p.run(&["check"]).code(1);
+    assert_eq!(warm.stderr, cold.stderr);
+    assert_eq!(warm.stdout, cold.stdout);
+    assert!(cold.stderr.contains("row errors"), "{}", cold.stderr);
+    // A new log with a bad row: its pilot is validated again, the others come from the caches.
+    let mut lines = log_lines(40);
+    lines[7] = lines[7].replace("STO-LAR", "STO-UKJENT");
+    std::fs::write(
+        p.path("data/piloter/lar-sykepleier/ny-logg-uke16.csv"),
+        LOG_HEADER.to_string() + &lines.concat(),
+    )
+    .unwrap();
+    let cold = p.run(&["check", "--out", "ingen-utdata"]).code(1);
+    let warm = p.run(&["check"]).code(1);
+    assert_eq!(warm.stderr, cold.stderr);
+    assert_eq!(warm.stdout, cold.stdout);
+    assert!(cold.stderr.contains("ny-logg-uke16.csv"), "{}", cold.stderr);
+    assert!(!p.path("ingen-utdata").exists());
+    assert_eq!(output_state(&p), before, "check changed the output folder");
+}
