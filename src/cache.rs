@@ -10,6 +10,8 @@
 //!   logger/<key>.json     a validated log file's accounting (`validate::LogMeta`)
 //!   logger/<key>.parquet  its rows (encoded by `ingest::cache`)
 //!   piloter/<key>.json    a pilot's log indicators before disclosure control
+//!   undersokelser/<key>.json  the survey indicators before disclosure control (reused
+//!                         when only logs changed)
 //!   stage-<pid>/  build.lock  feilet/    a run's staging folder, the lock, a failed run's
 //!                                        Typst (`fsx`)
 //! ```
@@ -38,6 +40,8 @@ pub const ANALYSIS: &str = "analyse.json";
 pub const LOGS: &str = "logger";
 /// The pilots' log indicators.
 pub const PILOTS: &str = "piloter";
+/// The survey indicators' draft ([`crate::indicators::SurveyDraft`]), by [`surveys_key`].
+pub const SURVEYS: &str = "undersokelser";
 
 /// A hash over parts: the parts of a record are joined by `\0`, a record ends with `\n`
 /// ([`Key::end`]). The one way every key, hash and id of a run is built.
@@ -109,6 +113,29 @@ pub fn data_key(inventory: &Inventory, settings: &Settings) -> String {
         serde_json::to_string(&wisn).unwrap_or_default()
     ))
     .end();
+    key.finish()
+}
+
+/// The key of the survey indicators' draft: every input file but the logs (surveys,
+/// codebooks, staffing, activity, reference tables, `pilot.toml`s), the files that could not
+/// be read or were skipped, the quarantine threshold and the tool version; not `k` (a draft
+/// holds counts) and not the staffing-need settings (the survey indicators do not use them).
+pub fn surveys_key(inventory: &Inventory, settings: &ValidationSettings) -> String {
+    let mut key = Key::new();
+    key.part("surveys-v1").part(crate::tool_version()).end();
+    key.part(format!("maks={}", settings.maks_karantene_andel))
+        .end();
+    for f in &inventory.files {
+        if !matches!(f.kind, FileKind::Log(_)) {
+            key.file(&f.rel, &f.sha256);
+        }
+    }
+    for d in &inventory.diagnostics {
+        key.part(format!("{:?}", d.severity))
+            .part(&d.file)
+            .part(&d.message)
+            .end();
+    }
     key.finish()
 }
 
@@ -322,6 +349,15 @@ pub fn stage_pilots(
         self::stage(stage, &format!("{PILOTS}/{key}.json"), entry)?;
     }
     Ok(())
+}
+
+/// Stage the survey indicators' draft under `key`.
+pub fn stage_surveys(
+    stage: &mut crate::fsx::Staging,
+    key: &str,
+    draft: &crate::indicators::SurveyDraft,
+) -> Result<()> {
+    self::stage(stage, &format!("{SURVEYS}/{key}.json"), draft)
 }
 
 #[cfg(test)]

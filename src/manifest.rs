@@ -48,6 +48,9 @@ pub struct Reused {
     pub log_files: usize,
     /// Pilots whose log indicators came from the cache (their rows were not read).
     pub pilots: Vec<String>,
+    /// The survey indicators came from the cache: only logs changed.
+    #[serde(default)]
+    pub surveys: bool,
     /// Documents left as they were: their sources and typst (a PDF) or their bytes (the
     /// `.docx`) did not change.
     pub documents: Vec<String>,

@@ -339,6 +339,9 @@ struct CacheWrites {
     /// Newly computed pilots, by key.
     pilots: Vec<(String, cache::PilotEntry)>,
     pilot_keep: BTreeSet<String>,
+    /// The survey draft computed now, by key (`None` when it came from the cache).
+    surveys: Option<(String, indicators::SurveyDraft)>,
+    surveys_keep: BTreeSet<String>,
 }
 
 /// Step 2: the analysis from the cache when the numbers' inputs are unchanged; else validate
@@ -403,7 +406,17 @@ fn analyse(
         return Ok(Analysed::Invalid(validated.diagnostics));
     }
     drafts.extend(earlier.into_iter().map(|(p, c)| (p, c.draft)));
-    let (table, _) = indicators::compute_incremental(&validated.dataset, &settings, &drafts)?;
+    let surveys_key = cache::surveys_key(inventory, &cfg.settings.validering);
+    let earlier_surveys: Option<indicators::SurveyDraft> = plan
+        .cache
+        .read(&format!("{}/{surveys_key}.json", cache::SURVEYS));
+    reused.surveys = earlier_surveys.is_some();
+    let (table, _, survey_draft) =
+        indicators::compute_cached(&validated.dataset, &settings, &drafts, earlier_surveys)?;
+    if !reused.surveys {
+        writes.surveys = Some((surveys_key.clone(), survey_draft));
+    }
+    writes.surveys_keep = BTreeSet::from([surveys_key]);
     add_notes(&mut validated, &table.merknader);
     timer.lap("indicators");
     let date = data_date(&validated, last_dates);
@@ -722,6 +735,7 @@ fn commit(
     if let Some(w) = &writes {
         plan.cache.prune(cache::LOGS, &w.log_keep);
         plan.cache.prune(cache::PILOTS, &w.pilot_keep);
+        plan.cache.prune(cache::SURVEYS, &w.surveys_keep);
     }
     let mut diagnostics = analysis.diagnostics;
     diagnostics.extend(warnings);
@@ -755,6 +769,9 @@ fn stage_analysis(
         write_quarantine(stage, &w.quarantine)?;
         cache::stage_logs(stage, &w.logs)?;
         cache::stage_pilots(stage, &w.pilots)?;
+        if let Some((key, draft)) = &w.surveys {
+            cache::stage_surveys(stage, key, draft)?;
+        }
         cache::stage(stage, cache::ANALYSIS, analysis)?;
     }
     Ok(())

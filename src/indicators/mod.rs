@@ -136,6 +136,28 @@ pub fn compute_incremental(
     settings: &IndicatorSettings,
     earlier: &BTreeMap<String, PilotDraft>,
 ) -> anyhow::Result<(IndicatorTable, BTreeMap<String, PilotDraft>)> {
+    let (table, fresh, _) = compute_cached(dataset, settings, earlier, None)?;
+    Ok((table, fresh))
+}
+
+/// The survey indicators (§4, levels and changes between rounds) before disclosure control:
+/// what [`compute_cached`] takes back from an earlier run when no survey, codebook, staffing,
+/// activity or reference file changed (only logs did). Opaque; serialisable for the cache.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SurveyDraft {
+    draft: Draft,
+}
+
+/// [`compute_incremental`], also taking the survey indicators from `surveys` when given: the
+/// caller's cache key must cover every input but the logs (the survey rows refer only to
+/// each other, so they are drafted apart and appended, giving the same table). Returns the
+/// table, the pilots' drafts computed now and the survey draft.
+pub fn compute_cached(
+    dataset: &Dataset,
+    settings: &IndicatorSettings,
+    earlier: &BTreeMap<String, PilotDraft>,
+    surveys: Option<SurveyDraft>,
+) -> anyhow::Result<(IndicatorTable, BTreeMap<String, PilotDraft>, SurveyDraft)> {
     suppress::check_k(settings.k).map_err(anyhow::Error::msg)?;
     let mut draft = Draft::default();
     let head = staffing::compute(dataset, &mut draft)?;
@@ -167,10 +189,18 @@ pub fn compute_incremental(
         .map(|(p, d)| ((*p).clone(), &d.work))
         .collect();
     let notes = wisn::compute(dataset, &settings.wisn, &works, &mut draft);
-    surveys::compute(dataset, &head, &mut draft)?;
+    let survey_draft = match surveys {
+        Some(s) => s,
+        None => {
+            let mut d = Draft::default();
+            surveys::compute(dataset, &head, &mut d)?;
+            SurveyDraft { draft: d }
+        }
+    };
+    draft.append(survey_draft.draft.clone());
     let mut table = disclose(draft, u64::from(settings.k));
     table.merknader = notes;
-    Ok((table, fresh))
+    Ok((table, fresh, survey_draft))
 }
 
 /// The log indicators of one pilot's rows (of any pilots' rows, in fact: each pilot's

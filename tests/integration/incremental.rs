@@ -614,3 +614,48 @@ fn check_after_a_build_takes_unchanged_logs_from_the_caches_says_what_a_cold_che
     assert!(!p.path("ingen-utdata").exists());
     assert_eq!(output_state(&p), before, "check changed the output folder");
 }
+
+#[test]
+fn the_survey_indicators_come_from_the_cache_when_only_logs_changed_with_the_numbers_of_a_cold_build()
+ {
+    let p = Project::new("surveycache").sample().templates();
+    p.run(&["build"]).code(0);
+    assert_eq!(
+        p.manifest()["reused"]["surveys"],
+        false,
+        "nothing cached yet"
+    );
+    // A new log (the first 400 lines of one, as bytes: the log's own encoding and line ends).
+    let log = std::fs::read(p.path("data/piloter/lar-sykepleier/logg-2025-03.csv")).unwrap();
+    let cut = log
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(400)
+        .unwrap()
+        .0;
+    std::fs::write(
+        p.path("data/piloter/lar-sykepleier/ny-logg.csv"),
+        &log[..=cut],
+    )
+    .unwrap();
+    p.run(&["build"]).code(0);
+    assert_eq!(p.manifest()["reused"]["surveys"], true);
+    let incremental = p.read("output/indikatorer/indikatorer.csv");
+    assert!(incremental.contains("utfordring_score_endring"));
+    assert_eq!(incremental, export_from_scratch(&p));
+    assert_eq!(p.manifest()["reused"]["surveys"], false);
+    // A reference table changed: the survey indicators are computed again.
+    p.run(&["build"]).code(0);
+    let yrker = p.read("data/referanse/yrker.csv") + "\n";
+    std::fs::write(p.path("data/referanse/yrker.csv"), yrker).unwrap();
+    p.run(&["build"]).code(0);
+    assert_eq!(p.manifest()["reused"]["surveys"], false);
+    assert_eq!(
+        p.files()
+            .iter()
+            .filter(|f| f.contains(".cache/undersokelser/"))
+            .count(),
+        1
+    );
+}
