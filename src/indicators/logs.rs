@@ -1019,84 +1019,147 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
             &["pilot", "fase"]
         };
         let (sums, perf) = coding.sums_and_performers(&cols, names, SUMS);
-        for (key, g) in sums {
-            let (pilot, foretak, fase) = split(&key, with_foretak);
-            let fase: &'static str = if fase == "før" { FASER[0] } else { FASER[1] };
-            let performers = perf.get(&key).copied().unwrap_or(0);
-            let primary = ctx.primary(&pilot, performers);
-            for (id, num, den, cnt) in SHARES {
-                let d = g.sums[col_index(den)];
-                if d <= 0.0 {
-                    continue;
-                }
-                let n = if cnt.is_empty() {
-                    g.rows
-                } else {
-                    g.sums[col_index(cnt)] as u64
-                };
-                let value = g.sums[col_index(num)] / d;
-                let row = draft.push(
-                    new_row(
-                        id,
-                        grp_name(&foretak),
-                        keys(&pilot, foretak.as_deref(), fase),
-                        Some(value),
-                        Some(n),
-                        "andel",
-                    ),
-                    primary,
-                );
-                share_cells
-                    .entry((id, pilot.clone(), foretak.clone()))
-                    .or_default()
-                    .insert(
-                        fase,
-                        PhaseCell {
-                            row,
-                            value,
-                            n,
-                            performers,
-                        },
-                    );
-            }
-        }
+        share_rows(sums, &perf, with_foretak, &ctx, &mut share_cells, draft);
         let units = cols.group_units(names);
-        for (key, g) in coding.groups(&units, names) {
-            let (pilot, foretak, fase) = split(&key, with_foretak);
-            let fase: &'static str = if fase == "før" { FASER[0] } else { FASER[1] };
-            let performers = perf.get(&key).copied().unwrap_or(0);
-            let primary = ctx.primary(&pilot, performers);
-            for (j, (id, _)) in COORD.iter().enumerate() {
-                let value = g.sums[j] / g.rows as f64;
-                let row = draft.push(
-                    new_row(
-                        id,
-                        grp_name(&foretak),
-                        keys(&pilot, foretak.as_deref(), fase),
-                        Some(value),
-                        Some(g.rows),
-                        "andel",
-                    ),
-                    primary,
-                );
-                coord_cells
-                    .entry((id, pilot.clone(), foretak.clone()))
-                    .or_default()
-                    .insert(
-                        fase,
-                        PhaseCell {
-                            row,
-                            value,
-                            n: g.rows,
-                            performers,
-                        },
-                    );
-            }
-        }
+        let groups = coding.groups(&units, names);
+        coord_rows(groups, &perf, with_foretak, &ctx, &mut coord_cells, draft);
     }
 
     // Bootstrap: per (enhet, dato) day totals, resampled.
-    let boot = Boot::new(&cols, &coding, &days);
+    let (intervals, coord_intervals) =
+        bootstrap_intervals(&cols, &coding, &days, &share_cells, &coord_cells);
+    changes(&share_cells, &intervals, &ctx, draft);
+    changes(&coord_cells, &coord_intervals, &ctx, draft);
+    families(&share_cells, draft);
+    families(&coord_cells, draft);
+
+    minutes_per_area(&cols, &coding, &ctx, draft);
+    Ok(())
+}
+
+/// Where a pilot × phase or pilot × foretak × phase group publishes: its keys, its
+/// distinct performers and the count its primary rule uses.
+struct PhaseTarget {
+    pilot: String,
+    foretak: Option<String>,
+    fase: &'static str,
+    performers: u64,
+    primary: Option<u64>,
+}
+
+impl PhaseTarget {
+    fn new(
+        key: &GroupKey,
+        with_foretak: bool,
+        perf: &BTreeMap<GroupKey, u64>,
+        ctx: &Ctx,
+    ) -> PhaseTarget {
+        let (pilot, foretak, fase) = split(key, with_foretak);
+        let fase: &'static str = if fase == "før" { FASER[0] } else { FASER[1] };
+        let performers = perf.get(key).copied().unwrap_or(0);
+        let primary = ctx.primary(&pilot, performers);
+        PhaseTarget {
+            pilot,
+            foretak,
+            fase,
+            performers,
+            primary,
+        }
+    }
+
+    /// Publish share `value` of indicator `id` over `n` and record it in `cells`.
+    fn publish(
+        &self,
+        id: &'static str,
+        value: f64,
+        n: u64,
+        cells: &mut BTreeMap<CellId, BTreeMap<&'static str, PhaseCell>>,
+        draft: &mut Draft,
+    ) {
+        let row = draft.push(
+            new_row(
+                id,
+                grp_name(&self.foretak),
+                keys(&self.pilot, self.foretak.as_deref(), self.fase),
+                Some(value),
+                Some(n),
+                "andel",
+            ),
+            self.primary,
+        );
+        cells
+            .entry((id, self.pilot.clone(), self.foretak.clone()))
+            .or_default()
+            .insert(
+                self.fase,
+                PhaseCell {
+                    row,
+                    value,
+                    n,
+                    performers: self.performers,
+                },
+            );
+    }
+}
+
+/// §2 share rows of each group in `sums`, recorded in `cells`.
+fn share_rows(
+    sums: BTreeMap<GroupKey, Group>,
+    perf: &BTreeMap<GroupKey, u64>,
+    with_foretak: bool,
+    ctx: &Ctx,
+    cells: &mut BTreeMap<CellId, BTreeMap<&'static str, PhaseCell>>,
+    draft: &mut Draft,
+) {
+    for (key, g) in sums {
+        let target = PhaseTarget::new(&key, with_foretak, perf, ctx);
+        for (id, num, den, cnt) in SHARES {
+            let d = g.sums[col_index(den)];
+            if d <= 0.0 {
+                continue;
+            }
+            let n = if cnt.is_empty() {
+                g.rows
+            } else {
+                g.sums[col_index(cnt)] as u64
+            };
+            let value = g.sums[col_index(num)] / d;
+            target.publish(id, value, n, cells, draft);
+        }
+    }
+}
+
+/// §3 coordination rows of each unit group in `groups`, recorded in `cells`.
+fn coord_rows(
+    groups: BTreeMap<GroupKey, Group>,
+    perf: &BTreeMap<GroupKey, u64>,
+    with_foretak: bool,
+    ctx: &Ctx,
+    cells: &mut BTreeMap<CellId, BTreeMap<&'static str, PhaseCell>>,
+    draft: &mut Draft,
+) {
+    for (key, g) in groups {
+        let target = PhaseTarget::new(&key, with_foretak, perf, ctx);
+        for (j, (id, _)) in COORD.iter().enumerate() {
+            let value = g.sums[j] / g.rows as f64;
+            target.publish(id, value, g.rows, cells, draft);
+        }
+    }
+}
+
+/// Bootstrap intervals by cell (`None`: no interval).
+type CellIntervals = BTreeMap<CellId, Option<(f64, f64)>>;
+
+/// The bootstrap intervals of the share cells and of the coordination cells: one target
+/// per (pilot, foretak) that has either.
+fn bootstrap_intervals(
+    cols: &Columns,
+    coding: &Coding,
+    days: &[Day],
+    share_cells: &BTreeMap<CellId, BTreeMap<&'static str, PhaseCell>>,
+    coord_cells: &BTreeMap<CellId, BTreeMap<&'static str, PhaseCell>>,
+) -> (CellIntervals, CellIntervals) {
+    let boot = Boot::new(cols, coding, days);
     let pairs: Vec<(usize, usize)> = SHARES
         .iter()
         .map(|(_, num, den, _)| (col_index(num), col_index(den)))
@@ -1108,10 +1171,10 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut intervals: BTreeMap<CellId, Option<(f64, f64)>> = BTreeMap::new();
-    let mut coord_intervals: BTreeMap<CellId, Option<(f64, f64)>> = BTreeMap::new();
+    let mut intervals: CellIntervals = BTreeMap::new();
+    let mut coord_intervals: CellIntervals = BTreeMap::new();
     for ((pilot, foretak), (cis, coord_cis)) in
-        targets.iter().zip(boot.run(&targets, &pairs, &coding))
+        targets.iter().zip(boot.run(&targets, &pairs, coding))
     {
         for ((id, ..), ci) in SHARES.iter().zip(cis) {
             intervals.insert((id, pilot.clone(), foretak.clone()), ci);
@@ -1120,12 +1183,11 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
             coord_intervals.insert((id, pilot.clone(), foretak.clone()), ci);
         }
     }
-    changes(&share_cells, &intervals, &ctx, draft);
-    changes(&coord_cells, &coord_intervals, &ctx, draft);
-    families(&share_cells, draft);
-    families(&coord_cells, draft);
+    (intervals, coord_intervals)
+}
 
-    // Minutes per task area, per phase, and per performer level.
+/// Minutes per task area, per phase, and per performer level, with their families.
+fn minutes_per_area(cols: &Columns, coding: &Coding, ctx: &Ctx, draft: &mut Draft) {
     let mut fams: BTreeMap<GroupKey, Vec<Cell>> = BTreeMap::new();
     for (grp, names) in [
         ("pilot_område", &["pilot", "fase", "omrade"][..]),
@@ -1134,7 +1196,7 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
             &["pilot", "fase", "omrade", "niva"][..],
         ),
     ] {
-        let (sums, perf) = coding.sums_and_performers(&cols, names, &["m"]);
+        let (sums, perf) = coding.sums_and_performers(cols, names, &["m"]);
         for (key, g) in sums {
             let pilot = key[0].clone().unwrap_or_default();
             let performers = perf.get(&key).copied().unwrap_or(0);
@@ -1172,7 +1234,6 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
             .families
             .push(Family::new(cells, &[("total", "niva")]));
     }
-    Ok(())
 }
 
 #[cfg(test)]
