@@ -220,7 +220,7 @@ fn build_locked(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     let mut reused = manifest::Reused::default();
     let analysed = match analyse(cfg, &plan, &mut reused, &mut timer)? {
         Analysed::Invalid(diagnostics) => return Ok(Outcome::InvalidData(diagnostics)),
-        Analysed::Ready(analysis, writes) => (*analysis, writes),
+        Analysed::Ready(analysis, writes) => (*analysis, writes.map(|w| *w)),
     };
     let rendered = render(cfg, &plan, &analysed.0)?;
     timer.lap("render");
@@ -326,7 +326,7 @@ enum Analysed {
     Invalid(Vec<Diagnostic>),
     /// The analysis, and the cache entries to write with the outputs (`None` when the
     /// analysis itself came from the cache).
-    Ready(Box<Analysis>, Option<CacheWrites>),
+    Ready(Box<Analysis>, Option<Box<CacheWrites>>),
 }
 
 /// What a fresh analysis adds to the caches, and every entry it uses (the others are pruned
@@ -438,7 +438,7 @@ fn analyse(
         },
         table,
     };
-    Ok(Analysed::Ready(Box::new(analysis), Some(writes)))
+    Ok(Analysed::Ready(Box::new(analysis), Some(Box::new(writes))))
 }
 
 /// What changed since the previous analysis (Vedlegg C).
