@@ -85,6 +85,17 @@ impl Key {
     }
 }
 
+/// What discovery could not read or skipped, one record each: it changes what validation
+/// finds.
+fn unread_files(key: &mut Key, inventory: &Inventory) {
+    for d in &inventory.diagnostics {
+        key.part(format!("{:?}", d.severity))
+            .part(&d.file)
+            .part(&d.message)
+            .end();
+    }
+}
+
 /// The key of the analysis: every input file, what discovery could not read or skipped,
 /// the settings that change values, and the tool version.
 pub fn data_key(inventory: &Inventory, settings: &Settings) -> String {
@@ -92,12 +103,7 @@ pub fn data_key(inventory: &Inventory, settings: &Settings) -> String {
     for f in &inventory.files {
         key.file(&f.rel, &f.sha256);
     }
-    for d in &inventory.diagnostics {
-        key.part(format!("{:?}", d.severity))
-            .part(&d.file)
-            .part(&d.message)
-            .end();
-    }
+    unread_files(&mut key, inventory);
     key.part(format!("k={}", settings.prikking.k)).end();
     key.part(format!("maks={}", settings.validering.maks_karantene_andel))
         .end();
@@ -130,12 +136,7 @@ pub fn surveys_key(inventory: &Inventory, settings: &ValidationSettings) -> Stri
             key.file(&f.rel, &f.sha256);
         }
     }
-    for d in &inventory.diagnostics {
-        key.part(format!("{:?}", d.severity))
-            .part(&d.file)
-            .part(&d.message)
-            .end();
-    }
+    unread_files(&mut key, inventory);
     key.finish()
 }
 

@@ -345,19 +345,17 @@ impl Table<'_> {
             ],
         )?;
         for row in &table.rows {
-            let niva = match level(display, row.line, c.header(3, table), c.get(3, &row.fields)) {
-                Ok(n) => n,
-                Err(e) => {
-                    errs.push(e);
-                    continue;
-                }
+            let Some(niva) = kept(
+                level(display, row.line, c.header(3, table), c.get(3, &row.fields)),
+                errs,
+            ) else {
+                continue;
             };
-            let ny = match yes_no(display, row.line, c.header(4, table), c.get(4, &row.fields)) {
-                Ok(n) => n,
-                Err(e) => {
-                    errs.push(e);
-                    continue;
-                }
+            let Some(ny) = kept(
+                yes_no(display, row.line, c.header(4, table), c.get(4, &row.fields)),
+                errs,
+            ) else {
+                continue;
             };
             let styrk = cell(&c, 2, row);
             let y = Yrke {
@@ -409,12 +407,11 @@ impl Table<'_> {
                 );
                 continue;
             }
-            let krever = match level(display, row.line, c.header(3, table), c.get(3, &row.fields)) {
-                Ok(n) => n,
-                Err(e) => {
-                    errs.push(e);
-                    continue;
-                }
+            let Some(krever) = kept(
+                level(display, row.line, c.header(3, table), c.get(3, &row.fields)),
+                errs,
+            ) else {
+                continue;
             };
             let o = Oppgave {
                 id: cell(&c, 0, row),
@@ -429,4 +426,9 @@ impl Table<'_> {
         }
         Ok(())
     }
+}
+
+/// The value of a cell parsed by `parsed`, or `None` with its error kept in `errs`.
+fn kept<T>(parsed: Result<T, Diagnostic>, errs: &mut Vec<Diagnostic>) -> Option<T> {
+    parsed.map_err(|e| errs.push(e)).ok()
 }
