@@ -89,9 +89,9 @@ pub fn validate(
 
 /// The year in `column`; a missing or bad one is a problem.
 fn year(column: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<i32> {
-    match parse_number(raw) {
-        Ok(Some(y)) if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) => Some(y as i32),
-        Ok(Some(_)) => {
+    match number(column, raw, problems)? {
+        y if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) => Some(y as i32),
+        _ => {
             problems.push(Problem::new(
                 column,
                 Reason::NotAYear,
@@ -99,25 +99,13 @@ fn year(column: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<i32> {
             ));
             None
         }
-        Ok(None) => {
-            problems.push(Problem::new(
-                column,
-                Reason::MissingValue,
-                "missing value in required column",
-            ));
-            None
-        }
-        Err(e) => {
-            problems.push(Problem::invalid(column, e));
-            None
-        }
     }
 }
 
 /// The count in `column`; a missing, negative or implausible one is a problem.
 fn count(column: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<f64> {
-    match parse_number(raw) {
-        Ok(Some(v)) if v < 0.0 => {
+    match number(column, raw, problems)? {
+        v if v < 0.0 => {
             problems.push(Problem::new(
                 column,
                 Reason::NegativeCount,
@@ -125,7 +113,7 @@ fn count(column: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<f64> {
             ));
             None
         }
-        Ok(Some(v)) if v > MAX_COUNT => {
+        v if v > MAX_COUNT => {
             problems.push(
                 Problem::new(
                     column,
@@ -141,19 +129,7 @@ fn count(column: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<f64> {
             );
             None
         }
-        Ok(Some(v)) => Some(v),
-        Ok(None) => {
-            problems.push(Problem::new(
-                column,
-                Reason::MissingValue,
-                "missing value in required column",
-            ));
-            None
-        }
-        Err(e) => {
-            problems.push(Problem::invalid(column, e));
-            None
-        }
+        v => Some(v),
     }
 }
 
@@ -178,4 +154,23 @@ fn repeated(
     .with_hint(Some(
         "give each unit × task × year once; add the counts up first".into(),
     ))
+}
+
+/// The number in `column`; a missing or unreadable one is a problem.
+fn number(column: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<f64> {
+    match parse_number(raw) {
+        Ok(Some(v)) => Some(v),
+        Ok(None) => {
+            problems.push(Problem::new(
+                column,
+                Reason::MissingValue,
+                "missing value in required column",
+            ));
+            None
+        }
+        Err(e) => {
+            problems.push(Problem::invalid(column, e));
+            None
+        }
+    }
 }
