@@ -768,50 +768,55 @@ fn of_kind<'a>(files: &[&'a SourceFile], kind: &FileKind) -> Vec<&'a SourceFile>
     files.iter().filter(|f| f.kind == *kind).copied().collect()
 }
 
-/// The staffing exports (HR).
-fn staffing_exports(c: &Checked, acc: &mut Accounting, ds: &mut Dataset) {
-    let files = of_kind(&c.files, &FileKind::Staffing);
-    let mut read_ahead = read_in_parallel(&files);
+/// What validating one export gives: its rows and warnings, or the file's errors.
+type ExportRows<T> = Result<(Vec<T>, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+/// Read `files` ahead in parallel and validate each with `validate`: a file that cannot be
+/// read, or that `validate` refuses, is accounted as rejected (its rows counted as
+/// quarantined); the rows of every file the accounting accepts are returned, in file order.
+fn validate_exports<T>(
+    files: &[&SourceFile],
+    acc: &mut Accounting,
+    mut validate: impl FnMut(&SourceFile, &RawTable, &mut rows::RowSink) -> ExportRows<T>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    let mut read_ahead = read_in_parallel(files);
     for f in files.iter().copied() {
         match read_ahead.next().expect("one table per file") {
             Err(d) => acc.rejected(f, 0, d),
             Ok(t) => {
                 let mut sink = rows::RowSink::new(&f.display);
-                match staffing::validate(&f.display, &t, &c.resolvers, &mut sink) {
+                match validate(f, &t, &mut sink) {
                     Err(d) => acc.rejected(f, t.rows.len() as u64, d),
                     Ok((rows, warns)) => {
                         if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
-                            ds.staffing.extend(rows);
+                            out.extend(rows);
                         }
                     }
                 }
             }
         }
     }
+    out
+}
+
+/// The staffing exports (HR).
+fn staffing_exports(c: &Checked, acc: &mut Accounting, ds: &mut Dataset) {
+    let files = of_kind(&c.files, &FileKind::Staffing);
+    ds.staffing
+        .extend(validate_exports(&files, acc, |f, t, sink| {
+            staffing::validate(&f.display, t, &c.resolvers, sink)
+        }));
 }
 
 /// The activity volumes (data-contract §5.1).
 fn activity_exports(c: &Checked, acc: &mut Accounting, ds: &mut Dataset) {
     let files = of_kind(&c.files, &FileKind::Activity);
     let mut seen_volumes = activity::SeenVolumes::new();
-    let mut read_ahead = read_in_parallel(&files);
-    for f in files.iter().copied() {
-        match read_ahead.next().expect("one table per file") {
-            Err(d) => acc.rejected(f, 0, d),
-            Ok(t) => {
-                let mut sink = rows::RowSink::new(&f.display);
-                let r = &c.resolvers;
-                match activity::validate(&f.display, &t, r, &mut seen_volumes, &mut sink) {
-                    Err(d) => acc.rejected(f, t.rows.len() as u64, d),
-                    Ok((rows, warns)) => {
-                        if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
-                            ds.activity.extend(rows);
-                        }
-                    }
-                }
-            }
-        }
-    }
+    ds.activity
+        .extend(validate_exports(&files, acc, |f, t, sink| {
+            activity::validate(&f.display, t, &c.resolvers, &mut seen_volumes, sink)
+        }));
 }
 
 /// A codebook by its export's stem: the file, and the codebook when it is valid.
