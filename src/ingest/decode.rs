@@ -116,6 +116,16 @@ fn utf16(bytes: &[u8], big_endian: bool) -> Result<String, DecodeError> {
     } else {
         Encoding::Utf16Le
     };
+    // encoding_rs decodes well-formed text fast; anything malformed is decoded again below,
+    // for the line of the first broken character.
+    let fast = if big_endian {
+        encoding_rs::UTF_16BE
+    } else {
+        encoding_rs::UTF_16LE
+    };
+    if let Some(text) = fast.decode_without_bom_handling_and_without_replacement(bytes) {
+        return Ok(text.into_owned());
+    }
     let units = bytes.chunks_exact(2).map(|c| {
         if big_endian {
             u16::from_be_bytes([c[0], c[1]])

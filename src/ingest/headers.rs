@@ -6,11 +6,26 @@ use unicode_normalization::UnicodeNormalization;
 /// of whitespace treated alike (`Utført av` = `utført_av` = `UTFØRT-AV`). Zero-width
 /// characters and stray byte-order marks are dropped.
 pub fn normalize(s: &str) -> String {
+    // ASCII is its own NFC and lowercases byte by byte: the common case skips both passes.
+    if s.is_ascii() {
+        return collapse(s.len(), s.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    unicode(s)
+}
+
+/// [`normalize`] for any text.
+fn unicode(s: &str) -> String {
     // Decompose-compose around the lowercasing so that `A\u{30a}` and `Å` end up equal.
     let lower: String = s.nfc().collect::<String>().to_lowercase();
-    let mut out = String::with_capacity(lower.len());
+    collapse(lower.len(), lower.nfc())
+}
+
+/// Drop zero-width characters and collapse runs of whitespace, `_` and `-` into one space,
+/// trimmed at both ends.
+fn collapse(len: usize, chars: impl Iterator<Item = char>) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for c in lower.nfc() {
+    for c in chars {
         match c {
             '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' => {}
             c if c.is_whitespace() || c == '_' || c == '-' => pending_space = !out.is_empty(),
@@ -45,5 +60,16 @@ mod tests {
         assert_eq!(normalize("A\u{30a}rsverk"), normalize("Årsverk"));
         assert_eq!(normalize("\u{feff}NR"), "nr");
         assert_eq!(normalize("N\u{200b}R"), "nr");
+    }
+
+    #[test]
+    fn ascii_takes_the_same_rules_as_any_text() {
+        // Every ASCII character alone, doubled and between letters and spaces.
+        for b in 0u8..128 {
+            let c = char::from(b);
+            for s in [format!("{c}"), format!("A{c}b"), format!(" {c}{c}Z{c} ")] {
+                assert_eq!(normalize(&s), super::unicode(&s), "{s:?}");
+            }
+        }
     }
 }

@@ -497,6 +497,10 @@ struct Item<'a> {
     question: &'a Question,
     scale: BTreeMap<String, Option<f64>>,
     checkbox: bool,
+    /// The question's challenge area, normalized.
+    omrade: Option<String>,
+    /// The question is worded positively (its scores are reversed).
+    positive: bool,
 }
 
 /// What one submission answered.
@@ -716,6 +720,8 @@ fn map_codebook<'a>(
                 .as_deref()
                 .is_some_and(|m| m.starts_with("vurderer"))
                 && is_checkbox(table, column),
+            omrade: question.omrade.as_deref().map(normalize),
+            positive: question.retning.as_deref().map(normalize).as_deref() == Some("positiv"),
         })
         .collect();
     Ok(Mapping {
@@ -809,7 +815,7 @@ fn answers<'c>(
             continue;
         }
         let h = &headers[item.column];
-        if let Some(omrade) = &q.omrade {
+        if let Some(omrade) = &item.omrade {
             let v = match item.scale.get(&normalize(raw)) {
                 Some(v) => *v,
                 None => match parse_number(raw) {
@@ -829,10 +835,9 @@ fn answers<'c>(
                 },
             };
             if let Some(x) = v {
-                let positive = q.retning.as_deref().map(normalize).as_deref() == Some("positiv");
                 a.scores.push(ItemScore {
-                    omrade: normalize(omrade),
-                    score: if positive { 6.0 - x } else { x },
+                    omrade: omrade.clone(),
+                    score: if item.positive { 6.0 - x } else { x },
                 });
             }
         } else if let Some(m) = &q.maal {
