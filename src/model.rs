@@ -6,6 +6,11 @@
 
 use chrono::NaiveDate;
 pub use compact_str::CompactString as Text;
+
+/// An interned id (of a log row): 8 bytes, copied for free, compared and ordered as its text.
+/// Interned strings live as long as the process, so only ids that repeat (names, references)
+/// are interned.
+pub type Id = ustr::Ustr;
 use serde::{Deserialize, Serialize};
 
 /// Challenge areas of survey items (`omrade`, data-contract §6), in display order.
@@ -322,25 +327,25 @@ impl Pilot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogRow {
     /// Pilot id.
-    pub pilot_id: Text,
+    pub pilot_id: Id,
     /// Day of the activity.
     pub dato: NaiveDate,
     /// Phase, derived or checked.
     pub fase: Fase,
     /// Health trust id.
-    pub foretak_id: Text,
+    pub foretak_id: Id,
     /// Unit id.
-    pub enhet_id: Text,
+    pub enhet_id: Id,
     /// Performer's profession id.
-    pub yrke_id: Text,
+    pub yrke_id: Id,
     /// Task id.
-    pub oppgave_id: Text,
+    pub oppgave_id: Id,
     /// Minutes, in (0, 720].
     pub minutter: f64,
     /// Pseudonymous patient reference.
-    pub pasient: Option<Text>,
+    pub pasient: Option<Id>,
     /// Pseudonymous staff reference.
-    pub utfort_av: Option<Text>,
+    pub utfort_av: Option<Id>,
 }
 
 /// `type` of a survey.

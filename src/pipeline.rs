@@ -378,39 +378,58 @@ fn analyse(
     };
     let mut last_dates: Vec<chrono::NaiveDate> =
         earlier.values().filter_map(|c| c.last_date).collect();
-    let mut drafts = BTreeMap::new();
-    let mut validator = validate::begin(inventory, &cfg.settings.validering);
-    for pilot in validator.pilots(earlier_logs) {
-        writes.logs.extend(encode_logs(&pilot, &log_keys)?);
-        timer.lap("validate");
-        if earlier.contains_key(&pilot.pilot) || pilot.rows.is_empty() {
-            continue;
-        }
-        let rows: Vec<&crate::model::LogRow> = pilot.rows.iter().collect();
-        let draft = indicators::pilot_draft(&rows, pilot.reference)?;
-        let last_date = pilot.rows.iter().map(|r| r.dato).max();
-        last_dates.extend(last_date);
-        if let Some(key) = pilot_keys.get(&pilot.pilot) {
-            let cached = cache::PilotEntry {
-                last_date,
-                draft: draft.clone(),
-            };
-            writes.pilots.push((key.clone(), cached));
-        }
-        drafts.insert(pilot.pilot, draft);
-        timer.lap("indicators");
-    }
-    let mut validated = validator.finish();
-    timer.lap("validate");
-    if validated.has_file_errors() {
-        return Ok(Analysed::Invalid(validated.diagnostics));
-    }
-    drafts.extend(earlier.into_iter().map(|(p, c)| (p, c.draft)));
     let surveys_key = cache::surveys_key(inventory, &cfg.settings.validering);
     let earlier_surveys: Option<indicators::SurveyDraft> = plan
         .cache
         .read(&format!("{}/{surveys_key}.json", cache::SURVEYS));
     reused.surveys = earlier_surveys.is_some();
+    let mut drafts = BTreeMap::new();
+    let mut validator = validate::begin(inventory, &cfg.settings.validering);
+    // The other files, and the survey indicators, need nothing from the logs: they are
+    // validated and drafted on a thread of their own while the logs go pilot by pilot.
+    let (looped, side) = std::thread::scope(|scope| {
+        let (pilots, others) = validator.pilots_and_others(earlier_logs);
+        let redraft = earlier_surveys.is_none();
+        let side = scope.spawn(move || {
+            let files = others.validate();
+            let surveys = redraft.then(|| indicators::survey_draft(files.dataset()));
+            (files, surveys)
+        });
+        let looped = || -> Result<()> {
+            for pilot in pilots {
+                writes.logs.extend(encode_logs(&pilot, &log_keys)?);
+                timer.lap("validate");
+                if earlier.contains_key(&pilot.pilot) || pilot.is_empty() {
+                    continue;
+                }
+                let rows: Vec<&crate::model::LogRow> = pilot.rows().collect();
+                let draft = indicators::pilot_draft(&rows, pilot.reference)?;
+                let last_date = pilot.rows().map(|r| r.dato).max();
+                last_dates.extend(last_date);
+                if let Some(key) = pilot_keys.get(&pilot.pilot) {
+                    let cached = cache::PilotEntry {
+                        last_date,
+                        draft: draft.clone(),
+                    };
+                    writes.pilots.push((key.clone(), cached));
+                }
+                drafts.insert(pilot.pilot, draft);
+                timer.lap("indicators");
+            }
+            Ok(())
+        };
+        (looped(), side.join())
+    });
+    looped?;
+    let (others, surveys) =
+        side.map_err(|_| anyhow::anyhow!("validating the files other than logs failed"))?;
+    let mut validated = validator.finish_with(others);
+    timer.lap("validate");
+    if validated.has_file_errors() {
+        return Ok(Analysed::Invalid(validated.diagnostics));
+    }
+    drafts.extend(earlier.into_iter().map(|(p, c)| (p, c.draft)));
+    let earlier_surveys = earlier_surveys.or(surveys.transpose()?);
     let (table, _, survey_draft) =
         indicators::compute_cached(&validated.dataset, &settings, &drafts, earlier_surveys)?;
     if !reused.surveys {
@@ -466,7 +485,7 @@ fn encode_logs(
         let key = keys
             .get(&f.path)
             .context("a validated log file has no cache key")?;
-        cache::LogEntry::encode(key, &f.meta, &pilot.rows[f.rows.clone()])
+        cache::LogEntry::encode(key, &f.meta, &pilot.files[f.file])
     })
     .into_iter()
     .collect()

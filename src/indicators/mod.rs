@@ -148,6 +148,20 @@ pub struct SurveyDraft {
     draft: Draft,
 }
 
+/// The survey indicators of `dataset` (its log rows are not read), as [`compute_cached`]
+/// drafts them when it is given none: to draft them apart, e.g. while the logs are validated.
+pub fn survey_draft(dataset: &Dataset) -> anyhow::Result<SurveyDraft> {
+    let head = staffing::compute(dataset, &mut Draft::default())?;
+    surveys_of(dataset, &head)
+}
+
+/// The survey indicators, given the staffing figures they divide by.
+fn surveys_of(dataset: &Dataset, head: &staffing::Headcount) -> anyhow::Result<SurveyDraft> {
+    let mut draft = Draft::default();
+    surveys::compute(dataset, head, &mut draft)?;
+    Ok(SurveyDraft { draft })
+}
+
 /// [`compute_incremental`], also taking the survey indicators from `surveys` when given: the
 /// caller's cache key must cover every input but the logs (the survey rows refer only to
 /// each other, so they are drafted apart and appended, giving the same table). Returns the
@@ -191,11 +205,7 @@ pub fn compute_cached(
     let notes = wisn::compute(dataset, &settings.wisn, &works, &mut draft);
     let survey_draft = match surveys {
         Some(s) => s,
-        None => {
-            let mut d = Draft::default();
-            surveys::compute(dataset, &head, &mut d)?;
-            SurveyDraft { draft: d }
-        }
+        None => surveys_of(dataset, &head)?,
     };
     draft.append(survey_draft.draft.clone());
     let mut table = disclose(draft, u64::from(settings.k));

@@ -91,7 +91,7 @@ pub fn logs_from_parquet(bytes: &[u8]) -> Result<Vec<LogRow>> {
     let minutter = df.column("minutter")?.f64()?.clone();
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        let text = |c: &polars::prelude::StringChunked| c.get(i).map(crate::model::Text::from);
+        let text = |c: &polars::prelude::StringChunked| c.get(i).map(crate::model::Id::from);
         let (Some(p), Some(f), Some(e), Some(y), Some(o), Some(d), Some(ph), Some(m)) = (
             text(&pilot),
             text(&foretak),
@@ -135,7 +135,7 @@ mod tests {
             yrke_id: "sykepleier".into(),
             oppgave_id: "lar".into(),
             minutter: 22.5,
-            pasient: p.map(crate::model::Text::from),
+            pasient: p.map(crate::model::Id::from),
             utfort_av: None,
         };
         let rows = vec![

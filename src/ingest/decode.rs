@@ -159,6 +159,11 @@ pub(crate) fn normalize_newlines(text: Cow<'_, str>) -> Cow<'_, str> {
     if !text.as_bytes().contains(&b'\r') {
         return text;
     }
+    let text = match text {
+        // Decoded text is rewritten in place: never longer, and only ASCII bytes change.
+        Cow::Owned(s) => return Cow::Owned(newlines_in_place(s)),
+        Cow::Borrowed(s) => s,
+    };
     let mut out = String::with_capacity(text.len());
     for (i, piece) in text.split('\r').enumerate() {
         if i > 0 && !piece.starts_with('\n') {
@@ -169,9 +174,53 @@ pub(crate) fn normalize_newlines(text: Cow<'_, str>) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`normalize_newlines`] of an owned text, without a second copy of it.
+fn newlines_in_place(text: String) -> String {
+    let mut bytes = text.into_bytes();
+    let (mut read, mut write) = (0, 0);
+    while read < bytes.len() {
+        let b = bytes[read];
+        read += 1;
+        if b == b'\r' {
+            bytes[write] = b'\n';
+            if bytes.get(read) == Some(&b'\n') {
+                read += 1;
+            }
+        } else {
+            bytes[write] = b;
+        }
+        write += 1;
+    }
+    bytes.truncate(write);
+    // Only the ASCII bytes `\r` and `\n` were replaced or dropped: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owned_and_borrowed_text_get_the_same_line_ends() {
+        for s in [
+            "a\r\nb",
+            "a\rb",
+            "\r\r\n\n\r",
+            "æ\r\nø\rå\r",
+            "\r",
+            "x\r\n",
+            "\n\r\n\r",
+        ] {
+            let borrowed = normalize_newlines(Cow::Borrowed(s)).into_owned();
+            let owned = normalize_newlines(Cow::Owned(s.to_string())).into_owned();
+            assert_eq!(owned, borrowed, "{s:?}");
+            assert!(!borrowed.contains('\r'), "{s:?}");
+        }
+        assert_eq!(
+            normalize_newlines(Cow::Borrowed("a\r\r\nb\rc")),
+            "a\n\nb\nc"
+        );
+    }
 
     fn dec(b: &[u8]) -> (String, Encoding) {
         let (s, e) = decode(b).unwrap();

@@ -3,7 +3,7 @@
 //! shows for its first character.
 
 use super::decode::{Encoding, decode};
-use super::table::{RawTable, TableBuilder};
+use super::table::{RawTable, Records, TableBuilder};
 use crate::diag::Diagnostic;
 
 /// What was detected about a delimited file.
@@ -32,6 +32,17 @@ pub(crate) fn read_skipping(
     display: &str,
     bytes: &[u8],
     skip: u64,
+) -> Result<(RawTable, Dialect), Diagnostic> {
+    read_into(display, bytes, skip, None)
+}
+
+/// Like [`read_skipping`], handing the records to `records` (when given) as they are parsed
+/// instead of keeping them: the table then has the header and no rows.
+pub(crate) fn read_into<'d>(
+    display: &'d str,
+    bytes: &[u8],
+    skip: u64,
+    records: Option<&'d mut dyn Records>,
 ) -> Result<(RawTable, Dialect), Diagnostic> {
     let (text, encoding) = decode(bytes).map_err(|e| {
         Diagnostic::file_error(display, format!("failed to decode file ({})", e.reason))
@@ -78,7 +89,7 @@ pub(crate) fn read_skipping(
         encoding,
         delimiter: char::from(delimiter),
     };
-    let table = parse(display, &text[start..], start_line, delimiter)?;
+    let table = parse(display, &text[start..], start_line, delimiter, records)?;
     Ok((table, dialect))
 }
 
@@ -185,11 +196,12 @@ fn detect_delimiter(text: &str) -> u8 {
 }
 
 /// Parse `text` (starting with the header, on line `first_line`) with the `csv` crate.
-fn parse(
-    display: &str,
+fn parse<'d>(
+    display: &'d str,
     text: &str,
     first_line: u64,
     delimiter: u8,
+    records: Option<&'d mut dyn Records>,
 ) -> Result<RawTable, Diagnostic> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -197,7 +209,7 @@ fn parse(
         .delimiter(delimiter)
         .buffer_capacity(1 << 16)
         .from_reader(text.as_bytes());
-    let mut builder = TableBuilder::new(display);
+    let mut builder = TableBuilder::streaming(display, records);
     // Byte records parse about twice as fast as string records; each field is valid UTF-8
     // anyway (the text is, and the parser splits and unquotes at ASCII bytes only).
     let mut record = csv::ByteRecord::new();

@@ -35,7 +35,7 @@ mod xlsx;
 
 pub use decode::Encoding;
 pub use delimited::Dialect;
-pub use table::{RawRow, RawTable, Text};
+pub use table::{RawRow, RawTable, Records, Text};
 
 use crate::diag::Diagnostic;
 
@@ -81,6 +81,29 @@ pub fn read_table_with_dialect(
     match format {
         Format::Delimited => delimited::read(display, bytes).map(|(t, d)| (t, Some(d))),
         Format::Xlsx => xlsx::read(display, bytes, sheet).map(|t| (t, None)),
+    }
+}
+
+/// Read a table file, handing its records to `records` one at a time as they are read
+/// (delimited files are never held as a whole table; an XLSX sheet is read whole first).
+/// Returns the table's header, without rows. The records handed over before a file error
+/// are the file's first ones, in order, and the error is what [`read_table`] gives.
+pub fn stream_table(
+    display: &str,
+    bytes: &[u8],
+    format: Format,
+    records: &mut dyn Records,
+) -> Result<RawTable, Diagnostic> {
+    match format {
+        Format::Delimited => delimited::read_into(display, bytes, 0, Some(records)).map(|(t, _)| t),
+        Format::Xlsx => {
+            let mut t = xlsx::read(display, bytes, None)?;
+            let rows = std::mem::take(&mut t.rows);
+            for row in rows {
+                records.record(&t, row);
+            }
+            Ok(t)
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! control digits, so the same check finds both. Dates are not checked, on purpose: the
 //! contract errs on the side of refusing a file.
 
-use super::RawTable;
+use super::{RawRow, RawTable};
 
 const W1: [u32; 9] = [3, 7, 6, 1, 8, 9, 4, 5, 2];
 const W2: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
@@ -61,29 +61,39 @@ pub fn contains_identity_number(text: &str) -> bool {
 /// before the rows. The label is the column's header, or `#n` (1-based position) when the
 /// header itself holds the number or the cell lies beyond the header. Never the value.
 pub fn find_identity_number(table: &RawTable) -> Option<(u64, String)> {
-    for (i, h) in table.headers.iter().enumerate() {
-        if contains_identity_number(h) {
-            return Some((table.header_line, format!("#{}", i + 1)));
-        }
-    }
-    for row in &table.rows {
-        for (i, f) in row.fields.iter().enumerate() {
-            if contains_identity_number(f) {
-                let col = match table.headers.get(i) {
-                    Some(h) if !contains_identity_number(h) && !h.is_empty() => h.clone(),
-                    _ => format!("#{}", i + 1),
-                };
-                return Some((row.line, col));
-            }
-        }
-    }
-    None
+    header_identity_number(table).or_else(|| {
+        table
+            .rows
+            .iter()
+            .find_map(|row| row_identity_number(table, row))
+    })
+}
+
+/// [`find_identity_number`] in the header of `table` only.
+pub fn header_identity_number(table: &RawTable) -> Option<(u64, String)> {
+    table
+        .headers
+        .iter()
+        .position(|h| contains_identity_number(h))
+        .map(|i| (table.header_line, format!("#{}", i + 1)))
+}
+
+/// [`find_identity_number`] in one `row` of `table` (whose header names the columns).
+pub fn row_identity_number(table: &RawTable, row: &RawRow) -> Option<(u64, String)> {
+    let i = row
+        .fields
+        .iter()
+        .position(|f| contains_identity_number(f))?;
+    let col = match table.headers.get(i) {
+        Some(h) if !contains_identity_number(h) && !h.is_empty() => h.clone(),
+        _ => format!("#{}", i + 1),
+    };
+    Some((row.line, col))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::RawRow;
 
     /// A valid identity number from nine digits, or `None` when no control digit exists.
     fn complete(nine: &str) -> Option<String> {

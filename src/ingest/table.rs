@@ -38,6 +38,15 @@ pub(crate) struct TableBuilder<'d> {
     display: &'d str,
     table: RawTable,
     have_header: bool,
+    /// Where the records go instead of into the table, when streaming.
+    records: Option<&'d mut dyn Records>,
+}
+
+/// Takes a table's records one at a time as they are read (see [`crate::ingest::stream_table`]),
+/// so that a large file is never held as a whole table.
+pub trait Records {
+    /// One record, in file order. `table` is the table so far: its header, no rows.
+    fn record(&mut self, table: &RawTable, row: RawRow);
 }
 
 impl<'d> TableBuilder<'d> {
@@ -47,6 +56,16 @@ impl<'d> TableBuilder<'d> {
             display,
             table: RawTable::default(),
             have_header: false,
+            records: None,
+        }
+    }
+
+    /// A builder that hands every record to `records` instead of keeping it: the table it
+    /// finishes with has the header and no rows.
+    pub(crate) fn streaming(display: &'d str, records: Option<&'d mut dyn Records>) -> Self {
+        TableBuilder {
+            records,
+            ..TableBuilder::new(display)
         }
     }
 
@@ -79,7 +98,11 @@ impl<'d> TableBuilder<'d> {
                 Text::default()
             });
         }
-        self.table.rows.push(RawRow { line, fields });
+        let row = RawRow { line, fields };
+        match self.records.as_deref_mut() {
+            Some(r) => r.record(&self.table, row),
+            None => self.table.rows.push(row),
+        }
         Ok(())
     }
 

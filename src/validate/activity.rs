@@ -38,7 +38,10 @@ pub fn validate(
     let cols = map_columns(display, table, &specs)?;
     let h = |i: usize| cols.header(i, table).to_string();
     let warnings: Vec<Diagnostic> = cols.unused_warning(display, table).into_iter().collect();
-    let (mut places, mut tasks) = (Places::default(), NameCache::default());
+    let (mut places, mut tasks) = (
+        Places::<crate::model::Text>::default(),
+        NameCache::<crate::model::Text>::default(),
+    );
     let mut out = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let f = &row.fields;

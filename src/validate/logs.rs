@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 
 use crate::diag::{Diagnostic, Reason};
-use crate::ingest::RawTable;
 use crate::ingest::headers::normalize;
 use crate::ingest::values::{Bound, is_missing, parse_bounded};
-use crate::model::{Fase, LogRow, Pilot, Text};
+use crate::ingest::{RawRow, RawTable, Records};
+use crate::model::{Fase, Id, LogRow, Pilot, Text};
 
 use super::columns;
 use super::columns::{Columns, map_columns, opt, req};
@@ -27,65 +27,145 @@ const PASIENT: usize = 7;
 const UTFORT_AV: usize = 8;
 const ID: usize = 9;
 
-/// Validate one log file of `pilot`. `ids` holds the `id`s seen in the pilot so far.
-pub fn validate(
-    display: &str,
-    table: &RawTable,
-    pilot: &Pilot,
-    resolvers: &Resolvers,
-    ids: &mut HashSet<String>,
-    sink: &mut RowSink,
-) -> Result<(Vec<LogRow>, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let specs = [
-        req("dato", &["date"]),
-        columns::FORETAK,
-        columns::ENHET,
-        opt("fase", &["periode"]),
-        columns::YRKE,
-        req("oppgave", &["aktivitet"]),
-        req("minutter", &["min", "tid_min"]),
-        opt("pasient", &["pasient_ref"]),
-        opt("utført_av", &["ansatt_ref"]),
-        opt("id", &[]),
-    ];
-    let cols = map_columns(display, table, &specs)?;
-    let cells = Cells { table, cols: &cols };
-    let mut warnings: Vec<Diagnostic> = cols.unused_warning(display, table).into_iter().collect();
-    let mut memos = Memos::default();
-    let mut out = Vec::with_capacity(table.rows.len());
-    let mut outside_units: Vec<String> = Vec::new();
-    for row in &table.rows {
+/// The columns of a log file.
+const SPECS: [columns::ColumnSpec; 10] = [
+    req("dato", &["date"]),
+    columns::FORETAK,
+    columns::ENHET,
+    opt("fase", &["periode"]),
+    columns::YRKE,
+    req("oppgave", &["aktivitet"]),
+    req("minutter", &["min", "tid_min"]),
+    opt("pasient", &["pasient_ref"]),
+    opt("utført_av", &["ansatt_ref"]),
+    opt("id", &[]),
+];
+
+/// What validating a log file gives: its rows and warnings, or the file's errors.
+pub type LogResult = Result<(Vec<LogRow>, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+/// One log file of a pilot, validated record by record as it is read (it takes the records
+/// as [`Records`]), so that the file is never held as a whole table; then
+/// [`LogFile::finish`]. Problems go to the row sink; `ids` holds the `id`s seen in the pilot
+/// so far.
+pub struct LogFile<'a> {
+    display: &'a str,
+    pilot: &'a Pilot,
+    resolvers: &'a Resolvers,
+    ids: &'a mut HashSet<String>,
+    sink: &'a mut RowSink,
+    /// The header (no rows) and its column map, from the first record; the file's errors
+    /// when the header lacks a required column.
+    mapped: Option<Result<(RawTable, Columns), Vec<Diagnostic>>>,
+    memos: Memos,
+    out: Vec<LogRow>,
+    outside_units: Vec<String>,
+    read: u64,
+}
+
+impl<'a> LogFile<'a> {
+    /// A log file of `pilot` named `display`, before its first record.
+    pub fn new(
+        display: &'a str,
+        pilot: &'a Pilot,
+        resolvers: &'a Resolvers,
+        ids: &'a mut HashSet<String>,
+        sink: &'a mut RowSink,
+    ) -> Self {
+        LogFile {
+            display,
+            pilot,
+            resolvers,
+            ids,
+            sink,
+            mapped: None,
+            memos: Memos::default(),
+            out: Vec::new(),
+            outside_units: Vec::new(),
+            read: 0,
+        }
+    }
+
+    /// The records taken so far.
+    pub fn read(&self) -> u64 {
+        self.read
+    }
+
+    /// Map the columns of `table`'s header, once.
+    fn map(&mut self, table: &RawTable) {
+        if self.mapped.is_none() {
+            let header = RawTable {
+                headers: table.headers.clone(),
+                header_line: table.header_line,
+                rows: Vec::new(),
+            };
+            let cols = map_columns(self.display, &header, &SPECS);
+            self.mapped = Some(cols.map(|c| (header, c)));
+        }
+    }
+
+    /// The rows that passed and the file's warnings, or its errors; `table` is the header
+    /// the file was read with.
+    pub fn finish(mut self, table: &RawTable) -> LogResult {
+        self.map(table);
+        let (header, cols) = self.mapped.take().expect("the header is mapped")?;
+        let mut warnings: Vec<Diagnostic> = cols
+            .unused_warning(self.display, &header)
+            .into_iter()
+            .collect();
+        if !self.outside_units.is_empty() {
+            warnings.push(Diagnostic::warning(
+                self.display,
+                format!(
+                    "rows from units outside the pilot's `enheter` were kept: {}",
+                    self.outside_units.join(", ")
+                ),
+            ));
+        }
+        self.out.shrink_to_fit();
+        Ok((self.out, warnings))
+    }
+}
+
+impl Records for LogFile<'_> {
+    fn record(&mut self, table: &RawTable, row: RawRow) {
+        self.read += 1;
+        self.map(table);
+        let Some(Ok((header, cols))) = &self.mapped else {
+            return;
+        };
+        let (cells, pilot) = (
+            Cells {
+                table: header,
+                cols,
+            },
+            self.pilot,
+        );
         let f = &row.fields;
-        let mut problems: Vec<Problem> = shape_problem(table, row).into_iter().collect();
-        let values = memos.values(cells, f, pilot, resolvers, &mut problems);
-        memos.check_phase(
+        let mut problems: Vec<Problem> = shape_problem(header, &row).into_iter().collect();
+        let values = self
+            .memos
+            .values(cells, f, pilot, self.resolvers, &mut problems);
+        self.memos.check_phase(
             cells.h(FASE),
             cells.get(FASE, f),
             values.fase,
             &mut problems,
         );
-        check_id(cells.h(ID), cells.get(ID, f), pilot, ids, &mut problems);
-        if sink.reject(row, problems) {
-            continue;
-        }
-        let log = values.into_row(
+        check_id(
+            cells.h(ID),
+            cells.get(ID, f),
             pilot,
-            cells.opt_text(PASIENT, f),
-            cells.opt_text(UTFORT_AV, f),
+            self.ids,
+            &mut problems,
         );
-        note_outside_unit(pilot, &log.enhet_id, &mut outside_units);
-        out.push(log);
+        if self.sink.reject(&row, problems) {
+            return;
+        }
+        let log = values.into_row(pilot, cells.opt_id(PASIENT, f), cells.opt_id(UTFORT_AV, f));
+        note_outside_unit(pilot, &log.enhet_id, &mut self.outside_units);
+        self.out.push(log);
     }
-    if !outside_units.is_empty() {
-        warnings.push(Diagnostic::warning(
-            display,
-            format!(
-                "rows from units outside the pilot's `enheter` were kept: {}",
-                outside_units.join(", ")
-            ),
-        ));
-    }
-    Ok((out, warnings))
 }
 
 /// Where a file's cells are: its table and its column map.
@@ -107,19 +187,19 @@ impl<'a> Cells<'a> {
     }
 
     /// The trimmed cell of optional spec `i`; `None` when missing.
-    fn opt_text(self, i: usize, fields: &[Text]) -> Option<Text> {
+    fn opt_id(self, i: usize, fields: &[Text]) -> Option<Id> {
         Some(self.get(i, fields).trim())
             .filter(|s| !is_missing(s))
-            .map(Text::from)
+            .map(Id::from)
     }
 }
 
 /// One file's memos: exports repeat the same names, dates and phases many times.
 #[derive(Default)]
 struct Memos {
-    places: Places,
-    yrke: NameCache,
-    oppgave: NameCache,
+    places: Places<Id>,
+    yrke: NameCache<Id>,
+    oppgave: NameCache<Id>,
     parsers: Parsers,
     /// Given `fase` cells, normalized.
     fase: HashMap<String, String>,
@@ -130,10 +210,10 @@ struct Values {
     dato: Option<NaiveDate>,
     /// The phase the date falls in.
     fase: Option<Fase>,
-    foretak: Option<Text>,
-    enhet: Option<Text>,
-    yrke: Option<Text>,
-    oppgave: Option<Text>,
+    foretak: Option<Id>,
+    enhet: Option<Id>,
+    yrke: Option<Id>,
+    oppgave: Option<Id>,
     minutter: Option<f64>,
 }
 
@@ -232,7 +312,7 @@ impl Memos {
 
 impl Values {
     /// The log row of values that had no problem.
-    fn into_row(self, pilot: &Pilot, pasient: Option<Text>, utfort_av: Option<Text>) -> LogRow {
+    fn into_row(self, pilot: &Pilot, pasient: Option<Id>, utfort_av: Option<Id>) -> LogRow {
         let (
             Some(dato),
             Some(fase),
@@ -254,7 +334,7 @@ impl Values {
             unreachable!("a row without problems has every required value");
         };
         LogRow {
-            pilot_id: Text::from(pilot.id.as_str()),
+            pilot_id: Id::from(pilot.id.as_str()),
             dato,
             fase,
             foretak_id,

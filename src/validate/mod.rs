@@ -67,8 +67,8 @@ pub struct FreshLog {
     pub path: String,
     /// Accounting, quarantine and diagnostics.
     pub meta: LogMeta,
-    /// The file's rows: `PilotLogs::rows[rows]`.
-    pub rows: std::ops::Range<usize>,
+    /// Its rows: `PilotLogs::files[file]`.
+    pub file: usize,
 }
 
 /// The result of validation.
@@ -127,13 +127,8 @@ fn read_skipping(
     let mut table = ingest::read_table_skipping(&file.display, &bytes, format, sheet, skip)
         .map_err(|d| vec![d])?;
     drop(bytes);
-    if let Some((line, column)) = pii::find_identity_number(&table) {
-        return Err(vec![
-            Diagnostic::file_error(&file.display, "a cell holds a national identity number (fødselsnummer or D-nummer); the file is refused")
-                .at_line(line)
-                .in_column(column)
-                .hint("remove the identity numbers from the export and run again (the value is never shown)"),
-        ]);
+    if let Some(at) = pii::find_identity_number(&table) {
+        return Err(identity_number(file, at));
     }
     if !person_columns.is_empty() {
         let drop: HashSet<String> = person_columns.iter().map(|c| normalize(c)).collect();
@@ -158,6 +153,66 @@ fn read_skipping(
         }
     }
     Ok(table)
+}
+
+/// The file error for a national identity number at `(line, column)` of `file`.
+fn identity_number(file: &SourceFile, (line, column): (u64, String)) -> Vec<Diagnostic> {
+    vec![
+        Diagnostic::file_error(&file.display, "a cell holds a national identity number (fødselsnummer or D-nummer); the file is refused")
+            .at_line(line)
+            .in_column(column)
+            .hint("remove the identity numbers from the export and run again (the value is never shown)"),
+    ]
+}
+
+/// Validate the log file `file` of `pilot` as it is read, record by record (the file is
+/// never held as a whole table): its header, the records read and the validation; or the
+/// file's errors when it cannot be read or holds an identity number, as [`read`] gives them.
+fn validate_log(
+    file: &SourceFile,
+    pilot: &Pilot,
+    resolvers: &reference::Resolvers,
+    ids: &mut HashSet<String>,
+    sink: &mut rows::RowSink,
+) -> Result<(Vec<String>, u64, logs::LogResult), Vec<Diagnostic>> {
+    let ext = file.extension();
+    let format = Format::from_extension(&ext).ok_or_else(|| {
+        vec![Diagnostic::file_error(
+            &file.display,
+            format!("failed to read `.{ext}` files"),
+        )]
+    })?;
+    let bytes = file.contents().map_err(|d| vec![d])?;
+    let mut log = logs::LogFile::new(&file.display, pilot, resolvers, ids, sink);
+    let mut guard = IdentityGuard {
+        records: &mut log,
+        found: None,
+    };
+    let table =
+        ingest::stream_table(&file.display, &bytes, format, &mut guard).map_err(|d| vec![d])?;
+    drop(bytes);
+    if let Some(at) = pii::header_identity_number(&table).or(guard.found) {
+        return Err(identity_number(file, at));
+    }
+    let read = log.read();
+    Ok((table.headers.clone(), read, log.finish(&table)))
+}
+
+/// Passes records on until one holds a national identity number; keeps where it was.
+struct IdentityGuard<'r> {
+    records: &'r mut dyn ingest::Records,
+    found: Option<(u64, String)>,
+}
+
+impl ingest::Records for IdentityGuard<'_> {
+    fn record(&mut self, table: &RawTable, row: ingest::RawRow) {
+        if self.found.is_none() {
+            self.found = pii::row_identity_number(table, &row);
+            if self.found.is_none() {
+                self.records.record(table, row);
+            }
+        }
+    }
 }
 
 /// Read table files a window at a time on every core, yielding them in order: at most one
@@ -279,12 +334,33 @@ impl Accounting<'_> {
 pub struct PilotLogs<'v> {
     /// The pilot.
     pub pilot: String,
-    /// Its rows that passed, in file order.
-    pub rows: Vec<LogRow>,
-    /// Its files validated now that could be reused; their `rows` index [`PilotLogs::rows`].
+    /// Its rows that passed, per file, in file order (kept apart: one vector of millions
+    /// of rows would grow by doubling, and copy them).
+    pub files: Vec<Vec<LogRow>>,
+    /// Its files validated now that could be reused; their `file` indexes
+    /// [`PilotLogs::files`].
     pub fresh: Vec<FreshLog>,
     /// The reference tables the rows resolve through.
     pub reference: &'v Reference,
+}
+
+impl PilotLogs<'_> {
+    /// The rows that passed, in file order.
+    pub fn rows(&self) -> impl Iterator<Item = &LogRow> {
+        self.files.iter().flatten()
+    }
+
+    /// True when no row passed.
+    pub fn is_empty(&self) -> bool {
+        self.files.iter().all(Vec::is_empty)
+    }
+
+    /// The rows that passed, in file order, in one vector.
+    pub fn into_rows(self) -> Vec<LogRow> {
+        let mut rows = Vec::with_capacity(self.files.iter().map(Vec::len).sum());
+        self.files.into_iter().for_each(|f| rows.extend(f));
+        rows
+    }
 }
 
 /// Validate every file of the inventory; the log rows go into `dataset.logs`. The steps
@@ -293,7 +369,7 @@ pub fn validate(inv: &Inventory, settings: &ValidationSettings) -> Validated {
     let mut validator = begin(inv, settings);
     let mut logs = Vec::new();
     for pilot in validator.pilots(BTreeMap::new()) {
-        logs.extend(pilot.rows);
+        logs.extend(pilot.into_rows());
     }
     let mut validated = validator.finish();
     validated.dataset.logs = logs;
@@ -528,7 +604,7 @@ struct LogQueue<'a> {
     /// Pilots already told that they need a `pilot.toml`.
     missing_pilot: BTreeSet<String>,
     /// The pilot whose files are being merged, with its rows and fresh files so far.
-    current: Option<(String, Vec<LogRow>, Vec<FreshLog>)>,
+    current: Option<(String, Vec<Vec<LogRow>>, Vec<FreshLog>)>,
 }
 
 /// A log file as read ahead.
@@ -545,13 +621,14 @@ enum LogRead {
 
 /// A log file read and validated alone.
 struct ReadLog {
-    table: RawTable,
+    /// The file's header.
+    headers: Vec<String>,
+    /// Data rows read.
+    rows_read: u64,
     sink: rows::RowSink,
     ids: HashSet<String>,
-    result: LogResult,
+    result: logs::LogResult,
 }
-
-type LogResult = Result<(Vec<LogRow>, Vec<Diagnostic>), Vec<Diagnostic>>;
 
 /// The iterator of [`Validator::pilots`].
 pub struct Pilots<'v, 'a> {
@@ -575,29 +652,99 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// [`Validator::pilots`], together with the validation of every file that is not a log,
+    /// which needs nothing from the logs and so may run on another thread meanwhile; give
+    /// its result to [`Validator::finish_with`].
+    pub fn pilots_and_others(
+        &mut self,
+        earlier: BTreeMap<String, EarlierLog>,
+    ) -> (Pilots<'_, 'a>, Others<'_, 'a>) {
+        self.logs.earlier.extend(earlier);
+        let others = Others {
+            checked: self.checked.as_ref(),
+            settings: self.acc.settings,
+        };
+        let pilots = Pilots {
+            checked: self.checked.as_ref(),
+            acc: &mut self.acc,
+            logs: &mut self.logs,
+        };
+        (pilots, others)
+    }
+
     /// Validate the rest (log files not yet taken through [`Validator::pilots`], their rows
     /// dropped; the staffing and activity exports; the codebooks and survey exports) and
     /// merge the unit leaders' staffing answers into the HR series.
     pub fn finish(mut self) -> Validated {
+        let (_, others) = self.pilots_and_others(BTreeMap::new());
+        let others = others.validate();
+        self.finish_with(others)
+    }
+
+    /// [`Validator::finish`] with the other files already validated: the log files not yet
+    /// taken through [`Validator::pilots`] are validated (their rows dropped), then the
+    /// accounts are joined, the logs' first, as [`Validator::finish`] joins them.
+    pub fn finish_with(mut self, others: OtherFiles) -> Validated {
         for _ in self.pilots(BTreeMap::new()) {}
-        let Validator {
-            mut acc, checked, ..
-        } = self;
-        let Some(mut c) = checked else {
-            return acc.finish();
+        let mut acc = self.acc;
+        acc.out.inputs.extend(others.accounts.inputs);
+        acc.out.quarantine.extend(others.accounts.quarantine);
+        acc.out.diagnostics.extend(others.accounts.diagnostics);
+        if self.checked.is_some() {
+            acc.out.dataset = others.dataset;
+        }
+        acc.finish()
+    }
+}
+
+/// The validation of every file that is not a log (from [`Validator::pilots_and_others`]).
+pub struct Others<'v, 'a> {
+    checked: Option<&'v Checked<'a>>,
+    settings: &'a ValidationSettings,
+}
+
+/// The files that are not logs, validated: their accounts and rows.
+#[derive(Debug, Default)]
+pub struct OtherFiles {
+    /// Inputs, quarantine and diagnostics of these files.
+    accounts: Validated,
+    /// The staffing (the unit leaders' answers merged in), activity and survey rows, with
+    /// the reference tables and pilots; no log rows.
+    dataset: Dataset,
+}
+
+impl OtherFiles {
+    /// Every row but the logs', with the reference tables and pilots.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+}
+
+impl Others<'_, '_> {
+    /// Validate the staffing and activity exports, the codebooks and survey exports, and
+    /// merge the unit leaders' staffing answers into the HR series.
+    pub fn validate(self) -> OtherFiles {
+        let mut acc = Accounting {
+            settings: self.settings,
+            out: Validated::default(),
+        };
+        let Some(c) = self.checked else {
+            return OtherFiles::default();
         };
         let mut ds = Dataset {
-            pilots: std::mem::take(&mut c.pilots).into_values().collect(),
+            pilots: c.pilots.values().cloned().collect(),
+            reference: c.reference.clone(),
             ..Dataset::default()
         };
-        staffing_exports(&c, &mut acc, &mut ds);
-        activity_exports(&c, &mut acc, &mut ds);
-        let leaders = survey_exports(&c, &mut acc, &mut ds);
+        staffing_exports(c, &mut acc, &mut ds);
+        activity_exports(c, &mut acc, &mut ds);
+        let leaders = survey_exports(c, &mut acc, &mut ds);
         merge_leaders(&mut acc, &mut ds, leaders);
         ds.survey_rounds.sort();
-        ds.reference = std::mem::take(&mut c.reference);
-        acc.out.dataset = ds;
-        acc.finish()
+        OtherFiles {
+            accounts: acc.out,
+            dataset: ds,
+        }
     }
 }
 
@@ -652,20 +799,17 @@ impl<'a> LogQueue<'a> {
             if *given {
                 return LogRead::Earlier;
             }
-            match read(f, None, &[]) {
+            let mut sink = rows::RowSink::new(&f.display);
+            let mut ids = HashSet::new();
+            match validate_log(f, pilot, &checked.resolvers, &mut ids, &mut sink) {
                 Err(d) => LogRead::Unreadable(d),
-                Ok(table) => {
-                    let mut sink = rows::RowSink::new(&f.display);
-                    let mut ids = HashSet::new();
-                    let r = &checked.resolvers;
-                    let result = logs::validate(&f.display, &table, pilot, r, &mut ids, &mut sink);
-                    LogRead::Read(Box::new(ReadLog {
-                        table,
-                        sink,
-                        ids,
-                        result,
-                    }))
-                }
+                Ok((headers, rows_read, result)) => LogRead::Read(Box::new(ReadLog {
+                    headers,
+                    rows_read,
+                    sink,
+                    ids,
+                    result,
+                })),
             }
         });
         self.ready
@@ -674,13 +818,14 @@ impl<'a> LogQueue<'a> {
 
     /// The current pilot's rows, if it has any (or fresh files); none is current after.
     fn hand_over<'v>(&mut self, checked: &'v Checked) -> Option<PilotLogs<'v>> {
-        let (pilot, rows, fresh) = self.current.take()?;
-        (!rows.is_empty() || !fresh.is_empty()).then(|| PilotLogs {
+        let (pilot, files, fresh) = self.current.take()?;
+        let logs = PilotLogs {
             pilot,
-            rows,
+            files,
             fresh,
             reference: &checked.reference,
-        })
+        };
+        (!logs.is_empty() || !logs.fresh.is_empty()).then_some(logs)
     }
 
     /// Account for one file of the current pilot, in path order, and keep its rows.
@@ -718,14 +863,15 @@ impl<'a> LogQueue<'a> {
                     diagnostics: e.meta.diagnostics,
                 };
                 if acc.close(f, &e.meta.headers, e.meta.rows_read, sink, e.meta.warnings) {
-                    rows.extend(e.rows);
+                    rows.push(e.rows);
                 }
                 return;
             }
             LogRead::Read(r) => *r,
         };
         let ReadLog {
-            table: t,
+            headers,
+            rows_read,
             mut sink,
             ids: file_ids,
             mut result,
@@ -733,29 +879,32 @@ impl<'a> LogQueue<'a> {
         let seen = self.ids_per_pilot.entry(id.clone()).or_default();
         let alone = file_ids.is_empty();
         if file_ids.iter().any(|i| seen.contains(i)) {
+            // Validated again, against the pilot's earlier `id`s: read again from disk.
             let pilot = &checked.pilots[id];
             sink = rows::RowSink::new(&f.display);
-            result = logs::validate(&f.display, &t, pilot, &checked.resolvers, seen, &mut sink);
+            match validate_log(f, pilot, &checked.resolvers, seen, &mut sink) {
+                Err(d) => return acc.rejected(f, 0, d),
+                Ok((_, _, again)) => result = again,
+            }
         } else {
             seen.extend(file_ids);
         }
         match result {
-            Err(d) => acc.rejected(f, t.rows.len() as u64, d),
+            Err(d) => acc.rejected(f, rows_read, d),
             Ok((file_rows, warns)) => {
                 let meta = alone.then(|| LogMeta {
-                    headers: t.headers.clone(),
-                    rows_read: t.rows.len() as u64,
+                    headers: headers.clone(),
+                    rows_read,
                     quarantine: sink.quarantine.clone(),
                     diagnostics: sink.diagnostics.clone(),
                     warnings: warns.clone(),
                 });
-                let start = rows.len();
-                if acc.close(f, &t.headers, t.rows.len() as u64, sink, warns) {
-                    rows.extend(file_rows);
+                if acc.close(f, &headers, rows_read, sink, warns) {
+                    rows.push(file_rows);
                     fresh.extend(meta.map(|meta| FreshLog {
                         path: f.rel.clone(),
                         meta,
-                        rows: start..rows.len(),
+                        file: rows.len() - 1,
                     }));
                 }
             }
@@ -1013,11 +1162,11 @@ mod tests {
             for f in &pilot.fresh {
                 let e = EarlierLog {
                     meta: f.meta.clone(),
-                    rows: pilot.rows[f.rows.clone()].to_vec(),
+                    rows: pilot.files[f.file].clone(),
                 };
                 fresh.insert(f.path.clone(), e);
             }
-            rows.extend(pilot.rows);
+            rows.extend(pilot.into_rows());
         }
         (validator.finish(), rows, fresh)
     }

@@ -6,24 +6,28 @@ use super::reference::{Resolver, Resolvers, Unresolved};
 use super::rows::Problem;
 use crate::model::Text;
 
-/// A memo of one column's resolutions: exports repeat the same few names many times.
-#[derive(Debug, Default)]
-pub struct NameCache {
-    memo: HashMap<String, Result<Text, Unresolved>>,
+/// A memo of one column's resolutions: exports repeat the same few names many times. The
+/// resolved ids are held as `T` (text, or interned ids for rows kept by the million).
+#[derive(Debug)]
+pub struct NameCache<T = Text> {
+    memo: HashMap<String, Result<T, Unresolved>>,
 }
 
-impl NameCache {
+impl<T> Default for NameCache<T> {
+    fn default() -> Self {
+        NameCache {
+            memo: HashMap::new(),
+        }
+    }
+}
+
+impl<T: for<'s> From<&'s str> + Clone> NameCache<T> {
     /// Resolve `raw` through `resolver`; a problem names `column`.
-    pub fn resolve(
-        &mut self,
-        resolver: &Resolver,
-        column: &str,
-        raw: &str,
-    ) -> Result<Text, Problem> {
+    pub fn resolve(&mut self, resolver: &Resolver, column: &str, raw: &str) -> Result<T, Problem> {
         let r = match self.memo.get(raw) {
             Some(r) => r.clone(),
             None => {
-                let r = resolver.resolve(raw).map(Text::from);
+                let r = resolver.resolve(raw).map(T::from);
                 self.memo.insert(raw.to_string(), r.clone());
                 r
             }
@@ -34,13 +38,25 @@ impl NameCache {
 
 /// Resolves a row's health trust and unit (memoised) and checks that the unit belongs to
 /// the trust it was given under: one place for what every file kind with a unit does.
-#[derive(Debug, Default)]
-pub struct Places {
-    foretak: NameCache,
-    enhet: NameCache,
+#[derive(Debug)]
+pub struct Places<T = Text> {
+    foretak: NameCache<T>,
+    enhet: NameCache<T>,
 }
 
-impl Places {
+impl<T> Default for Places<T> {
+    fn default() -> Self {
+        Places {
+            foretak: NameCache::default(),
+            enhet: NameCache::default(),
+        }
+    }
+}
+
+impl<T> Places<T>
+where
+    T: for<'s> From<&'s str> + Clone + std::ops::Deref<Target = str> + std::fmt::Display,
+{
     /// Resolve `(column, value)` of the health trust and of the unit; problems go to
     /// `problems`, each naming its column.
     pub fn resolve(
@@ -49,7 +65,7 @@ impl Places {
         foretak: (&str, &str),
         enhet: (&str, &str),
         problems: &mut Vec<Problem>,
-    ) -> (Option<Text>, Option<Text>) {
+    ) -> (Option<T>, Option<T>) {
         let fo = self
             .foretak
             .resolve(&resolvers.foretak, foretak.0, foretak.1)
@@ -61,8 +77,8 @@ impl Places {
             .map_err(|p| problems.push(p))
             .ok();
         if let (Some(fo), Some(en)) = (&fo, &en)
-            && let Some(owner) = resolvers.unit_trust.get(en.as_str())
-            && owner != fo
+            && let Some(owner) = resolvers.unit_trust.get(&**en)
+            && owner.as_str() != &**fo
         {
             problems.push(
                 Problem::new(enhet.0, crate::diag::Reason::WrongTrust, format!("unit `{en}` belongs to `{owner}`, not to `{fo}`")).with_hint(Some(

@@ -35,7 +35,10 @@ pub fn validate(
     let cols = map_columns(display, table, &specs)?;
     let h = |i: usize| cols.header(i, table).to_string();
     let warnings: Vec<Diagnostic> = cols.unused_warning(display, table).into_iter().collect();
-    let (mut places, mut yc) = (Places::default(), NameCache::default());
+    let (mut places, mut yc) = (
+        Places::<crate::model::Text>::default(),
+        NameCache::<crate::model::Text>::default(),
+    );
     let mut parsers = Parsers::default();
     let mut out = Vec::with_capacity(table.rows.len());
     for row in &table.rows {

@@ -523,7 +523,10 @@ pub fn validate(
         ..SurveyOutput::default()
     };
     let (cb, table) = (export.codebook, export.table);
-    let (mut places, mut yc) = (Places::default(), NameCache::default());
+    let (mut places, mut yc) = (
+        Places::<crate::model::Text>::default(),
+        NameCache::<crate::model::Text>::default(),
+    );
     let mut parsers = Parsers::default();
     // Respondent id → the line it was first seen on (the id itself is never printed: it can
     // be an e-mail address).

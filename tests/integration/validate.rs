@@ -524,3 +524,58 @@ fn implausible_numbers_are_row_errors_that_quote_the_cells_text() {
     assert_eq!(input.rows_read, 9);
     assert_eq!(input.rows_used + input.rows_quarantined, 9);
 }
+
+#[test]
+fn a_log_read_as_xlsx_gives_the_rows_and_problems_of_the_same_log_as_csv() {
+    // Logs are validated record by record as they are read; an XLSX sheet is read whole
+    // first. Both must end the same: the same rows, quarantine and row errors.
+    let lines = [
+        "dato;foretak;enhet;yrke;oppgave;minutter;pasient",
+        "14.01.2025;STO;STO-LAR;sykepleier;lar;30;p1",
+        "15.01.2025;STO;STO-LAR;sykepleier;lar;abc;p2",
+        "16.01.2025;STO;STO-LAR;sykepleier;lar;45;",
+        "17.01.2025;STO;STO-LARR;sykepleier;lar;20;p1",
+    ];
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in lines.iter().enumerate() {
+        for (c, cell) in line.split(';').enumerate() {
+            ws.write_string(r as u32, c as u16, cell).unwrap();
+        }
+    }
+    let xlsx = wb.save_to_buffer().unwrap();
+    let pilot = std::fs::read(fixture(
+        "validate/planted_errors/data/piloter/lar-sykepleier/pilot.toml",
+    ))
+    .unwrap();
+    let project = |name: &str, file: &str, bytes: Vec<u8>| {
+        Project::new(name)
+            .reference()
+            .file("data/piloter/lar-sykepleier/pilot.toml", pilot.clone())
+            .file(&format!("data/piloter/lar-sykepleier/{file}"), bytes)
+    };
+    let csv = project(
+        "log-csv",
+        "logg.csv",
+        (lines.join("\n") + "\n").into_bytes(),
+    );
+    let xl = project("log-xlsx", "logg.xlsx", xlsx);
+    let (a, b) = (check(&csv), check(&xl));
+    assert_eq!(a.dataset.logs.len(), 2, "{}", short(&a, &csv));
+    assert_eq!(a.dataset.logs, b.dataset.logs);
+    let errors = |v: &tsb_report::validate::Validated| -> Vec<(u64, String)> {
+        row_errors(v)
+            .iter()
+            .map(|d| (d.line.unwrap(), d.message.clone()))
+            .collect()
+    };
+    assert_eq!(errors(&a).len(), 2);
+    assert_eq!(errors(&a), errors(&b));
+    let quarantined = |v: &tsb_report::validate::Validated| -> Vec<(u64, String)> {
+        v.quarantine
+            .iter()
+            .flat_map(|q| q.rows.iter().map(|r| (r.line, r.reasons.clone())))
+            .collect()
+    };
+    assert_eq!(quarantined(&a), quarantined(&b));
+}
