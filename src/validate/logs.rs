@@ -162,7 +162,9 @@ impl Records for LogFile<'_> {
         if self.sink.reject(&row, problems) {
             return;
         }
-        let log = values.into_row(pilot, cells.opt_id(PASIENT, f), cells.opt_id(UTFORT_AV, f));
+        let pasient = self.memos.refs.opt_id(cells.get(PASIENT, f));
+        let utfort_av = self.memos.refs.opt_id(cells.get(UTFORT_AV, f));
+        let log = values.into_row(pilot, pasient, utfort_av);
         note_outside_unit(pilot, &log.enhet_id, &mut self.outside_units);
         self.out.push(log);
     }
@@ -185,18 +187,13 @@ impl<'a> Cells<'a> {
     fn get(self, i: usize, fields: &[Text]) -> &str {
         self.cols.get(i, fields)
     }
-
-    /// The trimmed cell of optional spec `i`; `None` when missing.
-    fn opt_id(self, i: usize, fields: &[Text]) -> Option<Id> {
-        Some(self.get(i, fields).trim())
-            .filter(|s| !is_missing(s))
-            .map(Id::from)
-    }
 }
 
 /// One file's memos: exports repeat the same names, dates and phases many times.
 #[derive(Default)]
 struct Memos {
+    /// The pseudonymous references (`pasient`, `utført_av`) seen, interned.
+    refs: Refs,
     places: Places<Id>,
     yrke: NameCache<Id>,
     oppgave: NameCache<Id>,
@@ -215,6 +212,27 @@ struct Values {
     yrke: Option<Id>,
     oppgave: Option<Id>,
     minutter: Option<f64>,
+}
+
+/// Interned references, memoised per file: interning takes a global lock, and a file repeats
+/// each reference many times.
+#[derive(Default)]
+struct Refs(HashMap<Text, Id, foldhash::fast::RandomState>);
+
+impl Refs {
+    /// The trimmed cell `raw` as an id; `None` when missing.
+    fn opt_id(&mut self, raw: &str) -> Option<Id> {
+        let s = raw.trim();
+        if is_missing(s) {
+            return None;
+        }
+        if let Some(id) = self.0.get(s) {
+            return Some(*id);
+        }
+        let id = Id::from(s);
+        self.0.insert(Text::from(s), id);
+        Some(id)
+    }
 }
 
 impl Memos {
