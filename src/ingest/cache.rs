@@ -54,6 +54,43 @@ fn texts(r: &LogRow) -> [Option<&str>; 7] {
     ]
 }
 
+/// A column's codes by text. The keys are copies, not borrowed from the rows (a probe would
+/// go to a far-away row): a text of up to 7 bytes (most ids and pseudonyms) as one number
+/// ([`short`], a key a third the size of a text's), a longer one as a text.
+#[derive(Default)]
+struct Index {
+    short: PlHashMap<u64, u32>,
+    long: PlHashMap<Text, u32>,
+}
+
+impl Index {
+    fn get(&self, t: &str) -> Option<u32> {
+        match short(t) {
+            Some(k) => self.short.get(&k).copied(),
+            None => self.long.get(t).copied(),
+        }
+    }
+
+    fn insert(&mut self, t: &str, code: u32) {
+        match short(t) {
+            Some(k) => self.short.insert(k, code),
+            None => self.long.insert(Text::from(t), code),
+        };
+    }
+}
+
+/// A text of up to 7 bytes as a number: its length in the top byte, its bytes below.
+fn short(t: &str) -> Option<u64> {
+    let b = t.as_bytes();
+    (b.len() < 8).then(|| {
+        b.iter()
+            .enumerate()
+            .fold((b.len() as u64) << 56, |k, (i, &c)| {
+                k | u64::from(c) << (8 * i)
+            })
+    })
+}
+
 fn col(name: &str, s: Series) -> Column {
     Column::from(s.with_name(PlSmallStr::from(name)))
 }
@@ -61,10 +98,9 @@ fn col(name: &str, s: Series) -> Column {
 /// Encode validated log rows as Parquet.
 pub fn logs_to_parquet(rows: &[LogRow]) -> Result<Vec<u8>> {
     let mut dictionary: Vec<&str> = Vec::new();
-    // One map per column, so that the small ones stay in the nearest cache (a text in two
-    // columns is in the dictionary twice). The keys are copies (inline up to 24 bytes): keys
-    // borrowed from the rows would send every probe to a far-away row.
-    let mut index: [PlHashMap<Text, u32>; 7] = Default::default();
+    // One index per column, so that the small ones stay in the nearest cache (a text in two
+    // columns is in the dictionary twice).
+    let mut index: [Index; 7] = Default::default();
     let mut codes: [Vec<u32>; 7] = std::array::from_fn(|_| Vec::with_capacity(rows.len()));
     // The previous row's text and code per column: ids come in runs.
     let mut last: [(&str, u32); 7] = [("", 0); 7];
@@ -75,12 +111,12 @@ pub fn logs_to_parquet(rows: &[LogRow]) -> Result<Vec<u8>> {
                 Some(t) if last[c].1 != 0 && last[c].0 == t => last[c].1,
                 Some(t) => {
                     let code = match index[c].get(t) {
-                        Some(&code) => code,
+                        Some(code) => code,
                         None => {
                             dictionary.push(t);
                             let code = u32::try_from(dictionary.len())
                                 .context("a log has too many distinct ids to cache")?;
-                            index[c].insert(Text::from(t), code);
+                            index[c].insert(t, code);
                             code
                         }
                     };
@@ -306,6 +342,16 @@ mod hostile {
     }
 
     #[test]
+    fn short_texts_have_distinct_numbers() {
+        let texts = [
+            "", "\0", "\0\0", "a", "a\0", "ab", "P61922", "A0394", "ø", "1234567",
+        ];
+        let keys: std::collections::HashSet<u64> = texts.iter().filter_map(|t| short(t)).collect();
+        assert_eq!(keys.len(), texts.len());
+        assert_eq!(short("12345678"), None);
+    }
+
+    #[test]
     fn hostile_rows_survive_a_round_trip() {
         let long = "Poliklinikk for rus og avhengighet, Ålesund sjukehus";
         let mut rows = vec![
@@ -348,6 +394,22 @@ mod hostile {
                 pasient: None,
                 utfort_av: None,
                 ..row(5)
+            },
+            // Texts around the 7-byte keys of the index, NULs included.
+            LogRow {
+                pasient: Some("1234567".into()),
+                utfort_av: Some("\0".into()),
+                ..row(6)
+            },
+            LogRow {
+                pasient: Some("12345678".into()),
+                utfort_av: Some("\0\0".into()),
+                ..row(7)
+            },
+            LogRow {
+                pasient: Some("1234567".into()),
+                utfort_av: Some("".into()),
+                ..row(8)
             },
         ];
         // Many distinct values, in runs and not.
