@@ -342,6 +342,11 @@ mod hostile {
     }
 
     #[test]
+    fn days_are_counted_from_1970() {
+        assert_eq!(day(1970, 1, 1).num_days_from_ce(), EPOCH_CE);
+    }
+
+    #[test]
     fn short_texts_have_distinct_numbers() {
         let texts = [
             "", "\0", "\0\0", "a", "a\0", "ab", "P61922", "A0394", "ø", "1234567",
