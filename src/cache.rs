@@ -8,7 +8,7 @@
 //!   filer.json            the file-hash index (`discover::HashIndex`)
 //!   analyse.json          the last analysis (`pipeline::Analysis`), with its data key
 //!   logger/<key>.json     a validated log file's accounting (`validate::LogMeta`)
-//!   logger/<key>.parquet  its rows (encoded by `ingest::cache`)
+//!   logger/<key>.parquet  its rows, texts as dictionary codes (`ingest::cache`)
 //!   piloter/<key>.json    a pilot's log indicators before disclosure control
 //!   undersokelser/<key>.json  the survey indicators before disclosure control (reused
 //!                         when only logs changed)
@@ -147,9 +147,10 @@ pub fn log_key(inventory: &Inventory, file: &SourceFile) -> Option<String> {
         return None;
     };
     let mut key = Key::new();
-    // v3: cached row errors carry their kind (`Diagnostic::reason`, with helper diag's
-    // work); v2: built by `Key`.
-    key.part("logs-v3")
+    // v4: the rows' texts are codes into a dictionary (`ingest::cache`); v3: cached row
+    // errors carry their kind (`Diagnostic::reason`, with helper diag's work); v2: built by
+    // `Key`.
+    key.part("logs-v4")
         .part(crate::tool_version())
         .part(&file.sha256)
         .end();
@@ -389,5 +390,43 @@ mod tests {
             .collect();
         std::fs::remove_dir_all(&out).unwrap();
         assert_eq!(left, ["keep.json"]);
+    }
+
+    #[test]
+    fn an_unreadable_log_entry_is_a_cache_miss() {
+        let out = std::env::temp_dir().join(format!("tsb-cache-logs-{}", std::process::id()));
+        let dir = out.join(DIR).join(LOGS);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = |rel: &str| SourceFile {
+            rel: rel.to_owned(),
+            display: format!("data/{rel}"),
+            kind: FileKind::Log("p".to_owned()),
+            bytes: Vec::new(),
+            sha256: String::new(),
+            on_disk: None,
+        };
+        let inventory = Inventory {
+            files: vec![log("piloter/p/good.csv"), log("piloter/p/bad.csv")],
+            diagnostics: Vec::new(),
+            root: "data".to_owned(),
+        };
+        let keys = BTreeMap::from([
+            ("piloter/p/good.csv".to_owned(), "good".to_owned()),
+            ("piloter/p/bad.csv".to_owned(), "bad".to_owned()),
+        ]);
+        let meta = serde_json::to_vec(&LogMeta::default()).unwrap();
+        let rows = crate::ingest::cache::logs_to_parquet(&[]).unwrap();
+        for key in ["good", "bad"] {
+            std::fs::write(dir.join(format!("{key}.json")), &meta).unwrap();
+        }
+        std::fs::write(dir.join("good.parquet"), &rows).unwrap();
+        std::fs::write(dir.join("bad.parquet"), &rows[..rows.len() / 2]).unwrap();
+        let cache = Cache::of(&out);
+        let with_rows = cache.read_logs(&inventory, &keys, &BTreeSet::new());
+        // Without the rows, the truncated file is not read.
+        let without_rows = cache.read_logs(&inventory, &keys, &BTreeSet::from(["p".to_owned()]));
+        std::fs::remove_dir_all(&out).unwrap();
+        assert_eq!(with_rows.keys().collect::<Vec<_>>(), ["piloter/p/good.csv"]);
+        assert_eq!(without_rows.len(), 2);
     }
 }

@@ -42,7 +42,7 @@ thread_local! {
 
 /// Run `f`, catching a panic without printing it: the process-wide panic hook is wrapped once
 /// so that it stays silent on a thread inside this function and prints as before elsewhere.
-fn quiet_catch<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+pub(crate) fn quiet_catch<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
