@@ -31,6 +31,18 @@ pub const BUILTIN_FONTS: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// The SHA-256 of each of [`BUILTIN_FONTS`], in the same order (a test checks them), so a
+/// run does not hash 4.9 MB of fonts to key its documents.
+const BUILTIN_FONT_SHAS: [&str; 2] = [
+    "acb6440a713d880a13a21b468ba7cd43f5a2b2934972e51be791c880730777b8",
+    "24aaa2a20c9c06ffe9bf04284bfd1f14376a329d10122f902abe2770817eb504",
+];
+
+/// Whether `bytes` is one of the built-in fonts (which every run already has).
+fn is_builtin_font(bytes: &[u8]) -> bool {
+    BUILTIN_FONTS.iter().any(|(_, b)| *b == bytes)
+}
+
 /// Code point ranges of the fonts typst embeds (Libertinus Serif, New Computer Modern,
 /// DejaVu Sans Mono), one `first-last` pair of hex numbers a line.
 const EMBEDDED: &str = include_str!("glyphs/typst-embedded.txt");
@@ -69,8 +81,11 @@ impl Coverage {
             c.ranges.extend(cmap_ranges(bytes));
         }
         if let Some(t) = templates {
+            // A copy of a built-in font (the shipped template folder has them) adds nothing.
             for (_, bytes) in font_files(&t.join("fonts")) {
-                c.ranges.extend(cmap_ranges(&bytes));
+                if !is_builtin_font(&bytes) {
+                    c.ranges.extend(cmap_ranges(&bytes));
+                }
             }
         }
         c.normalise();
@@ -156,8 +171,8 @@ pub fn builtin_font_dir() -> anyhow::Result<PathBuf> {
 /// A hash of the built-in fonts.
 pub fn builtin_fonts_hash() -> String {
     let mut key = crate::cache::Key::new();
-    for (name, bytes) in BUILTIN_FONTS {
-        key.file(name, &crate::discover::sha256_hex(bytes));
+    for ((name, _), sha) in BUILTIN_FONTS.iter().zip(BUILTIN_FONT_SHAS) {
+        key.file(name, sha);
     }
     key.finish()
 }
@@ -170,14 +185,10 @@ pub fn font_dirs(templates: Option<&Path>) -> anyhow::Result<(Vec<PathBuf>, Stri
     let mut key = builtin_fonts_hash();
     if let Some(t) = templates {
         let own = t.join("fonts");
-        let builtin: BTreeSet<String> = BUILTIN_FONTS
-            .iter()
-            .map(|(_, b)| crate::discover::sha256_hex(b))
-            .collect();
         let extra: Vec<(String, String)> = font_files(&own)
             .into_iter()
+            .filter(|(_, b)| !is_builtin_font(b))
             .map(|(n, b)| (n, crate::discover::sha256_hex(&b)))
-            .filter(|(_, sha)| !builtin.contains(sha))
             .collect();
         if !extra.is_empty() {
             // The built-in fonts' hash, then a line per extra font (`name\0sha256`).
@@ -477,6 +488,18 @@ mod tests {
         // Egyptian hieroglyphs are in none of them.
         assert!(!c.contains('\u{13000}'));
         assert!(c.contains('\u{FE0F}'), "variation selectors need no glyph");
+    }
+
+    #[test]
+    fn the_recorded_hashes_are_the_builtin_fonts() {
+        assert_eq!(BUILTIN_FONTS.len(), BUILTIN_FONT_SHAS.len());
+        for ((name, bytes), sha) in BUILTIN_FONTS.iter().zip(BUILTIN_FONT_SHAS) {
+            assert_eq!(
+                crate::discover::sha256_hex(bytes),
+                sha,
+                "{name} changed: record its SHA-256 in BUILTIN_FONT_SHAS"
+            );
+        }
     }
 
     #[test]
