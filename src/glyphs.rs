@@ -31,6 +31,60 @@ pub const BUILTIN_FONTS: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// The SHA-256 of each of [`BUILTIN_FONTS`], in the same order (a test checks them), so a
+/// run does not hash 4.9 MB of fonts to key its documents.
+const BUILTIN_FONT_SHAS: [&str; 2] = [
+    "acb6440a713d880a13a21b468ba7cd43f5a2b2934972e51be791c880730777b8",
+    "24aaa2a20c9c06ffe9bf04284bfd1f14376a329d10122f902abe2770817eb504",
+];
+
+/// Whether the file at `path` holds one of the built-in fonts (which every run already has),
+/// compared a block at a time so a copy of one is never read into memory whole.
+fn is_builtin_font_file(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else {
+        return false;
+    };
+    let candidates: Vec<&[u8]> = BUILTIN_FONTS
+        .iter()
+        .map(|(_, b)| *b)
+        .filter(|b| b.len() as u64 == len)
+        .collect();
+    if candidates.is_empty() {
+        return false;
+    }
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut buf = vec![0u8; 1 << 16];
+    candidates.into_iter().any(|builtin| {
+        use std::io::Seek;
+        if file.seek(std::io::SeekFrom::Start(0)).is_err() {
+            return false;
+        }
+        let mut at = 0;
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => return at == builtin.len(),
+                Ok(n) => {
+                    if builtin.get(at..at + n) != Some(&buf[..n]) {
+                        return false;
+                    }
+                    at += n;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+    })
+}
+
+/// The font files of `dir` that are not copies of a built-in font (the shipped template
+/// folder holds copies of them), by name, sorted.
+fn own_font_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    font_files_where(dir, |p| !is_builtin_font_file(p))
+}
+
 /// Code point ranges of the fonts typst embeds (Libertinus Serif, New Computer Modern,
 /// DejaVu Sans Mono), one `first-last` pair of hex numbers a line.
 const EMBEDDED: &str = include_str!("glyphs/typst-embedded.txt");
@@ -69,7 +123,8 @@ impl Coverage {
             c.ranges.extend(cmap_ranges(bytes));
         }
         if let Some(t) = templates {
-            for (_, bytes) in font_files(&t.join("fonts")) {
+            // A copy of a built-in font adds nothing.
+            for (_, bytes) in own_font_files(&t.join("fonts")) {
                 c.ranges.extend(cmap_ranges(&bytes));
             }
         }
@@ -117,11 +172,17 @@ fn needs_no_glyph(u: u32) -> bool {
 
 /// The font files (`.ttf`, `.otf`, `.ttc`, `.otc`) of `dir`, by name, sorted.
 pub fn font_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    font_files_where(dir, |_| true)
+}
+
+/// The font files of `dir` whose path `keep` accepts, by name, sorted.
+fn font_files_where(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     if let Ok(listing) = std::fs::read_dir(dir) {
         for e in listing.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if is_font_file(&name)
+                && keep(&e.path())
                 && let Ok(bytes) = std::fs::read(e.path())
             {
                 out.push((name, bytes));
@@ -156,8 +217,8 @@ pub fn builtin_font_dir() -> anyhow::Result<PathBuf> {
 /// A hash of the built-in fonts.
 pub fn builtin_fonts_hash() -> String {
     let mut key = crate::cache::Key::new();
-    for (name, bytes) in BUILTIN_FONTS {
-        key.file(name, &crate::discover::sha256_hex(bytes));
+    for ((name, _), sha) in BUILTIN_FONTS.iter().zip(BUILTIN_FONT_SHAS) {
+        key.file(name, sha);
     }
     key.finish()
 }
@@ -170,14 +231,9 @@ pub fn font_dirs(templates: Option<&Path>) -> anyhow::Result<(Vec<PathBuf>, Stri
     let mut key = builtin_fonts_hash();
     if let Some(t) = templates {
         let own = t.join("fonts");
-        let builtin: BTreeSet<String> = BUILTIN_FONTS
-            .iter()
-            .map(|(_, b)| crate::discover::sha256_hex(b))
-            .collect();
-        let extra: Vec<(String, String)> = font_files(&own)
+        let extra: Vec<(String, String)> = own_font_files(&own)
             .into_iter()
             .map(|(n, b)| (n, crate::discover::sha256_hex(&b)))
-            .filter(|(_, sha)| !builtin.contains(sha))
             .collect();
         if !extra.is_empty() {
             // The built-in fonts' hash, then a line per extra font (`name\0sha256`).
@@ -477,6 +533,38 @@ mod tests {
         // Egyptian hieroglyphs are in none of them.
         assert!(!c.contains('\u{13000}'));
         assert!(c.contains('\u{FE0F}'), "variation selectors need no glyph");
+    }
+
+    #[test]
+    fn the_recorded_hashes_are_the_builtin_fonts() {
+        assert_eq!(BUILTIN_FONTS.len(), BUILTIN_FONT_SHAS.len());
+        for ((name, bytes), sha) in BUILTIN_FONTS.iter().zip(BUILTIN_FONT_SHAS) {
+            assert_eq!(
+                crate::discover::sha256_hex(bytes),
+                sha,
+                "{name} changed: record its SHA-256 in BUILTIN_FONT_SHAS"
+            );
+        }
+    }
+
+    #[test]
+    fn only_an_exact_copy_of_a_builtin_font_counts_as_one() {
+        let dir = std::env::temp_dir().join(format!("tsb-glyphs-copies-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (_, emoji) = BUILTIN_FONTS[1];
+        std::fs::write(dir.join("kopi.ttf"), emoji).unwrap();
+        let mut changed = emoji.to_vec();
+        *changed.last_mut().unwrap() ^= 1;
+        std::fs::write(dir.join("endret.ttf"), &changed).unwrap();
+        std::fs::write(dir.join("kortere.ttf"), &emoji[..emoji.len() - 1]).unwrap();
+        assert!(is_builtin_font_file(&dir.join("kopi.ttf")));
+        assert!(!is_builtin_font_file(&dir.join("endret.ttf")));
+        assert!(!is_builtin_font_file(&dir.join("kortere.ttf")));
+        assert!(!is_builtin_font_file(&dir.join("mangler.ttf")));
+        let own: Vec<String> = own_font_files(&dir).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(own, ["endret.ttf", "kortere.ttf"]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -562,8 +562,18 @@ pub fn compile(typst: &Typst, job: &TypstJob) -> Result<String, TypesetError> {
         .source
         .parent()
         .map_or_else(PathBuf::new, Path::to_path_buf);
-    let started = std::time::Instant::now();
-    let mut pause = std::time::Duration::from_millis(1);
+    let deadline = job
+        .timeout
+        .map(|limit| (std::time::Instant::now() + limit, limit));
+    // typst closes its stderr when it exits: wait for that end of the pipe (woken the moment
+    // it comes, not at the next tick of a poll), then for the exit status.
+    let stderr = match deadline {
+        None => rx.recv().unwrap_or_default(),
+        Some((at, _)) => rx
+            .recv_timeout(at.saturating_duration_since(std::time::Instant::now()))
+            .unwrap_or_default(),
+    };
+    let mut pause = std::time::Duration::from_micros(100);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -575,8 +585,8 @@ pub fn compile(typst: &Typst, job: &TypstJob) -> Result<String, TypesetError> {
                 )));
             }
         }
-        if let Some(limit) = job.timeout
-            && started.elapsed() >= limit
+        if let Some((at, limit)) = deadline
+            && std::time::Instant::now() >= at
         {
             let _ = child.kill();
             let _ = child.wait();
@@ -587,9 +597,9 @@ pub fn compile(typst: &Typst, job: &TypstJob) -> Result<String, TypesetError> {
             });
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(std::time::Duration::from_millis(50));
+        pause = (pause * 2).min(std::time::Duration::from_millis(10));
     };
-    let stderr = String::from_utf8_lossy(&rx.recv().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&stderr).into_owned();
     if status.success() {
         Ok(stderr)
     } else {

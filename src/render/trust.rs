@@ -166,7 +166,6 @@ fn trust(ctx: &Ctx<'_>, view: &ReportView, id: &str, navn: &str, privat: bool) -
 /// beside the profession's vacancy rate in the region.
 fn professions(ctx: &Ctx<'_>, id: &str) -> Vec<TrustProfessionView> {
     let present: BTreeSet<String> = ctx
-        .table
         .select("budsjetterte_arsverk", "foretak_yrke")
         .filter(|r| r.keys.dato.is_none() && r.keys.foretak_id.as_deref() == Some(id))
         .filter_map(|r| r.keys.yrke_id.clone())
@@ -281,7 +280,6 @@ fn survey(ctx: &Ctx<'_>, s: &SurveyView, id: &str) -> TrustSurveyView {
         .map(|(v, i)| format!("{} ({})", area_name(&s.omrader[*i].id), format::score(*v)))
         .collect();
     let units: BTreeSet<String> = ctx
-        .table
         .select("utfordring_score", "enhet")
         .filter(|r| {
             r.keys.foretak_id.as_deref() == Some(id)

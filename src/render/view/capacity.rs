@@ -55,7 +55,6 @@ pub(super) fn build(
     let foretak = trusts(ctx);
     let yrker = professions(ctx);
     let levels: BTreeSet<u8> = ctx
-        .table
         .select("besatte_arsverk", "kompetansenivå")
         .filter(|r| r.keys.dato.is_none())
         .filter_map(|r| r.keys.kompetanseniva)
@@ -119,15 +118,13 @@ fn trusts(ctx: &Ctx<'_>) -> Vec<EntityView> {
 /// The professions with a current filled-FTE value, with their first four indicators.
 fn professions(ctx: &Ctx<'_>) -> Vec<EntityView> {
     let yrke_ids: BTreeSet<String> = ctx
-        .table
         .select("besatte_arsverk", "yrke")
         .filter_map(|r| r.keys.yrke_id.clone())
         .collect();
     yrke_ids
         .iter()
         .filter(|id| {
-            ctx.table
-                .select("besatte_arsverk", "yrke")
+            ctx.select("besatte_arsverk", "yrke")
                 .any(|r| r.keys.yrke_id.as_deref() == Some(id) && r.keys.dato.is_none())
         })
         .map(|id| {
@@ -186,7 +183,6 @@ fn highest_vacancy(ctx: &Ctx<'_>) -> Option<HighestView> {
 /// The staffing snapshot dates, first and last: `1. januar 2026 – 1. oktober 2026`.
 fn staffing_period(ctx: &Ctx<'_>) -> String {
     let dates: BTreeSet<&str> = ctx
-        .table
         .select("besatte_arsverk", "region")
         .filter_map(|r| r.keys.dato.as_deref())
         .collect();

@@ -10,7 +10,7 @@
 //! basis, Vedlegg B and D) and `appendices` (definitions and changes, Vedlegg A and C); this
 //! module holds what they share and puts the [`ReportView`] together.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -209,6 +209,9 @@ pub(super) struct Ctx<'a> {
     pub(super) table: &'a IndicatorTable,
     pub(super) dataset: &'a Dataset,
     pub(super) names: BTreeMap<String, String>,
+    /// The table's rows of each indicator and grouping, by index, in table order: a lookup
+    /// reads one group instead of the whole table (the documents look up thousands of cells).
+    groups: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -221,14 +224,40 @@ impl<'a> Ctx<'a> {
             .chain(registry_definitions().into_iter().map(|d| (d.id, d.navn)))
             .rev()
             .collect();
+        let mut groups: HashMap<&str, HashMap<&str, Vec<usize>>> = HashMap::new();
+        for (i, r) in input.table.rows.iter().enumerate() {
+            groups
+                .entry(r.indikator.as_str())
+                .or_default()
+                .entry(r.gruppering.as_str())
+                .or_default()
+                .push(i);
+        }
         Ctx {
             table: input.table,
             dataset: input.dataset,
             names,
+            groups,
         }
     }
+    /// The first row of `id` at `grouping` whose keys equal `keys` (as
+    /// [`IndicatorTable::get`]).
     pub(super) fn row(&self, id: &str, grouping: &str, keys: &Keys) -> Option<&'a IndicatorRow> {
-        self.table.get(id, grouping, keys)
+        self.select(id, grouping).find(|r| &r.keys == keys)
+    }
+    /// Every row of `id` at `grouping`, in table order (as [`IndicatorTable::select`]).
+    pub(super) fn select(
+        &self,
+        id: &str,
+        grouping: &str,
+    ) -> impl Iterator<Item = &'a IndicatorRow> + use<'_, 'a> {
+        let table: &'a IndicatorTable = self.table;
+        self.groups
+            .get(id)
+            .and_then(|g| g.get(grouping))
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(move |&i| &table.rows[i])
     }
     pub(super) fn cell(&self, id: &str, grouping: &str, keys: &Keys) -> Celle {
         Celle::of(self.row(id, grouping, keys))

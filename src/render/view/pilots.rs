@@ -303,8 +303,7 @@ fn minutes_chart(
         ..keys()
     };
     let areas = order_by(
-        ctx.table
-            .select("minutter_per_omrade", "pilot_område")
+        ctx.select("minutter_per_omrade", "pilot_område")
             .filter(|r| r.keys.pilot_id.as_deref() == Some(p.id.as_str()))
             .filter_map(|r| r.keys.omrade.as_deref()),
         &TASK_AREAS,

@@ -503,7 +503,6 @@ fn areas(ctx: &Ctx<'_>, key: &str) -> (Vec<String>, Vec<AreaView>, Vec<(f64, usi
 /// order, then the others, sorted by their health trust's place in the reference table.
 fn survey_units(ctx: &Ctx<'_>, key: &str) -> Vec<(String, String)> {
     let unit_ids: BTreeSet<String> = ctx
-        .table
         .select("utfordring_score", "enhet")
         .filter(|r| r.keys.undersokelse.as_deref() == Some(key))
         .filter_map(|r| r.keys.enhet_id.clone())
@@ -517,7 +516,6 @@ fn survey_units(ctx: &Ctx<'_>, key: &str) -> Vec<(String, String)> {
     for id in &unit_ids {
         if !units.iter().any(|(u, _)| u == id) {
             let f = ctx
-                .table
                 .select("utfordring_score", "enhet")
                 .find(|r| r.keys.enhet_id.as_deref() == Some(id.as_str()))
                 .and_then(|r| r.keys.foretak_id.clone())

@@ -93,7 +93,7 @@ fn ratio_tick(v: f64) -> String {
 /// Build the view; the chart goes to `charts` as `figurer/wisn_ratio.svg`.
 pub(super) fn build(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> WisnView {
     let t = ctx.table;
-    let har_data = t.select("wisn_behov", "kompetansenivå").next().is_some();
+    let har_data = ctx.select("wisn_behov", "kompetansenivå").next().is_some();
     let mut view = WisnView {
         har_data,
         merknader: t
@@ -112,7 +112,7 @@ pub(super) fn build(ctx: &Ctx<'_>, charts: &mut Vec<Chart>) -> WisnView {
             "Det finnes ikke aktivitetstall, så bemanningsbehovet (WISN) er ikke beregnet.".into();
         return view;
     }
-    let mut levels: Vec<u8> = t
+    let mut levels: Vec<u8> = ctx
         .select("wisn_behov", "kompetansenivå")
         .filter_map(|r| r.keys.kompetanseniva)
         .collect();
@@ -198,8 +198,7 @@ fn ratio_chart(
         .foretak
         .iter()
         .filter(|f| {
-            ctx.table
-                .select("wisn_ratio", "foretak_kompetansenivå")
+            ctx.select("wisn_ratio", "foretak_kompetansenivå")
                 .any(|r| r.keys.foretak_id.as_deref() == Some(f.id.as_str()))
         })
         .collect();
