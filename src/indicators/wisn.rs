@@ -144,7 +144,10 @@ struct Model<'a> {
     pilots: Vec<PilotData>,
     units: Vec<Unit>,
     /// AWT hours per (foretak, year), per profession; `None` when not positive.
-    awt: HashMap<(String, i32), Vec<Option<f64>>>,
+    awt: Awt,
+    /// Per tjeneste of the units (in order), the pilots whose shares it pools: those that
+    /// cover it, or all when none does.
+    pools: Vec<(String, Vec<usize>)>,
 }
 
 impl Model<'_> {
@@ -192,21 +195,21 @@ impl Model<'_> {
             (total > 0.0).then(|| v.into_iter().map(|x| x / total).collect())
         };
         let all: Vec<usize> = (0..self.pilots.len()).collect();
-        let tjenester: BTreeSet<&str> = self.units.iter().map(|u| u.tjeneste.as_str()).collect();
         let mut shares = BTreeMap::new();
-        for g in tjenester {
-            let mut pool: Vec<usize> = all
-                .iter()
-                .copied()
-                .filter(|q| self.pilots[*q].tjenester.contains(g))
-                .collect();
-            if pool.is_empty() {
-                pool = all.clone();
-            }
-            let per_task: Vec<Option<Vec<f64>>> = (0..nt)
-                .map(|ti| pooled(&pool, ti).or_else(|| pooled(&all, ti)))
-                .collect();
-            shares.insert(g.to_owned(), per_task);
+        // Tjenester with the same pool get the same shares: computed once per pool.
+        let mut computed: Vec<(&[usize], Vec<Option<Vec<f64>>>)> = Vec::new();
+        for (g, pool) in &self.pools {
+            let i = match computed.iter().position(|(p, _)| *p == pool.as_slice()) {
+                Some(i) => i,
+                None => {
+                    let per_task = (0..nt)
+                        .map(|ti| pooled(pool, ti).or_else(|| pooled(&all, ti)))
+                        .collect();
+                    computed.push((pool, per_task));
+                    computed.len() - 1
+                }
+            };
+            shares.insert(g.clone(), computed[i].1.clone());
         }
         let mut cas = vec![0.0; ny];
         let mut caf = vec![Some(1.0); ny];
@@ -234,8 +237,26 @@ impl Model<'_> {
         }
     }
 
+    /// The pools of [`Model::pools`], from the units' tjenester and the pilots'.
+    fn pools_of_units(&self) -> Vec<(String, Vec<usize>)> {
+        let all: Vec<usize> = (0..self.pilots.len()).collect();
+        let tjenester: BTreeSet<&str> = self.units.iter().map(|u| u.tjeneste.as_str()).collect();
+        tjenester
+            .into_iter()
+            .map(|g| {
+                let pool: Vec<usize> = all
+                    .iter()
+                    .copied()
+                    .filter(|q| self.pilots[*q].tjenester.contains(g))
+                    .collect();
+                let pool = if pool.is_empty() { all.clone() } else { pool };
+                (g.to_owned(), pool)
+            })
+            .collect()
+    }
+
     fn awt(&self, foretak: &str, year: i32, y: usize) -> Option<f64> {
-        self.awt.get(&(foretak.to_owned(), year)).and_then(|v| v[y])
+        self.awt.get(foretak)?.get(&year)?[y]
     }
 
     /// R(u,y) without additional activities, per profession; `over`: a spread pilot's change
@@ -396,9 +417,11 @@ pub(crate) fn compute(
         support,
         standard,
         pilots,
+        pools: Vec::new(),
         units,
         awt,
     };
+    model.pools = model.pools_of_units();
     let befores: Vec<Agg> = model
         .pilots
         .iter()
@@ -560,7 +583,9 @@ fn pilot_data(
 /// AWT per (foretak, year) and profession, from the sick leave per foretak × yrke at the
 /// current snapshot (§1); and each health trust's latest volume year (for the additional
 /// activities).
-type Awt = HashMap<(String, i32), Vec<Option<f64>>>;
+/// AWT hours per health trust and year, per profession (by trust first: looked up without
+/// building a key, in the bootstrap's inner loop).
+type Awt = HashMap<String, HashMap<i32, Vec<Option<f64>>>>;
 
 fn working_time(
     current: &[&StaffingRow],
@@ -607,7 +632,7 @@ fn working_time(
                 (h > 0.0).then_some(h)
             })
             .collect();
-        awt.insert((f, year), v);
+        awt.entry(f).or_default().insert(year, v);
     }
     (awt, trust_year)
 }
