@@ -127,7 +127,7 @@ struct Params {
     /// Minutes per occurrence, per task.
     t: Vec<Option<f64>>,
     /// Per tjeneste: per task, the shares by profession.
-    shares: BTreeMap<String, Vec<Option<Vec<f64>>>>,
+    shares: BTreeMap<String, TaskShares>,
     /// CAF per profession; `None` when the support share is ≥ 0,9.
     caf: Vec<Option<f64>>,
     /// CAS per profession.
@@ -197,7 +197,7 @@ impl Model<'_> {
         let all: Vec<usize> = (0..self.pilots.len()).collect();
         let mut shares = BTreeMap::new();
         // Tjenester with the same pool get the same shares: computed once per pool.
-        let mut computed: Vec<(&[usize], Vec<Option<Vec<f64>>>)> = Vec::new();
+        let mut computed: Vec<(&[usize], TaskShares)> = Vec::new();
         for (g, pool) in &self.pools {
             let i = match computed.iter().position(|(p, _)| *p == pool.as_slice()) {
                 Some(i) => i,
@@ -583,6 +583,9 @@ fn pilot_data(
 /// AWT per (foretak, year) and profession, from the sick leave per foretak × yrke at the
 /// current snapshot (§1); and each health trust's latest volume year (for the additional
 /// activities).
+/// Per task, the shares by profession (`None` where the task has no minutes).
+type TaskShares = Vec<Option<Vec<f64>>>;
+
 /// AWT hours per health trust and year, per profession (by trust first: looked up without
 /// building a key, in the bootstrap's inner loop).
 type Awt = HashMap<String, HashMap<i32, Vec<Option<f64>>>>;
