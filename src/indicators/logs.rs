@@ -294,31 +294,49 @@ fn threads_for(n: usize) -> usize {
 /// pasient, utført_av.
 const INTERNED: usize = 7;
 
-/// A run of rows with codes local to it: per key column its dictionary, per row its codes
-/// ([`NONE`] for a missing patient or performer).
-struct Interned<'a> {
-    dicts: [Interner<'a>; INTERNED],
-    codes: Vec<[u32; INTERNED]>,
+/// A row's local codes (see [`intern`]) as they wait in its key's place.
+fn stash(c: [u32; INTERNED]) -> [u64; 5] {
+    let two = |a: u32, b: u32| u64::from(a) | (u64::from(b) << 32);
+    [
+        two(c[0], c[1]),
+        two(c[2], c[3]),
+        two(c[4], c[5]),
+        u64::from(c[6]),
+        0,
+    ]
 }
 
-/// Intern the key columns of `rows` with dictionaries of their own.
-fn intern<'a>(rows: &[&'a LogRow]) -> Interned<'a> {
+/// The local codes [`stash`] put in a key's place.
+fn unstash(k: &[u64; 5]) -> [u32; INTERNED] {
+    let (lo, hi) = (|x: u64| x as u32, |x: u64| (x >> 32) as u32);
+    [
+        lo(k[0]),
+        hi(k[0]),
+        lo(k[1]),
+        hi(k[1]),
+        lo(k[2]),
+        hi(k[2]),
+        lo(k[3]),
+    ]
+}
+
+/// Intern the key columns of `rows` with dictionaries of their own; each row's codes
+/// ([`NONE`] for a missing patient or performer) wait in `out` (see [`stash`]) until its key
+/// is packed there.
+fn intern<'a>(rows: &[&'a LogRow], out: &mut [[u64; 5]]) -> [Interner<'a>; INTERNED] {
     let mut d: [Interner<'a>; INTERNED] = Default::default();
-    let codes = rows
-        .iter()
-        .map(|row| {
-            [
-                d[0].code(&row.pilot_id),
-                d[1].code(&row.foretak_id),
-                d[2].code(&row.enhet_id),
-                d[3].code(&row.yrke_id),
-                d[4].code(&row.oppgave_id),
-                row.pasient.as_deref().map_or(NONE, |p| d[5].code(p)),
-                row.utfort_av.as_deref().map_or(NONE, |u| d[6].code(u)),
-            ]
-        })
-        .collect();
-    Interned { dicts: d, codes }
+    for (key, row) in out.iter_mut().zip(rows) {
+        *key = stash([
+            d[0].code(&row.pilot_id),
+            d[1].code(&row.foretak_id),
+            d[2].code(&row.enhet_id),
+            d[3].code(&row.yrke_id),
+            d[4].code(&row.oppgave_id),
+            row.pasient.as_deref().map_or(NONE, |p| d[5].code(p)),
+            row.utfort_av.as_deref().map_or(NONE, |u| d[6].code(u)),
+        ]);
+    }
+    d
 }
 
 /// Dictionaries as one, in string order, and per dictionary the merged code of each of its
@@ -364,33 +382,40 @@ fn par_sort(v: &mut [[u64; 5]], threads: usize) {
 fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference, threads: usize) -> Result<Prepared<'a>> {
     let run = logs.len().div_ceil(threads.max(1)).max(1);
     let runs: Vec<&[&'a LogRow]> = logs.chunks(run).collect();
-    let parts: Vec<Interned<'a>> = crate::par::map(&runs, |rows| intern(rows));
+    // Every field of a row, packed in canonical order; [`columns`] reads rows back from
+    // their keys alone, in sorted order. Zeroed pages: each thread touches its own run.
+    let mut order: Vec<[u64; 5]> = vec![[0; 5]; logs.len()];
+    let parts: Vec<[Interner<'a>; INTERNED]> = std::thread::scope(|s| {
+        let handles: Vec<_> = order
+            .chunks_mut(run)
+            .zip(&runs)
+            .map(|(out, rows)| s.spawn(move || intern(rows, out)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("interning panicked"))
+            .collect()
+    });
     let (mut dicts, mut remaps) = (Vec::new(), vec![Vec::new(); parts.len()]);
     for j in 0..INTERNED {
-        let column: Vec<&Interner> = parts.iter().map(|p| &p.dicts[j]).collect();
+        let column: Vec<&Interner> = parts.iter().map(|p| &p[j]).collect();
         let (d, per_part) = merge_dicts(&column);
         dicts.push(d);
         for (r, m) in remaps.iter_mut().zip(per_part) {
             r.push(m);
         }
     }
+    drop(parts);
     let hi = |a: u32, b: u32| (u64::from(a) << 32) | u64::from(b);
     let some1 = |c: u32| if c == NONE { 0 } else { c + 1 };
-    // Every field of a row, packed in canonical order; [`columns`] reads rows back from
-    // their keys alone, in sorted order.
-    let mut order: Vec<[u64; 5]> = vec![[0; 5]; logs.len()];
     std::thread::scope(|s| {
-        for ((out, rows), (part, remap)) in order
-            .chunks_mut(run)
-            .zip(&runs)
-            .zip(parts.iter().zip(&remaps))
-        {
+        for ((out, rows), remap) in order.chunks_mut(run).zip(&runs).zip(&remaps) {
             s.spawn(move || {
-                for ((key, row), local) in out.iter_mut().zip(*rows).zip(&part.codes) {
-                    let mut c = [NONE; INTERNED];
-                    for ((c, l), m) in c.iter_mut().zip(local).zip(remap) {
-                        if *l != NONE {
-                            *c = m[*l as usize];
+                for (key, row) in out.iter_mut().zip(*rows) {
+                    let mut c = unstash(key);
+                    for (c, m) in c.iter_mut().zip(remap) {
+                        if *c != NONE {
+                            *c = m[*c as usize];
                         }
                     }
                     let dato = (Datelike::num_days_from_ce(&row.dato) as u32) ^ (1 << 31);
@@ -407,7 +432,6 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference, threads: usize) -> Result<
             });
         }
     });
-    drop(parts);
     par_sort(&mut order, threads);
     let mut dicts = dicts.into_iter();
     let mut next = || dicts.next().expect("one dictionary per column");
@@ -459,77 +483,91 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference, threads: usize) -> Result<
     })
 }
 
+/// Rows [`columns`] reads between two shrinks of the keys.
+const COLUMNS_BLOCK: usize = 1 << 16;
+
 /// The columns of the canonically sorted row keys (see [`prepare`]), the days, and per
 /// pilot whether any of its rows names a performer.
+///
+/// The rows are read from the last, and the keys already read are given back block by
+/// block, so the keys and the columns are not both held whole (the columns' pages are
+/// touched as they are filled). A row starts a day when its (pilot, fase, foretak, enhet,
+/// dato) differs from the row before; the days are counted first, so that ids can be given
+/// from the last.
 fn columns(
-    order: Vec<[u64; 5]>,
+    mut order: Vec<[u64; 5]>,
     yrke_info: &[Option<&Yrke>],
     oppgave_info: &[Option<(&Oppgave, u32)>],
     n_pilots: usize,
     (n_utfort, n_pasient): (usize, usize),
 ) -> (Columns, Vec<Day>, Vec<bool>) {
     let n = order.len();
+    let starts = |order: &[[u64; 5]], i: usize| i == 0 || order[i][..2] != order[i - 1][..2];
+    let n_days = (0..n).filter(|i| starts(&order, *i)).count();
     let mut cols = Columns {
+        pilot: vec![0; n],
+        fase: vec![0; n],
+        foretak: vec![0; n],
+        day: vec![0; n],
+        niva: vec![0; n],
+        omrade: vec![0; n],
+        utfort: vec![0; n],
+        pasient: vec![0; n],
+        m: vec![0.0; n],
+        bits: vec![0; n],
         n_utfort,
         n_pasient,
-        ..Columns::default()
     };
-    for v in [
-        &mut cols.pilot,
-        &mut cols.fase,
-        &mut cols.foretak,
-        &mut cols.day,
-        &mut cols.niva,
-        &mut cols.omrade,
-        &mut cols.utfort,
-        &mut cols.pasient,
-    ] {
-        v.reserve_exact(n);
-    }
-    cols.m.reserve_exact(n);
-    cols.bits.reserve_exact(n);
-    let mut days: Vec<Day> = Vec::new();
+    // Days from the last; reversed at the end.
+    let mut days: Vec<Day> = Vec::with_capacity(n_days);
+    let mut day = u32::try_from(n_days).expect("fewer than 2^32 days");
     let mut performer = vec![false; n_pilots];
-    let mut prev: Option<[u64; 2]> = None;
-    for key in &order {
-        let lo = |k: u64| k as u32;
-        let opt = |k: u32| k.checked_sub(1);
-        let c = [
-            lo(key[0] >> 33),
-            lo(key[0]),
-            lo(key[1] >> 32),
-            lo(key[2] >> 32),
-            lo(key[2]),
-        ];
-        let (pas_c, utf_c) = (opt(lo(key[4] >> 32)), opt(lo(key[4])));
-        let y = yrke_info[c[3] as usize];
-        let p = y.map(|y| y.niva);
-        let oppg = oppgave_info[c[4] as usize];
-        let bits = row_bits(y, oppg.map(|(o, _)| o));
-        let fc = lo(key[0] >> 32) & 1;
-        if prev != Some([key[0], key[1]]) {
-            days.push(Day {
-                pilot: c[0],
-                fase: fc,
-                foretak: c[1],
-            });
-            prev = Some([key[0], key[1]]);
+    let mut end = n;
+    while end > 0 {
+        let start = end.saturating_sub(COLUMNS_BLOCK);
+        for i in (start..end).rev() {
+            let key = &order[i];
+            let lo = |k: u64| k as u32;
+            let opt = |k: u32| k.checked_sub(1);
+            let c = [
+                lo(key[0] >> 33),
+                lo(key[0]),
+                lo(key[1] >> 32),
+                lo(key[2] >> 32),
+                lo(key[2]),
+            ];
+            let (pas_c, utf_c) = (opt(lo(key[4] >> 32)), opt(lo(key[4])));
+            let y = yrke_info[c[3] as usize];
+            let p = y.map(|y| y.niva);
+            let oppg = oppgave_info[c[4] as usize];
+            let fc = lo(key[0] >> 32) & 1;
+            cols.pilot[i] = c[0];
+            cols.fase[i] = fc;
+            cols.foretak[i] = c[1];
+            cols.day[i] = day - 1;
+            cols.niva[i] = p.map_or(NONE, u32::from);
+            cols.omrade[i] = oppg.map_or(NONE, |(_, a)| a);
+            cols.utfort[i] = utf_c.unwrap_or(NONE);
+            cols.pasient[i] = pas_c.unwrap_or(NONE);
+            cols.m[i] = from_total_order_key(key[3]);
+            cols.bits[i] = row_bits(y, oppg.map(|(o, _)| o));
+            if utf_c.is_some() {
+                performer[c[0] as usize] = true;
+            }
+            if starts(&order, i) {
+                days.push(Day {
+                    pilot: c[0],
+                    fase: fc,
+                    foretak: c[1],
+                });
+                day -= 1;
+            }
         }
-        cols.pilot.push(c[0]);
-        cols.fase.push(fc);
-        cols.foretak.push(c[1]);
-        cols.day
-            .push(u32::try_from(days.len() - 1).expect("fewer than 2^32 days"));
-        cols.niva.push(p.map_or(NONE, u32::from));
-        cols.omrade.push(oppg.map_or(NONE, |(_, a)| a));
-        cols.utfort.push(utf_c.unwrap_or(NONE));
-        cols.pasient.push(pas_c.unwrap_or(NONE));
-        cols.m.push(from_total_order_key(key[3]));
-        cols.bits.push(bits);
-        if utf_c.is_some() {
-            performer[c[0] as usize] = true;
-        }
+        order.truncate(start);
+        order.shrink_to_fit();
+        end = start;
     }
+    days.reverse();
     (cols, days, performer)
 }
 
