@@ -1156,8 +1156,9 @@ fn compute_on(
     // Every group sum reads the columns only: they are taken side by side, and used below
     // in the order of the draft's rows.
     let (cols, coding, days) = (&cols, &coding, &days);
+    // The day sums stay on this thread: their many small vectors are freed here, where the
+    // next pilot's rows are read (a thread's frees stay in its allocator arena).
     let (phase, area, boot) = std::thread::scope(|s| {
-        let boot = s.spawn(|| Boot::new(cols, coding, days));
         let area = s.spawn(|| {
             AREA_GROUPS.map(|(_, names)| coding.sums_and_performers(cols, names, &["m"]))
         });
@@ -1168,11 +1169,12 @@ fn compute_on(
                 (sums, units)
             })
         });
+        let boot = Boot::new(cols, coding, days);
         let join = "a group sum panicked";
         (
             phase.map(|h| h.join().expect(join)),
             area.join().expect(join),
-            boot.join().expect(join),
+            boot,
         )
     });
 
