@@ -117,11 +117,22 @@ fn pack(s: &str) -> Option<u128> {
     Some(u128::from(lo) | (u128::from(hi | ((n as u64) << 56)) << 64))
 }
 
-/// Interns strings to dense codes; after [`Interner::rank`], code order is string order.
+/// A packed string (see [`pack`]) of at most 7 bytes as one 64-bit number: its bytes, then
+/// its length in the top byte.
+fn narrow(p: u128) -> Option<u64> {
+    let n = (p >> 120) as u64;
+    (n < 8).then_some(p as u64 | (n << 56))
+}
+
+/// Interns strings to dense codes; from [`Interner::from_sorted`], code order is string
+/// order.
 #[derive(Default)]
 struct Interner<'a> {
     index: FastMap<&'a str, u32>,
-    /// The codes of the short strings (see [`pack`]), also in `index`.
+    /// The codes of the strings of at most 7 bytes (see [`narrow`]), also in `index`: a
+    /// table half the size of `short`'s, for the many patients.
+    narrow: FastMap<u64, u32>,
+    /// The codes of the strings of 8 to 15 bytes (see [`pack`]), also in `index`.
     short: FastMap<u128, u32>,
     names: Vec<&'a str>,
     last: Option<(u128, u32)>,
@@ -140,11 +151,18 @@ impl<'a> Interner<'a> {
         {
             return c;
         }
-        let c = match self.short.get(&p) {
+        let known = match narrow(p) {
+            Some(q) => self.narrow.get(&q),
+            None => self.short.get(&p),
+        };
+        let c = match known {
             Some(c) => *c,
             None => {
                 let c = self.insert(s);
-                self.short.insert(p, c);
+                match narrow(p) {
+                    Some(q) => self.narrow.insert(q, c),
+                    None => self.short.insert(p, c),
+                };
                 c
             }
         };
@@ -161,18 +179,19 @@ impl<'a> Interner<'a> {
 
     /// A dictionary of distinct `names` in string order: code order is string order.
     fn from_sorted(names: Vec<&'a str>) -> Self {
-        let index = names.iter().zip(0u32..).map(|(n, c)| (*n, c)).collect();
-        let short = names
-            .iter()
-            .zip(0u32..)
-            .filter_map(|(n, c)| Some((pack(n)?, c)))
-            .collect();
-        Interner {
-            index,
-            short,
-            names,
-            last: None,
+        let mut d = Interner {
+            index: names.iter().zip(0u32..).map(|(n, c)| (*n, c)).collect(),
+            ..Interner::default()
+        };
+        for (n, c) in names.iter().zip(0u32..) {
+            match pack(n).map(|p| (p, narrow(p))) {
+                Some((_, Some(q))) => d.narrow.insert(q, c),
+                Some((p, None)) => d.short.insert(p, c),
+                None => None,
+            };
         }
+        d.names = names;
+        d
     }
 }
 
