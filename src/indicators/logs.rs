@@ -684,25 +684,73 @@ impl Coded {
 #[derive(Default)]
 struct GroupIds {
     index: FastMap<[u32; 4], usize>,
+    /// When the key columns' codes span few combinations: per combination (see
+    /// [`GroupIds::slot`]), its group id plus one (0: not seen), instead of `index`.
+    dense: Option<(Vec<u32>, [usize; 4])>,
     keys: Vec<[u32; 4]>,
     last: Option<([u32; 4], usize)>,
 }
 
+/// The most combinations of key codes [`GroupIds`] numbers by a table.
+const DENSE_GROUPS: usize = 1 << 16;
+
 impl GroupIds {
+    /// Group ids for keys of the columns `cols` (unused places 0).
+    fn of(cols: &[&[u32]]) -> Self {
+        // Per place, the codes run below `bound` once null is moved to 0 and the others up.
+        let mut strides = [0usize; 4];
+        let mut size = 1usize;
+        for (st, c) in strides.iter_mut().zip(cols) {
+            let bound = c
+                .iter()
+                .map(|x| x.wrapping_add(1))
+                .max()
+                .map_or(1, |m| m as usize + 1);
+            *st = size;
+            size = size.saturating_mul(bound);
+        }
+        GroupIds {
+            dense: (size <= DENSE_GROUPS).then(|| (vec![0; size], strides)),
+            ..GroupIds::default()
+        }
+    }
+
+    /// The place of `key` in the dense table (unused places have stride 0).
+    fn slot(key: &[u32; 4], strides: &[usize; 4]) -> usize {
+        key.iter()
+            .zip(strides)
+            .map(|(k, s)| k.wrapping_add(1) as usize * s)
+            .sum()
+    }
+
     fn id(&mut self, key: [u32; 4]) -> (usize, bool) {
         if let Some((k, g)) = self.last
             && k == key
         {
             return (g, false);
         }
-        let (g, new) = match self.index.get(&key) {
-            Some(g) => (*g, false),
-            None => {
-                self.index.insert(key, self.keys.len());
-                self.keys.push(key);
-                (self.keys.len() - 1, true)
+        let next = self.keys.len();
+        let (g, new) = match &mut self.dense {
+            Some((table, strides)) => {
+                let t = &mut table[Self::slot(&key, strides)];
+                if *t == 0 {
+                    *t = u32::try_from(next + 1).expect("fewer than 2^32 groups");
+                    (next, true)
+                } else {
+                    (*t as usize - 1, false)
+                }
             }
+            None => match self.index.get(&key) {
+                Some(g) => (*g, false),
+                None => {
+                    self.index.insert(key, next);
+                    (next, true)
+                }
+            },
         };
+        if new {
+            self.keys.push(key);
+        }
         self.last = Some((key, g));
         (g, new)
     }
@@ -768,7 +816,7 @@ impl Columns {
     fn group_sum(&self, names: &[&str], sums: &[usize]) -> (Coded, Vec<u64>) {
         let cols: Vec<&[u32]> = names.iter().map(|n| self.key(n)).collect();
         let words = self.n_utfort.div_ceil(64);
-        let mut ids = GroupIds::default();
+        let mut ids = GroupIds::of(&cols);
         let (mut acc, mut rows, mut seen): (Vec<Kahan>, Vec<u64>, Vec<u64>) = Default::default();
         for i in 0..self.len() {
             let (g, new) = ids.id(Self::key_of(&cols, i));
@@ -812,7 +860,7 @@ impl Columns {
     /// them have each of the [`FLAGS`] on any row.
     fn group_units(&self, names: &[&str]) -> Coded {
         let cols: Vec<&[u32]> = names.iter().map(|n| self.key(n)).collect();
-        let mut ids = GroupIds::default();
+        let mut ids = GroupIds::of(&cols);
         // Per group and patient: bit 7 = seen, bits 0.. = flags.
         let mut marks: Vec<Vec<u8>> = Vec::new();
         for i in 0..self.len() {
@@ -1628,6 +1676,29 @@ mod tests {
         for threads in [2, 3] {
             assert!(one == draft(threads), "{threads} threads");
         }
+    }
+
+    #[test]
+    fn group_ids_by_table_are_the_ids_by_hash() {
+        use super::super::bootstrap::SplitMix64;
+        let mut rng = SplitMix64::new(4);
+        let col = |rng: &mut SplitMix64, n: u64| -> Vec<u32> {
+            (0..5_000)
+                .map(|_| match rng.below(n as usize + 1) as u64 {
+                    x if x == n => NONE,
+                    x => x as u32,
+                })
+                .collect()
+        };
+        let cols = [col(&mut rng, 3), col(&mut rng, 1), col(&mut rng, 40)];
+        let cols: Vec<&[u32]> = cols.iter().map(Vec::as_slice).collect();
+        let (mut table, mut hash) = (GroupIds::of(&cols), GroupIds::default());
+        assert!(table.dense.is_some() && hash.dense.is_none());
+        for i in 0..cols[0].len() {
+            let key = Columns::key_of(&cols, i);
+            assert_eq!(table.id(key), hash.id(key));
+        }
+        assert_eq!(table.keys, hash.keys);
     }
 
     #[test]
