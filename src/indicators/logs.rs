@@ -75,8 +75,24 @@ impl Hasher for FastHasher {
     fn write_u8(&mut self, i: u8) {
         self.add(u64::from(i));
     }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.add(i as u64);
+        self.add((i >> 64) as u64);
+    }
+    /// The state rotated: the multiplication leaves the low bits of the state depending on
+    /// the low bits of the words only, and the table picks buckets by the low bits (ids
+    /// like `P12345` differ in their high bytes: without the rotation, most collide).
     fn finish(&self) -> u64 {
-        self.0
+        self.0.rotate_left(26)
     }
 }
 
@@ -87,20 +103,36 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 /// compare and hash as integers.
 fn pack(s: &str) -> Option<u128> {
     let b = s.as_bytes();
-    if b.len() > 15 {
-        return None;
-    }
-    let mut a = [0u8; 16];
-    a[..b.len()].copy_from_slice(b);
-    a[15] = b.len() as u8;
-    Some(u128::from_le_bytes(a))
+    let n = b.len();
+    // Overlapping fixed-width loads instead of a copy of variable length.
+    let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+    let half = |i: usize| u64::from(u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes")));
+    let (lo, hi) = match n {
+        16.. => return None,
+        9..=15 => (word(0), word(n - 8) >> (8 * (16 - n))),
+        8 => (word(0), 0),
+        4..=7 => (half(0) | ((half(n - 4) >> (8 * (8 - n))) << 32), 0),
+        _ => (b.iter().rev().fold(0, |x, c| (x << 8) | u64::from(*c)), 0),
+    };
+    Some(u128::from(lo) | (u128::from(hi | ((n as u64) << 56)) << 64))
 }
 
-/// Interns strings to dense codes; after [`Interner::rank`], code order is string order.
+/// A packed string (see [`pack`]) of at most 7 bytes as one 64-bit number: its bytes, then
+/// its length in the top byte.
+fn narrow(p: u128) -> Option<u64> {
+    let n = (p >> 120) as u64;
+    (n < 8).then_some(p as u64 | (n << 56))
+}
+
+/// Interns strings to dense codes; from [`Interner::from_sorted`], code order is string
+/// order.
 #[derive(Default)]
 struct Interner<'a> {
     index: FastMap<&'a str, u32>,
-    /// The codes of the short strings (see [`pack`]), also in `index`.
+    /// The codes of the strings of at most 7 bytes (see [`narrow`]), also in `index`: a
+    /// table half the size of `short`'s, for the many patients.
+    narrow: FastMap<u64, u32>,
+    /// The codes of the strings of 8 to 15 bytes (see [`pack`]), also in `index`.
     short: FastMap<u128, u32>,
     names: Vec<&'a str>,
     last: Option<(u128, u32)>,
@@ -119,11 +151,18 @@ impl<'a> Interner<'a> {
         {
             return c;
         }
-        let c = match self.short.get(&p) {
+        let known = match narrow(p) {
+            Some(q) => self.narrow.get(&q),
+            None => self.short.get(&p),
+        };
+        let c = match known {
             Some(c) => *c,
             None => {
                 let c = self.insert(s);
-                self.short.insert(p, c);
+                match narrow(p) {
+                    Some(q) => self.narrow.insert(q, c),
+                    None => self.short.insert(p, c),
+                };
                 c
             }
         };
@@ -138,29 +177,21 @@ impl<'a> Interner<'a> {
         c
     }
 
-    /// Renumber the codes in string order; returns the new code of each old code.
-    fn rank(&mut self) -> Vec<u32> {
-        let mut order: Vec<usize> = (0..self.names.len()).collect();
-        order.sort_unstable_by_key(|c| self.names[*c]);
-        let mut remap = vec![0u32; order.len()];
-        for (r, c) in order.iter().enumerate() {
-            remap[*c] = u32::try_from(r).expect("fewer than 2^32 distinct keys");
+    /// A dictionary of distinct `names` in string order: code order is string order.
+    fn from_sorted(names: Vec<&'a str>) -> Self {
+        let mut d = Interner {
+            index: names.iter().zip(0u32..).map(|(n, c)| (*n, c)).collect(),
+            ..Interner::default()
+        };
+        for (n, c) in names.iter().zip(0u32..) {
+            match pack(n).map(|p| (p, narrow(p))) {
+                Some((_, Some(q))) => d.narrow.insert(q, c),
+                Some((p, None)) => d.short.insert(p, c),
+                None => None,
+            };
         }
-        self.names = order.iter().map(|c| self.names[*c]).collect();
-        self.index = self
-            .names
-            .iter()
-            .zip(0u32..)
-            .map(|(n, c)| (*n, c))
-            .collect();
-        self.short = self
-            .names
-            .iter()
-            .zip(0u32..)
-            .filter_map(|(n, c)| Some((pack(n)?, c)))
-            .collect();
-        self.last = None;
-        remap
+        d.names = names;
+        d
     }
 }
 
@@ -266,63 +297,169 @@ fn from_total_order_key(k: u64) -> f64 {
     f64::from_bits((t ^ ((((t >> 63) as u64) >> 1) as i64)) as u64)
 }
 
+/// Rows per thread below which preparing the logs stays on one thread.
+const MIN_ROWS_PER_THREAD: usize = 50_000;
+
+/// Threads to prepare `n` rows on: one per core, each with at least
+/// [`MIN_ROWS_PER_THREAD`] rows.
+fn threads_for(n: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(n / MIN_ROWS_PER_THREAD)
+        .max(1)
+}
+
+/// The key columns of a row that are interned: pilot, foretak, enhet, yrke, oppgave,
+/// pasient, utført_av.
+const INTERNED: usize = 7;
+
+/// A row's local codes (see [`intern`]) as they wait in its key's place.
+fn stash(c: [u32; INTERNED]) -> [u64; 5] {
+    let two = |a: u32, b: u32| u64::from(a) | (u64::from(b) << 32);
+    [
+        two(c[0], c[1]),
+        two(c[2], c[3]),
+        two(c[4], c[5]),
+        u64::from(c[6]),
+        0,
+    ]
+}
+
+/// The local codes [`stash`] put in a key's place.
+fn unstash(k: &[u64; 5]) -> [u32; INTERNED] {
+    let (lo, hi) = (|x: u64| x as u32, |x: u64| (x >> 32) as u32);
+    [
+        lo(k[0]),
+        hi(k[0]),
+        lo(k[1]),
+        hi(k[1]),
+        lo(k[2]),
+        hi(k[2]),
+        lo(k[3]),
+    ]
+}
+
+/// Intern the key columns of `rows` with dictionaries of their own; each row's codes
+/// ([`NONE`] for a missing patient or performer) wait in `out` (see [`stash`]) until its key
+/// is packed there.
+fn intern<'a>(rows: &[&'a LogRow], out: &mut [[u64; 5]]) -> [Interner<'a>; INTERNED] {
+    let mut d: [Interner<'a>; INTERNED] = Default::default();
+    for (key, row) in out.iter_mut().zip(rows) {
+        *key = stash([
+            d[0].code(&row.pilot_id),
+            d[1].code(&row.foretak_id),
+            d[2].code(&row.enhet_id),
+            d[3].code(&row.yrke_id),
+            d[4].code(&row.oppgave_id),
+            row.pasient.as_deref().map_or(NONE, |p| d[5].code(p)),
+            row.utfort_av.as_deref().map_or(NONE, |u| d[6].code(u)),
+        ]);
+    }
+    d
+}
+
+/// Dictionaries as one, in string order, and per dictionary the merged code of each of its
+/// codes.
+fn merge_dicts<'a>(dicts: &[&Interner<'a>]) -> (Interner<'a>, Vec<Vec<u32>>) {
+    let mut names: Vec<&'a str> = dicts.iter().flat_map(|d| d.names.iter().copied()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let merged = Interner::from_sorted(names);
+    let remaps = dicts
+        .iter()
+        .map(|d| d.names.iter().map(|n| merged.index[n]).collect())
+        .collect();
+    (merged, remaps)
+}
+
+/// Sort `v` on up to `threads` threads: split at its median (every key left of it is at
+/// most every key right of it), then sort the halves side by side. The keys are totally
+/// ordered, so the result is the one of a plain sort.
+fn par_sort(v: &mut [[u64; 5]], threads: usize) {
+    if threads <= 1 || v.len() < 4096 {
+        v.sort_unstable();
+        return;
+    }
+    let mid = v.len() / 2;
+    v.select_nth_unstable(mid);
+    let (left, right) = v.split_at_mut(mid);
+    let half = threads / 2;
+    std::thread::scope(|s| {
+        s.spawn(move || par_sort(left, half));
+        par_sort(right, threads - half);
+    });
+}
+
 /// Canonical order, then the frame. The order is that of sorting by (pilot, fase,
 /// foretak, enhet, dato, yrke, oppgave, minutter, pasient, utført_av) — every field, so
 /// rows that tie are identical — computed on rank codes instead of strings.
-fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
-    let mut coding = Coding::default();
-    let (mut enhet, mut yrke, mut oppgave, mut pasient, mut utfort) =
-        <(Interner, Interner, Interner, Interner, Interner)>::default();
-    let mut raw: Vec<[u32; 7]> = Vec::with_capacity(logs.len());
-    for row in logs {
-        raw.push([
-            coding.pilot.code(&row.pilot_id),
-            coding.foretak.code(&row.foretak_id),
-            enhet.code(&row.enhet_id),
-            yrke.code(&row.yrke_id),
-            oppgave.code(&row.oppgave_id),
-            row.pasient.as_deref().map_or(NONE, |p| pasient.code(p)),
-            row.utfort_av.as_deref().map_or(NONE, |u| utfort.code(u)),
-        ]);
-    }
-    let remaps = [
-        coding.pilot.rank(),
-        coding.foretak.rank(),
-        enhet.rank(),
-        yrke.rank(),
-        oppgave.rank(),
-        pasient.rank(),
-        utfort.rank(),
-    ];
-    for r in &mut raw {
-        for (c, remap) in r.iter_mut().zip(&remaps) {
-            if *c != NONE {
-                *c = remap[*c as usize];
-            }
+///
+/// On `threads` threads: each interns a run of the rows with dictionaries of its own, the
+/// dictionaries are merged in string order, then each packs its run's keys with the merged
+/// codes; the keys are sorted on the threads. Codes are ranks in string order whatever the
+/// runs, so the result does not depend on `threads`.
+fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference, threads: usize) -> Result<Prepared<'a>> {
+    let run = logs.len().div_ceil(threads.max(1)).max(1);
+    let runs: Vec<&[&'a LogRow]> = logs.chunks(run).collect();
+    // Every field of a row, packed in canonical order; [`columns`] reads rows back from
+    // their keys alone, in sorted order. Zeroed pages: each thread touches its own run.
+    let mut order: Vec<[u64; 5]> = vec![[0; 5]; logs.len()];
+    let parts: Vec<[Interner<'a>; INTERNED]> = std::thread::scope(|s| {
+        let handles: Vec<_> = order
+            .chunks_mut(run)
+            .zip(&runs)
+            .map(|(out, rows)| s.spawn(move || intern(rows, out)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("interning panicked"))
+            .collect()
+    });
+    let (mut dicts, mut remaps) = (Vec::new(), vec![Vec::new(); parts.len()]);
+    for j in 0..INTERNED {
+        let column: Vec<&Interner> = parts.iter().map(|p| &p[j]).collect();
+        let (d, per_part) = merge_dicts(&column);
+        dicts.push(d);
+        for (r, m) in remaps.iter_mut().zip(per_part) {
+            r.push(m);
         }
     }
+    drop(parts);
     let hi = |a: u32, b: u32| (u64::from(a) << 32) | u64::from(b);
     let some1 = |c: u32| if c == NONE { 0 } else { c + 1 };
-    // Every field of a row, packed in canonical order; the loop below reads rows back from
-    // their keys alone, in sorted order.
-    let mut order: Vec<[u64; 5]> = logs
-        .iter()
-        .zip(&raw)
-        .map(|(row, c)| {
-            let dato = (Datelike::num_days_from_ce(&row.dato) as u32) ^ (1 << 31);
-            [
-                (u64::from(c[0]) << 33)
-                    | (u64::from(row.fase == Fase::Pilot) << 32)
-                    | u64::from(c[1]),
-                hi(c[2], dato),
-                hi(c[3], c[4]),
-                total_order_key(row.minutter),
-                hi(some1(c[5]), some1(c[6])),
-            ]
-        })
-        .collect();
-    drop(raw);
-    order.sort_unstable();
+    std::thread::scope(|s| {
+        for ((out, rows), remap) in order.chunks_mut(run).zip(&runs).zip(&remaps) {
+            s.spawn(move || {
+                for (key, row) in out.iter_mut().zip(*rows) {
+                    let mut c = unstash(key);
+                    for (c, m) in c.iter_mut().zip(remap) {
+                        if *c != NONE {
+                            *c = m[*c as usize];
+                        }
+                    }
+                    let dato = (Datelike::num_days_from_ce(&row.dato) as u32) ^ (1 << 31);
+                    *key = [
+                        (u64::from(c[0]) << 33)
+                            | (u64::from(row.fase == Fase::Pilot) << 32)
+                            | u64::from(c[1]),
+                        hi(c[2], dato),
+                        hi(c[3], c[4]),
+                        total_order_key(row.minutter),
+                        hi(some1(c[5]), some1(c[6])),
+                    ];
+                }
+            });
+        }
+    });
+    par_sort(&mut order, threads);
+    let mut dicts = dicts.into_iter();
+    let mut next = || dicts.next().expect("one dictionary per column");
+    let mut coding = Coding {
+        pilot: next(),
+        foretak: next(),
+        ..Coding::default()
+    };
+    let (_enhet, yrke, oppgave, pasient, utfort) = (next(), next(), next(), next(), next());
 
     // Reference lookups once per distinct profession and task.
     let yrke_info: Vec<Option<&Yrke>> = yrke
@@ -365,77 +502,91 @@ fn prepare<'a>(logs: &[&'a LogRow], r: &'a Reference) -> Result<Prepared<'a>> {
     })
 }
 
+/// Rows [`columns`] reads between two shrinks of the keys.
+const COLUMNS_BLOCK: usize = 1 << 16;
+
 /// The columns of the canonically sorted row keys (see [`prepare`]), the days, and per
 /// pilot whether any of its rows names a performer.
+///
+/// The rows are read from the last, and the keys already read are given back block by
+/// block, so the keys and the columns are not both held whole (the columns' pages are
+/// touched as they are filled). A row starts a day when its (pilot, fase, foretak, enhet,
+/// dato) differs from the row before; the days are counted first, so that ids can be given
+/// from the last.
 fn columns(
-    order: Vec<[u64; 5]>,
+    mut order: Vec<[u64; 5]>,
     yrke_info: &[Option<&Yrke>],
     oppgave_info: &[Option<(&Oppgave, u32)>],
     n_pilots: usize,
     (n_utfort, n_pasient): (usize, usize),
 ) -> (Columns, Vec<Day>, Vec<bool>) {
     let n = order.len();
+    let starts = |order: &[[u64; 5]], i: usize| i == 0 || order[i][..2] != order[i - 1][..2];
+    let n_days = (0..n).filter(|i| starts(&order, *i)).count();
     let mut cols = Columns {
+        pilot: vec![0; n],
+        fase: vec![0; n],
+        foretak: vec![0; n],
+        day: vec![0; n],
+        niva: vec![0; n],
+        omrade: vec![0; n],
+        utfort: vec![0; n],
+        pasient: vec![0; n],
+        m: vec![0.0; n],
+        bits: vec![0; n],
         n_utfort,
         n_pasient,
-        ..Columns::default()
     };
-    for v in [
-        &mut cols.pilot,
-        &mut cols.fase,
-        &mut cols.foretak,
-        &mut cols.day,
-        &mut cols.niva,
-        &mut cols.omrade,
-        &mut cols.utfort,
-        &mut cols.pasient,
-    ] {
-        v.reserve_exact(n);
-    }
-    cols.m.reserve_exact(n);
-    cols.bits.reserve_exact(n);
-    let mut days: Vec<Day> = Vec::new();
+    // Days from the last; reversed at the end.
+    let mut days: Vec<Day> = Vec::with_capacity(n_days);
+    let mut day = u32::try_from(n_days).expect("fewer than 2^32 days");
     let mut performer = vec![false; n_pilots];
-    let mut prev: Option<[u64; 2]> = None;
-    for key in &order {
-        let lo = |k: u64| k as u32;
-        let opt = |k: u32| k.checked_sub(1);
-        let c = [
-            lo(key[0] >> 33),
-            lo(key[0]),
-            lo(key[1] >> 32),
-            lo(key[2] >> 32),
-            lo(key[2]),
-        ];
-        let (pas_c, utf_c) = (opt(lo(key[4] >> 32)), opt(lo(key[4])));
-        let y = yrke_info[c[3] as usize];
-        let p = y.map(|y| y.niva);
-        let oppg = oppgave_info[c[4] as usize];
-        let bits = row_bits(y, oppg.map(|(o, _)| o));
-        let fc = lo(key[0] >> 32) & 1;
-        if prev != Some([key[0], key[1]]) {
-            days.push(Day {
-                pilot: c[0],
-                fase: fc,
-                foretak: c[1],
-            });
-            prev = Some([key[0], key[1]]);
+    let mut end = n;
+    while end > 0 {
+        let start = end.saturating_sub(COLUMNS_BLOCK);
+        for i in (start..end).rev() {
+            let key = &order[i];
+            let lo = |k: u64| k as u32;
+            let opt = |k: u32| k.checked_sub(1);
+            let c = [
+                lo(key[0] >> 33),
+                lo(key[0]),
+                lo(key[1] >> 32),
+                lo(key[2] >> 32),
+                lo(key[2]),
+            ];
+            let (pas_c, utf_c) = (opt(lo(key[4] >> 32)), opt(lo(key[4])));
+            let y = yrke_info[c[3] as usize];
+            let p = y.map(|y| y.niva);
+            let oppg = oppgave_info[c[4] as usize];
+            let fc = lo(key[0] >> 32) & 1;
+            cols.pilot[i] = c[0];
+            cols.fase[i] = fc;
+            cols.foretak[i] = c[1];
+            cols.day[i] = day - 1;
+            cols.niva[i] = p.map_or(NONE, u32::from);
+            cols.omrade[i] = oppg.map_or(NONE, |(_, a)| a);
+            cols.utfort[i] = utf_c.unwrap_or(NONE);
+            cols.pasient[i] = pas_c.unwrap_or(NONE);
+            cols.m[i] = from_total_order_key(key[3]);
+            cols.bits[i] = row_bits(y, oppg.map(|(o, _)| o));
+            if utf_c.is_some() {
+                performer[c[0] as usize] = true;
+            }
+            if starts(&order, i) {
+                days.push(Day {
+                    pilot: c[0],
+                    fase: fc,
+                    foretak: c[1],
+                });
+                day -= 1;
+            }
         }
-        cols.pilot.push(c[0]);
-        cols.fase.push(fc);
-        cols.foretak.push(c[1]);
-        cols.day
-            .push(u32::try_from(days.len() - 1).expect("fewer than 2^32 days"));
-        cols.niva.push(p.map_or(NONE, u32::from));
-        cols.omrade.push(oppg.map_or(NONE, |(_, a)| a));
-        cols.utfort.push(utf_c.unwrap_or(NONE));
-        cols.pasient.push(pas_c.unwrap_or(NONE));
-        cols.m.push(from_total_order_key(key[3]));
-        cols.bits.push(bits);
-        if utf_c.is_some() {
-            performer[c[0] as usize] = true;
-        }
+        order.truncate(start);
+        order.shrink_to_fit();
+        end = start;
     }
+    days.reverse();
     (cols, days, performer)
 }
 
@@ -533,25 +684,73 @@ impl Coded {
 #[derive(Default)]
 struct GroupIds {
     index: FastMap<[u32; 4], usize>,
+    /// When the key columns' codes span few combinations: per combination (see
+    /// [`GroupIds::slot`]), its group id plus one (0: not seen), instead of `index`.
+    dense: Option<(Vec<u32>, [usize; 4])>,
     keys: Vec<[u32; 4]>,
     last: Option<([u32; 4], usize)>,
 }
 
+/// The most combinations of key codes [`GroupIds`] numbers by a table.
+const DENSE_GROUPS: usize = 1 << 16;
+
 impl GroupIds {
+    /// Group ids for keys of the columns `cols` (unused places 0).
+    fn of(cols: &[&[u32]]) -> Self {
+        // Per place, the codes run below `bound` once null is moved to 0 and the others up.
+        let mut strides = [0usize; 4];
+        let mut size = 1usize;
+        for (st, c) in strides.iter_mut().zip(cols) {
+            let bound = c
+                .iter()
+                .map(|x| x.wrapping_add(1))
+                .max()
+                .map_or(1, |m| m as usize + 1);
+            *st = size;
+            size = size.saturating_mul(bound);
+        }
+        GroupIds {
+            dense: (size <= DENSE_GROUPS).then(|| (vec![0; size], strides)),
+            ..GroupIds::default()
+        }
+    }
+
+    /// The place of `key` in the dense table (unused places have stride 0).
+    fn slot(key: &[u32; 4], strides: &[usize; 4]) -> usize {
+        key.iter()
+            .zip(strides)
+            .map(|(k, s)| k.wrapping_add(1) as usize * s)
+            .sum()
+    }
+
     fn id(&mut self, key: [u32; 4]) -> (usize, bool) {
         if let Some((k, g)) = self.last
             && k == key
         {
             return (g, false);
         }
-        let (g, new) = match self.index.get(&key) {
-            Some(g) => (*g, false),
-            None => {
-                self.index.insert(key, self.keys.len());
-                self.keys.push(key);
-                (self.keys.len() - 1, true)
+        let next = self.keys.len();
+        let (g, new) = match &mut self.dense {
+            Some((table, strides)) => {
+                let t = &mut table[Self::slot(&key, strides)];
+                if *t == 0 {
+                    *t = u32::try_from(next + 1).expect("fewer than 2^32 groups");
+                    (next, true)
+                } else {
+                    (*t as usize - 1, false)
+                }
             }
+            None => match self.index.get(&key) {
+                Some(g) => (*g, false),
+                None => {
+                    self.index.insert(key, next);
+                    (next, true)
+                }
+            },
         };
+        if new {
+            self.keys.push(key);
+        }
         self.last = Some((key, g));
         (g, new)
     }
@@ -617,7 +816,7 @@ impl Columns {
     fn group_sum(&self, names: &[&str], sums: &[usize]) -> (Coded, Vec<u64>) {
         let cols: Vec<&[u32]> = names.iter().map(|n| self.key(n)).collect();
         let words = self.n_utfort.div_ceil(64);
-        let mut ids = GroupIds::default();
+        let mut ids = GroupIds::of(&cols);
         let (mut acc, mut rows, mut seen): (Vec<Kahan>, Vec<u64>, Vec<u64>) = Default::default();
         for i in 0..self.len() {
             let (g, new) = ids.id(Self::key_of(&cols, i));
@@ -661,7 +860,7 @@ impl Columns {
     /// them have each of the [`FLAGS`] on any row.
     fn group_units(&self, names: &[&str]) -> Coded {
         let cols: Vec<&[u32]> = names.iter().map(|n| self.key(n)).collect();
-        let mut ids = GroupIds::default();
+        let mut ids = GroupIds::of(&cols);
         // Per group and patient: bit 7 = seen, bits 0.. = flags.
         let mut marks: Vec<Vec<u8>> = Vec::new();
         for i in 0..self.len() {
@@ -911,24 +1110,28 @@ impl Boot {
         &self.unit_days[lo..hi]
     }
 
-    /// One target's intervals: days resampled within the pilot's (or the pilot × foretak's)
-    /// phases, in (foretak, enhet, dato) order, seeded by the pilot.
+    /// One target's share intervals (`coord`: its coordination intervals): days resampled
+    /// within the pilot's (or the pilot × foretak's) phases, in (foretak, enhet, dato)
+    /// order, seeded by the pilot. The two draw from generators of their own.
     fn target(
         &self,
         pilot: &str,
         [b, a]: &[Range<usize>; 2],
         pairs: &[(usize, usize)],
-    ) -> TargetIntervals {
+        coord: bool,
+    ) -> Vec<Option<(f64, f64)>> {
         let seed = fnv1a(pilot);
-        let cis = ratio_change(&self.sums[b.clone()], &self.sums[a.clone()], pairs, seed);
-        let coord = unit_share_change(
-            self.unit_days(b),
-            self.unit_days(a),
-            FLAGS.len(),
-            self.n_units,
-            seed,
-        );
-        (cis, coord)
+        if coord {
+            unit_share_change(
+                self.unit_days(b),
+                self.unit_days(a),
+                FLAGS.len(),
+                self.n_units,
+                seed,
+            )
+        } else {
+            ratio_change(&self.sums[b.clone()], &self.sums[a.clone()], pairs, seed)
+        }
     }
 
     /// Every target's intervals, in the order of `targets`. A pilot × foretak target with
@@ -949,8 +1152,8 @@ impl Boot {
                 )
             })
             .collect();
-        // Distinct inputs, each computed once, spread over the cores; results are placed by
-        // index, so the order of completion does not matter.
+        // Distinct inputs, each computed once; their share and coordination intervals are
+        // spread over the cores, and come back in the order of the tasks.
         let mut first: HashMap<&(&str, [Range<usize>; 2]), usize> = HashMap::new();
         let mut distinct: Vec<&(&str, [Range<usize>; 2])> = Vec::new();
         let slot: Vec<usize> = inputs
@@ -962,31 +1165,14 @@ impl Boot {
                 })
             })
             .collect();
-        let workers = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(distinct.len())
-            .max(1);
-        let mut done: Vec<Option<TargetIntervals>> = vec![None; distinct.len()];
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|w| {
-                    let distinct = &distinct;
-                    scope.spawn(move || {
-                        (w..distinct.len())
-                            .step_by(workers)
-                            .map(|i| (i, self.target(distinct[i].0, &distinct[i].1, pairs)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                for (i, r) in h.join().expect("bootstrap worker") {
-                    done[i] = Some(r);
-                }
-            }
+        let tasks: Vec<(usize, bool)> = (0..distinct.len())
+            .flat_map(|i| [(i, false), (i, true)])
+            .collect();
+        let done = crate::par::map(&tasks, |(i, coord)| {
+            self.target(distinct[*i].0, &distinct[*i].1, pairs, *coord)
         });
         slot.into_iter()
-            .map(|i| done[i].clone().expect("computed"))
+            .map(|i| (done[2 * i].clone(), done[2 * i + 1].clone()))
             .collect()
     }
 }
@@ -996,6 +1182,31 @@ impl Boot {
 /// Every log indicator is keyed by one pilot, so each pilot's rows may come alone: the
 /// rows of several pilots give the same draft rows as the pilots one at a time.
 pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft) -> Result<()> {
+    compute_on(logs, reference, draft, threads_for(logs.len()))
+}
+
+/// The groups of the §2 and §3 phase cells: per pilot × phase, per pilot × foretak × phase.
+const PHASE_GROUPS: [&[&str]; 2] = [&["pilot", "fase"], &["pilot", "foretak", "fase"]];
+
+/// The groups of the minutes per task area: (grouping, key columns).
+const AREA_GROUPS: [(&str, &[&str]); 2] = [
+    ("pilot_område", &["pilot", "fase", "omrade"]),
+    (
+        "pilot_område_kompetansenivå",
+        &["pilot", "fase", "omrade", "niva"],
+    ),
+];
+
+/// Group sums and distinct performers, keyed by decoded string keys.
+type Sums = (BTreeMap<GroupKey, Group>, BTreeMap<GroupKey, u64>);
+
+/// [`compute`], preparing the rows on `threads` threads (the draft does not depend on it).
+fn compute_on(
+    logs: &[&LogRow],
+    reference: &Reference,
+    draft: &mut Draft,
+    threads: usize,
+) -> Result<()> {
     if logs.is_empty() {
         return Ok(());
     }
@@ -1004,36 +1215,53 @@ pub(crate) fn compute(logs: &[&LogRow], reference: &Reference, draft: &mut Draft
         coding,
         days,
         has_performer,
-    } = prepare(logs, reference)?;
+    } = prepare(logs, reference, threads)?;
     let ctx = Ctx {
         has_performer: &has_performer,
     };
 
+    // Every group sum reads the columns only: they are taken side by side, and used below
+    // in the order of the draft's rows.
+    let (cols, coding, days) = (&cols, &coding, &days);
+    // The day sums stay on this thread: their many small vectors are freed here, where the
+    // next pilot's rows are read (a thread's frees stay in its allocator arena).
+    let (phase, area, boot) = std::thread::scope(|s| {
+        let area = s.spawn(|| {
+            AREA_GROUPS.map(|(_, names)| coding.sums_and_performers(cols, names, &["m"]))
+        });
+        let phase = PHASE_GROUPS.map(|names| {
+            s.spawn(move || {
+                let sums = coding.sums_and_performers(cols, names, SUMS);
+                let units = coding.groups(&cols.group_units(names), names);
+                (sums, units)
+            })
+        });
+        let boot = Boot::new(cols, coding, days);
+        let join = "a group sum panicked";
+        (
+            phase.map(|h| h.join().expect(join)),
+            area.join().expect(join),
+            boot,
+        )
+    });
+
     // §2 shares and §3 coordination per pilot × phase and pilot × foretak × phase.
     let mut share_cells: BTreeMap<CellId, BTreeMap<&'static str, PhaseCell>> = BTreeMap::new();
     let mut coord_cells: BTreeMap<CellId, BTreeMap<&'static str, PhaseCell>> = BTreeMap::new();
-    for with_foretak in [false, true] {
-        let names: &[&str] = if with_foretak {
-            &["pilot", "foretak", "fase"]
-        } else {
-            &["pilot", "fase"]
-        };
-        let (sums, perf) = coding.sums_and_performers(&cols, names, SUMS);
+    for (with_foretak, ((sums, perf), units)) in [false, true].into_iter().zip(phase) {
         share_rows(sums, &perf, with_foretak, &ctx, &mut share_cells, draft);
-        let units = cols.group_units(names);
-        let groups = coding.groups(&units, names);
-        coord_rows(groups, &perf, with_foretak, &ctx, &mut coord_cells, draft);
+        coord_rows(units, &perf, with_foretak, &ctx, &mut coord_cells, draft);
     }
 
     // Bootstrap: per (enhet, dato) day totals, resampled.
     let (intervals, coord_intervals) =
-        bootstrap_intervals(&cols, &coding, &days, &share_cells, &coord_cells);
+        bootstrap_intervals(&boot, coding, &share_cells, &coord_cells);
     changes(&share_cells, &intervals, &ctx, draft);
     changes(&coord_cells, &coord_intervals, &ctx, draft);
     families(&share_cells, draft);
     families(&coord_cells, draft);
 
-    minutes_per_area(&cols, &coding, &ctx, draft);
+    minutes_per_area(area, &ctx, draft);
     Ok(())
 }
 
@@ -1153,13 +1381,11 @@ type CellIntervals = BTreeMap<CellId, Option<(f64, f64)>>;
 /// The bootstrap intervals of the share cells and of the coordination cells: one target
 /// per (pilot, foretak) that has either.
 fn bootstrap_intervals(
-    cols: &Columns,
+    boot: &Boot,
     coding: &Coding,
-    days: &[Day],
     share_cells: &BTreeMap<CellId, BTreeMap<&'static str, PhaseCell>>,
     coord_cells: &BTreeMap<CellId, BTreeMap<&'static str, PhaseCell>>,
 ) -> (CellIntervals, CellIntervals) {
-    let boot = Boot::new(cols, coding, days);
     let pairs: Vec<(usize, usize)> = SHARES
         .iter()
         .map(|(_, num, den, _)| (col_index(num), col_index(den)))
@@ -1186,17 +1412,11 @@ fn bootstrap_intervals(
     (intervals, coord_intervals)
 }
 
-/// Minutes per task area, per phase, and per performer level, with their families.
-fn minutes_per_area(cols: &Columns, coding: &Coding, ctx: &Ctx, draft: &mut Draft) {
+/// Minutes per task area, per phase, and per performer level, with their families, from
+/// the sums of [`AREA_GROUPS`].
+fn minutes_per_area(area: [Sums; 2], ctx: &Ctx, draft: &mut Draft) {
     let mut fams: BTreeMap<GroupKey, Vec<Cell>> = BTreeMap::new();
-    for (grp, names) in [
-        ("pilot_område", &["pilot", "fase", "omrade"][..]),
-        (
-            "pilot_område_kompetansenivå",
-            &["pilot", "fase", "omrade", "niva"][..],
-        ),
-    ] {
-        let (sums, perf) = coding.sums_and_performers(cols, names, &["m"]);
+    for ((grp, _), (sums, perf)) in AREA_GROUPS.iter().zip(area) {
         for (key, g) in sums {
             let pilot = key[0].clone().unwrap_or_default();
             let performers = perf.get(&key).copied().unwrap_or(0);
@@ -1305,22 +1525,191 @@ mod tests {
     }
 
     #[test]
-    fn ranked_codes_follow_string_order() {
-        let mut i = Interner::default();
+    fn merged_codes_follow_string_order() {
         let long = "a much longer key than fifteen bytes";
         let words = [
-            "pilot", "før", "b", "a", "b", "Å", "a", long, "", long, "a\0", "",
+            "pilot",
+            "før",
+            "b",
+            "a",
+            "b",
+            "Å",
+            "a",
+            long,
+            "",
+            long,
+            "a\0",
+            "",
+            "12345678",
+            "123456789",
+            "1234",
+            "12345",
+            "123456789012345",
+            "1234567890123456",
         ];
-        let first: Vec<u32> = words.iter().map(|w| i.code(w)).collect();
-        let remap = i.rank();
-        let ranked: Vec<u32> = first.iter().map(|c| remap[*c as usize]).collect();
-        for (x, cx) in words.iter().zip(&ranked) {
-            for (y, cy) in words.iter().zip(&ranked) {
-                assert_eq!(x.cmp(y), cx.cmp(cy));
+        for split in [0, 5, words.len()] {
+            let (mut x, mut y) = (Interner::default(), Interner::default());
+            let first: Vec<u32> = words[..split].iter().map(|w| x.code(w)).collect();
+            let second: Vec<u32> = words[split..].iter().map(|w| y.code(w)).collect();
+            let (mut merged, remaps) = merge_dicts(&[&x, &y]);
+            let ranked: Vec<u32> = (first.iter().map(|c| remaps[0][*c as usize]))
+                .chain(second.iter().map(|c| remaps[1][*c as usize]))
+                .collect();
+            for (x, cx) in words.iter().zip(&ranked) {
+                for (y, cy) in words.iter().zip(&ranked) {
+                    assert_eq!(x.cmp(y), cx.cmp(cy));
+                }
+                assert_eq!(merged.index[x], *cx);
+                assert_eq!(merged.names[*cx as usize], *x);
+                assert_eq!(merged.code(x), *cx);
             }
-            assert_eq!(i.index[x], *cx);
-            assert_eq!(i.names[*cx as usize], *x);
-            assert_eq!(i.code(x), *cx);
         }
+    }
+
+    #[test]
+    fn ids_that_differ_in_their_last_bytes_spread_over_the_buckets() {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let build = BuildHasherDefault::<FastHasher>::default();
+        let buckets: BTreeSet<u64> = (10_000..20_000)
+            .map(|i| build.hash_one(pack(&format!("P{i}")).unwrap()) & 0xffff)
+            .collect();
+        // 10 000 random picks of 65 536 buckets leave about 9 300 distinct.
+        assert!(buckets.len() > 9_000, "{} buckets", buckets.len());
+    }
+
+    #[test]
+    fn packed_strings_are_their_bytes_then_their_length() {
+        let s = "abcdefghijklmnopq";
+        for n in 0..=s.len() {
+            let expected = (n <= 15).then(|| {
+                let mut a = [0u8; 16];
+                a[..n].copy_from_slice(&s.as_bytes()[..n]);
+                a[15] = n as u8;
+                u128::from_le_bytes(a)
+            });
+            assert_eq!(pack(&s[..n]), expected, "{n}");
+        }
+    }
+
+    /// Random log rows of two pilots, with minutes in thirds (sums that depend on the
+    /// order of their additions), long and short ids, missing patients and performers.
+    fn random_logs(n: usize) -> (Vec<LogRow>, Reference) {
+        use super::super::bootstrap::SplitMix64;
+        let yrke = |id: &str, niva: u8, ny: bool| Yrke {
+            id: id.into(),
+            navn: id.into(),
+            styrk08: None,
+            niva,
+            ny_yrkesgruppe: ny,
+            alias: Vec::new(),
+        };
+        let oppgave = |id: &str, omrade: &str, krever_niva: u8| Oppgave {
+            id: id.into(),
+            navn: id.into(),
+            omrade: omrade.into(),
+            krever_niva,
+            alias: Vec::new(),
+        };
+        let reference = Reference {
+            yrker: vec![
+                yrke("spes", 4, false),
+                yrke("sykepleier", 3, false),
+                yrke("erfaringskonsulent", 2, true),
+            ],
+            oppgaver: vec![
+                oppgave("samtale", "behandling", 4),
+                oppgave("ringe-kommunen-om-bolig", "kommune", 2),
+                oppgave("parorende", "pårørende", 3),
+                oppgave("frivillig", "frivillige", 1),
+            ],
+            ..Reference::default()
+        };
+        let pick = |rng: &mut SplitMix64, xs: &[&str]| xs[rng.below(xs.len())].to_owned();
+        let mut rng = SplitMix64::new(21);
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 6).expect("a date");
+        let rows = (0..n)
+            .map(|_| {
+                let day = rng.below(60);
+                let pilot = pick(&mut rng, &["p1", "a pilot with a long id"]);
+                let foretak = pick(&mut rng, &["STO", "HMR"]);
+                LogRow {
+                    pilot_id: pilot.as_str().into(),
+                    dato: start + chrono::Days::new(day as u64),
+                    fase: if day < 25 { Fase::For } else { Fase::Pilot },
+                    enhet_id: format!("{foretak}-{}", rng.below(3)).into(),
+                    foretak_id: foretak.into(),
+                    yrke_id: pick(
+                        &mut rng,
+                        &["spes", "sykepleier", "erfaringskonsulent", "ukjent"],
+                    )
+                    .into(),
+                    oppgave_id: pick(
+                        &mut rng,
+                        &[
+                            "samtale",
+                            "ringe-kommunen-om-bolig",
+                            "parorende",
+                            "frivillig",
+                        ],
+                    )
+                    .into(),
+                    minutter: (rng.below(60) + 1) as f64 / 3.0,
+                    pasient: (rng.below(5) > 0).then(|| format!("P{}", rng.below(300)).into()),
+                    utfort_av: (rng.below(4) > 0).then(|| format!("A{}", rng.below(30)).into()),
+                }
+            })
+            .collect();
+        (rows, reference)
+    }
+
+    #[test]
+    fn the_draft_does_not_depend_on_the_threads_that_prepare_it() {
+        let (rows, reference) = random_logs(12_000);
+        let rows: Vec<&LogRow> = rows.iter().collect();
+        let draft = |threads| {
+            let mut d = Draft::default();
+            compute_on(&rows, &reference, &mut d, threads).unwrap();
+            serde_json::to_string(&d).unwrap()
+        };
+        let one = draft(1);
+        assert!(one.contains("kommunesamarbeid_andel") && one.contains("nedre"));
+        for threads in [2, 3] {
+            assert!(one == draft(threads), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn group_ids_by_table_are_the_ids_by_hash() {
+        use super::super::bootstrap::SplitMix64;
+        let mut rng = SplitMix64::new(4);
+        let col = |rng: &mut SplitMix64, n: u64| -> Vec<u32> {
+            (0..5_000)
+                .map(|_| match rng.below(n as usize + 1) as u64 {
+                    x if x == n => NONE,
+                    x => x as u32,
+                })
+                .collect()
+        };
+        let cols = [col(&mut rng, 3), col(&mut rng, 1), col(&mut rng, 40)];
+        let cols: Vec<&[u32]> = cols.iter().map(Vec::as_slice).collect();
+        let (mut table, mut hash) = (GroupIds::of(&cols), GroupIds::default());
+        assert!(table.dense.is_some() && hash.dense.is_none());
+        for i in 0..cols[0].len() {
+            let key = Columns::key_of(&cols, i);
+            assert_eq!(table.id(key), hash.id(key));
+        }
+        assert_eq!(table.keys, hash.keys);
+    }
+
+    #[test]
+    fn parallel_sort_is_the_plain_sort() {
+        let mut rng = super::super::bootstrap::SplitMix64::new(9);
+        let mut v: Vec<[u64; 5]> = (0..20_000)
+            .map(|_| std::array::from_fn(|_| rng.below(3) as u64))
+            .collect();
+        let mut plain = v.clone();
+        plain.sort_unstable();
+        par_sort(&mut v, 3);
+        assert_eq!(v, plain);
     }
 }

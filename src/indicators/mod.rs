@@ -215,17 +215,19 @@ pub fn compute_cached(
 
 /// The log indicators of one pilot's rows (of any pilots' rows, in fact: each pilot's
 /// rows give the same draft alone as together), before disclosure control: it does not
-/// depend on `k`.
+/// depend on `k`. The staffing-need summary is taken on a thread of its own beside the log
+/// indicators (they share nothing but the rows).
 pub fn pilot_draft(
     rows: &[&crate::model::LogRow],
     reference: &crate::model::Reference,
 ) -> anyhow::Result<PilotDraft> {
     let mut d = Draft::default();
-    logs::compute(rows, reference, &mut d)?;
-    Ok(PilotDraft {
-        draft: d,
-        work: wisn::pilot_work(rows),
-    })
+    let work = std::thread::scope(|s| {
+        let work = s.spawn(|| wisn::pilot_work(rows));
+        logs::compute(rows, reference, &mut d)?;
+        anyhow::Ok(work.join().expect("the staffing-need summary panicked"))
+    })?;
+    Ok(PilotDraft { draft: d, work })
 }
 
 /// Disclosure control, the one place that knows `k`: primary (a row whose count is below

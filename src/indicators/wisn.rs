@@ -61,32 +61,37 @@ pub struct PilotWork {
 }
 
 /// Summarise one pilot's log rows.
+///
+/// One table of cells (phase, enhet, dato, task, profession) — each cell's minutes added in
+/// row order —, then the cells in key order, cut into days: a few large allocations, given
+/// back whole, instead of a table per day.
 pub fn pilot_work(rows: &[&LogRow]) -> PilotWork {
     use super::logs::FastMap;
-    type Cells<'a> = FastMap<(&'a str, &'a str), (f64, u64)>;
-    // Each cell's minutes are added in row order; the days are then put in key order.
-    let mut days: FastMap<(Fase, &str, chrono::NaiveDate), Cells<'_>> = FastMap::default();
+    type Cell<'a> = (Fase, &'a str, chrono::NaiveDate, &'a str, &'a str);
+    let mut cells: FastMap<Cell<'_>, (f64, u64)> = FastMap::default();
     for r in rows {
-        let e = days
-            .entry((r.fase, r.enhet_id.as_str(), r.dato))
-            .or_default()
-            .entry((r.oppgave_id.as_str(), r.yrke_id.as_str()))
-            .or_default();
+        let key = (
+            r.fase,
+            r.enhet_id.as_str(),
+            r.dato,
+            r.oppgave_id.as_str(),
+            r.yrke_id.as_str(),
+        );
+        let e = cells.entry(key).or_default();
         e.0 += r.minutter;
         e.1 += 1;
     }
-    let mut days: Vec<_> = days.into_iter().collect();
-    days.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut cells: Vec<_> = cells.into_iter().collect();
+    cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut work = PilotWork::default();
-    for ((fase, _, _), cells) in days {
-        let mut day: WorkDay = cells
-            .into_iter()
-            .map(|((t, y), (m, n))| (t.to_owned(), y.to_owned(), m, n))
+    for day in cells.chunk_by(|a, b| a.0.0 == b.0.0 && a.0.1 == b.0.1 && a.0.2 == b.0.2) {
+        let out: WorkDay = day
+            .iter()
+            .map(|((_, _, _, t, y), (m, n))| ((*t).to_owned(), (*y).to_owned(), *m, *n))
             .collect();
-        day.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-        match fase {
-            Fase::For => work.before.push(day),
-            Fase::Pilot => work.after.push(day),
+        match day[0].0.0 {
+            Fase::For => work.before.push(out),
+            Fase::Pilot => work.after.push(out),
         }
     }
     work
