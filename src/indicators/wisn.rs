@@ -173,9 +173,25 @@ impl Model<'_> {
 
     /// Parameters from the `før` aggregates of every pilot (in `self.pilots` order).
     fn params(&self, before: &[&Agg]) -> Params {
+        self.params_for(before, &|_| true, None)
+    }
+
+    /// [`Model::params`] where only the tasks `task` accepts and (when given) the tjenester
+    /// in `tjenester` are wanted: T and the shares of the others are left `None`, and
+    /// those wanted come out exactly as [`Model::params`] gives them (the bootstrap of a
+    /// pilot's freed FTE reads no others).
+    fn params_for(
+        &self,
+        before: &[&Agg],
+        task: &dyn Fn(usize) -> bool,
+        tjenester: Option<&BTreeSet<String>>,
+    ) -> Params {
         let (nt, ny) = (self.nt, self.ny);
         let mut t = vec![None; nt];
         for (ti, out) in t.iter_mut().enumerate() {
+            if !task(ti) {
+                continue;
+            }
             if let Some(m) = self.standard[ti] {
                 *out = Some(m);
                 continue;
@@ -204,11 +220,18 @@ impl Model<'_> {
         // Tjenester with the same pool get the same shares: computed once per pool.
         let mut computed: Vec<(&[usize], TaskShares)> = Vec::new();
         for (g, pool) in &self.pools {
+            if tjenester.is_some_and(|wanted| !wanted.contains(g)) {
+                continue;
+            }
             let i = match computed.iter().position(|(p, _)| *p == pool.as_slice()) {
                 Some(i) => i,
                 None => {
                     let per_task = (0..nt)
-                        .map(|ti| pooled(pool, ti).or_else(|| pooled(&all, ti)))
+                        .map(|ti| {
+                            task(ti)
+                                .then(|| pooled(pool, ti).or_else(|| pooled(&all, ti)))
+                                .flatten()
+                        })
                         .collect();
                     computed.push((pool, per_task));
                     computed.len() - 1
@@ -1139,8 +1162,8 @@ fn freed_intervals(m: &Model<'_>, pi: usize) -> BTreeMap<Option<String>, Option<
             .enumerate()
             .map(|(q, x)| if q == pi { &b } else { &x.before })
             .collect();
-        let params = m.params(&befores);
         let over = change_of(&b, &a, m.nt, m.ny);
+        let params = m.params_for(&befores, &|ti| over[ti].is_some(), Some(&p.tjenester));
         let f = freed(m, &params, &over, p);
         let total: f64 = f.values().sum();
         for (k, v) in f {

@@ -10,13 +10,16 @@ use crate::model::Text;
 /// resolved ids are held as `T` (text, or interned ids for rows kept by the million).
 #[derive(Debug)]
 pub struct NameCache<T = Text> {
-    memo: HashMap<String, Result<T, Unresolved>>,
+    memo: HashMap<String, Result<T, Unresolved>, foldhash::fast::RandomState>,
+    /// The last value resolved and its resolution: exports repeat names in runs.
+    last: Option<(Text, Result<T, Unresolved>)>,
 }
 
 impl<T> Default for NameCache<T> {
     fn default() -> Self {
         NameCache {
-            memo: HashMap::new(),
+            memo: HashMap::default(),
+            last: None,
         }
     }
 }
@@ -24,11 +27,18 @@ impl<T> Default for NameCache<T> {
 impl<T: for<'s> From<&'s str> + Clone> NameCache<T> {
     /// Resolve `raw` through `resolver`; a problem names `column`.
     pub fn resolve(&mut self, resolver: &Resolver, column: &str, raw: &str) -> Result<T, Problem> {
-        let r = match self.memo.get(raw) {
-            Some(r) => r.clone(),
-            None => {
-                let r = resolver.resolve(raw).map(T::from);
-                self.memo.insert(raw.to_string(), r.clone());
+        let r = match &self.last {
+            Some((l, r)) if l.as_str() == raw => r.clone(),
+            _ => {
+                let r = match self.memo.get(raw) {
+                    Some(r) => r.clone(),
+                    None => {
+                        let r = resolver.resolve(raw).map(T::from);
+                        self.memo.insert(raw.to_string(), r.clone());
+                        r
+                    }
+                };
+                self.last = Some((Text::from(raw), r.clone()));
                 r
             }
         };

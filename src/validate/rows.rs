@@ -199,7 +199,9 @@ pub fn shape_problem(table: &RawTable, row: &RawRow) -> Option<Problem> {
 /// Memoised value parsing: exports repeat the same dates and numbers many times.
 #[derive(Debug, Default)]
 pub struct Parsers {
-    dates: HashMap<String, Result<Option<NaiveDate>, Invalid>>,
+    dates: HashMap<String, Result<Option<NaiveDate>, Invalid>, foldhash::fast::RandomState>,
+    /// The last date cell parsed and its value: exports give dates in runs.
+    last_date: Option<(crate::model::Text, Result<Option<NaiveDate>, Invalid>)>,
 }
 
 impl Parsers {
@@ -225,13 +227,22 @@ impl Parsers {
 
     /// Parse a date through the cache.
     pub fn date(&mut self, s: &str) -> Result<Option<NaiveDate>, Invalid> {
-        if let Some(r) = self.dates.get(s) {
+        if let Some((l, r)) = &self.last_date
+            && l.as_str() == s
+        {
             return r.clone();
         }
-        let r = values::parse_date(s);
-        if self.dates.len() < 100_000 {
-            self.dates.insert(s.to_string(), r.clone());
-        }
+        let r = match self.dates.get(s) {
+            Some(r) => r.clone(),
+            None => {
+                let r = values::parse_date(s);
+                if self.dates.len() < 100_000 {
+                    self.dates.insert(s.to_string(), r.clone());
+                }
+                r
+            }
+        };
+        self.last_date = Some((crate::model::Text::from(s), r.clone()));
         r
     }
 }
