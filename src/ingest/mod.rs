@@ -100,7 +100,7 @@ pub fn stream_table(
             let mut t = xlsx::read(display, bytes, None)?;
             let rows = std::mem::take(&mut t.rows);
             for row in rows {
-                records.record(&t, row);
+                records.record(&t, &row);
             }
             Ok(t)
         }

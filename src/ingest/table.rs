@@ -8,7 +8,7 @@ use super::headers::normalize;
 use crate::diag::Diagnostic;
 
 /// One record of a file, with the line it starts on (header = line 1; XLSX: the sheet row).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RawRow {
     /// The file's own line number where this record starts.
     pub line: u64,
@@ -40,13 +40,15 @@ pub(crate) struct TableBuilder<'d> {
     have_header: bool,
     /// Where the records go instead of into the table, when streaming.
     records: Option<&'d mut dyn Records>,
+    /// The record being handed over, when streaming.
+    scratch: RawRow,
 }
 
 /// Takes a table's records one at a time as they are read (see [`crate::ingest::stream_table`]),
 /// so that a large file is never held as a whole table.
 pub trait Records {
     /// One record, in file order. `table` is the table so far: its header, no rows.
-    fn record(&mut self, table: &RawTable, row: RawRow);
+    fn record(&mut self, table: &RawTable, row: &RawRow);
 }
 
 impl<'d> TableBuilder<'d> {
@@ -57,6 +59,7 @@ impl<'d> TableBuilder<'d> {
             table: RawTable::default(),
             have_header: false,
             records: None,
+            scratch: RawRow::default(),
         }
     }
 
@@ -90,18 +93,25 @@ impl<'d> TableBuilder<'d> {
             return Ok(());
         }
         let n = self.table.headers.len().max(last + 1);
-        let mut fields = Vec::with_capacity(n);
-        for i in 0..n {
-            fields.push(if i < len {
+        let cells = (0..n).map(|i| {
+            if i < len {
                 Text::new(cell(i).trim())
             } else {
                 Text::default()
-            });
-        }
-        let row = RawRow { line, fields };
+            }
+        });
         match self.records.as_deref_mut() {
-            Some(r) => r.record(&self.table, row),
-            None => self.table.rows.push(row),
+            // Streaming: one row's buffer serves every record.
+            Some(r) => {
+                self.scratch.line = line;
+                self.scratch.fields.clear();
+                self.scratch.fields.extend(cells);
+                r.record(&self.table, &self.scratch);
+            }
+            None => self.table.rows.push(RawRow {
+                line,
+                fields: cells.collect(),
+            }),
         }
         Ok(())
     }

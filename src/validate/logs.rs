@@ -128,7 +128,7 @@ impl<'a> LogFile<'a> {
 }
 
 impl Records for LogFile<'_> {
-    fn record(&mut self, table: &RawTable, row: RawRow) {
+    fn record(&mut self, table: &RawTable, row: &RawRow) {
         self.read += 1;
         self.map(table);
         let Some(Ok((header, cols))) = &self.mapped else {
@@ -142,7 +142,7 @@ impl Records for LogFile<'_> {
             self.pilot,
         );
         let f = &row.fields;
-        let mut problems: Vec<Problem> = shape_problem(header, &row).into_iter().collect();
+        let mut problems: Vec<Problem> = shape_problem(header, row).into_iter().collect();
         let values = self
             .memos
             .values(cells, f, pilot, self.resolvers, &mut problems);
@@ -159,7 +159,7 @@ impl Records for LogFile<'_> {
             self.ids,
             &mut problems,
         );
-        if self.sink.reject(&row, problems) {
+        if self.sink.reject(row, problems) {
             return;
         }
         let pasient = self.memos.refs.opt_id(cells.get(PASIENT, f));

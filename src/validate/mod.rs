@@ -205,9 +205,9 @@ struct IdentityGuard<'r> {
 }
 
 impl ingest::Records for IdentityGuard<'_> {
-    fn record(&mut self, table: &RawTable, row: ingest::RawRow) {
+    fn record(&mut self, table: &RawTable, row: &ingest::RawRow) {
         if self.found.is_none() {
-            self.found = pii::row_identity_number(table, &row);
+            self.found = pii::row_identity_number(table, row);
             if self.found.is_none() {
                 self.records.record(table, row);
             }
