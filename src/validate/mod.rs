@@ -109,13 +109,8 @@ fn read(
     read_skipping(file, sheet, person_columns, 0)
 }
 
-/// Like [`read`], skipping `skip` title lines before the header (`topplinjer`).
-fn read_skipping(
-    file: &SourceFile,
-    sheet: Option<&str>,
-    person_columns: &[String],
-    skip: u64,
-) -> Result<RawTable, Vec<Diagnostic>> {
+/// A table file's format (from its extension) and bytes, or the file error.
+fn contents(file: &SourceFile) -> Result<(Format, std::borrow::Cow<'_, [u8]>), Vec<Diagnostic>> {
     let ext = file.extension();
     let format = Format::from_extension(&ext).ok_or_else(|| {
         vec![Diagnostic::file_error(
@@ -123,7 +118,17 @@ fn read_skipping(
             format!("failed to read `.{ext}` files"),
         )]
     })?;
-    let bytes = file.contents().map_err(|d| vec![d])?;
+    Ok((format, file.contents().map_err(|d| vec![d])?))
+}
+
+/// Like [`read`], skipping `skip` title lines before the header (`topplinjer`).
+fn read_skipping(
+    file: &SourceFile,
+    sheet: Option<&str>,
+    person_columns: &[String],
+    skip: u64,
+) -> Result<RawTable, Vec<Diagnostic>> {
+    let (format, bytes) = contents(file)?;
     let mut table = ingest::read_table_skipping(&file.display, &bytes, format, sheet, skip)
         .map_err(|d| vec![d])?;
     drop(bytes);
@@ -175,14 +180,7 @@ fn validate_log(
     ids: &mut HashSet<String>,
     sink: &mut rows::RowSink,
 ) -> Result<(Vec<String>, u64, logs::LogResult), Vec<Diagnostic>> {
-    let ext = file.extension();
-    let format = Format::from_extension(&ext).ok_or_else(|| {
-        vec![Diagnostic::file_error(
-            &file.display,
-            format!("failed to read `.{ext}` files"),
-        )]
-    })?;
-    let bytes = file.contents().map_err(|d| vec![d])?;
+    let (format, bytes) = contents(file)?;
     let mut log = logs::LogFile::new(&file.display, pilot, resolvers, ids, sink);
     let mut guard = IdentityGuard {
         records: &mut log,
