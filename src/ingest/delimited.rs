@@ -2,6 +2,8 @@
 //! detect the delimiter, parse with the `csv` crate, and give every record the line an editor
 //! shows for its first character.
 
+use std::borrow::Cow;
+
 use super::decode::{Encoding, decode};
 use super::table::{RawTable, Records, TableBuilder};
 use crate::diag::Diagnostic;
@@ -33,22 +35,38 @@ pub(crate) fn read_skipping(
     bytes: &[u8],
     skip: u64,
 ) -> Result<(RawTable, Dialect), Diagnostic> {
-    read_into(display, bytes, skip, None)
+    read_into(display, Cow::Borrowed(bytes), skip, None)
 }
 
 /// Like [`read_skipping`], handing the records to `records` (when given) as they are parsed
-/// instead of keeping them: the table then has the header and no rows.
+/// instead of keeping them: the table then has the header and no rows. Owned bytes that
+/// decode into a new text (UTF-16, Windows-1252, `\r\n` line ends) are freed before parsing.
 pub(crate) fn read_into<'d>(
     display: &'d str,
-    bytes: &[u8],
+    bytes: Cow<'_, [u8]>,
     skip: u64,
     records: Option<&'d mut dyn Records>,
 ) -> Result<(RawTable, Dialect), Diagnostic> {
-    let (text, encoding) = decode(bytes).map_err(|e| {
+    let failed = |e: super::decode::DecodeError| {
         Diagnostic::file_error(display, format!("failed to decode file ({})", e.reason))
             .at_line(e.line)
             .hint("save the file again as \"CSV UTF-8\" from Excel")
-    })?;
+    };
+    let decoded = match decode(&bytes).map_err(failed)? {
+        (Cow::Owned(text), encoding) => Some((text, encoding)),
+        (Cow::Borrowed(_), _) => None,
+    };
+    let kept;
+    let (text, encoding): (Cow<'_, str>, Encoding) = match decoded {
+        Some((text, encoding)) => {
+            drop(bytes);
+            (Cow::Owned(text), encoding)
+        }
+        None => {
+            kept = bytes;
+            decode(&kept).map_err(failed)?
+        }
+    };
     let text: &str = &text;
 
     // The first non-blank line: an Excel `sep=` line, or the header.

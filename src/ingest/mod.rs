@@ -90,14 +90,15 @@ pub fn read_table_with_dialect(
 /// are the file's first ones, in order, and the error is what [`read_table`] gives.
 pub fn stream_table(
     display: &str,
-    bytes: &[u8],
+    bytes: std::borrow::Cow<'_, [u8]>,
     format: Format,
     records: &mut dyn Records,
 ) -> Result<RawTable, Diagnostic> {
     match format {
         Format::Delimited => delimited::read_into(display, bytes, 0, Some(records)).map(|(t, _)| t),
         Format::Xlsx => {
-            let mut t = xlsx::read(display, bytes, None)?;
+            let mut t = xlsx::read(display, &bytes, None)?;
+            drop(bytes);
             let rows = std::mem::take(&mut t.rows);
             for row in rows {
                 records.record(&t, &row);

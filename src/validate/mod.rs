@@ -187,8 +187,7 @@ fn validate_log(
         found: None,
     };
     let table =
-        ingest::stream_table(&file.display, &bytes, format, &mut guard).map_err(|d| vec![d])?;
-    drop(bytes);
+        ingest::stream_table(&file.display, bytes, format, &mut guard).map_err(|d| vec![d])?;
     if let Some(at) = pii::header_identity_number(&table).or(guard.found) {
         return Err(identity_number(file, at));
     }
