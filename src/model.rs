@@ -361,8 +361,8 @@ pub enum SurveyType {
 /// One answered Likert item, already on the challenge scale (higher = bigger challenge).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemScore {
-    /// Challenge area.
-    pub omrade: String,
+    /// Challenge area (interned: a survey round holds an answer per item per respondent).
+    pub omrade: Id,
     /// Score 1–5 after reversing `positiv` items.
     pub score: f64,
 }

@@ -68,12 +68,13 @@ fn mean(_: &str, _: &Keys, num: f64, n: u64) -> Option<f64> {
 }
 
 fn canonical(rs: &mut [&Respondent]) {
-    let scores = |r: &Respondent| {
+    // Compared item by item, as the lists of (area, score bits) they are, without building
+    // the lists for every comparison.
+    fn scores(r: &Respondent) -> impl Iterator<Item = (&str, u64)> {
         r.scores
             .iter()
-            .map(|s| (s.omrade.clone(), s.score.to_bits()))
-            .collect::<Vec<_>>()
-    };
+            .map(|s| (s.omrade.as_str(), s.score.to_bits()))
+    }
     rs.sort_by(|a, b| {
         (
             &a.undersokelse,
@@ -92,7 +93,7 @@ fn canonical(rs: &mut [&Respondent]) {
             .then(a.survey_type.cmp(&b.survey_type))
             .then(a.vurderer_a_slutte.cmp(&b.vurderer_a_slutte))
             .then(cmp_opt(a.tid_andre_kunne_gjort, b.tid_andre_kunne_gjort))
-            .then_with(|| scores(a).cmp(&scores(b)))
+            .then_with(|| scores(a).cmp(scores(b)))
     });
 }
 
@@ -101,7 +102,7 @@ fn area_frame(rs: &[&Respondent]) -> Result<DataFrame> {
     for (i, r) in rs.iter().enumerate() {
         let mut by_area: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
         for s in &r.scores {
-            by_area.entry(&s.omrade).or_default().push(s.score);
+            by_area.entry(s.omrade.as_str()).or_default().push(s.score);
         }
         for (area, mut v) in by_area {
             v.sort_by(f64::total_cmp);
@@ -389,7 +390,7 @@ fn change_specs(rp: &[&Respondent], rc: &[&Respondent]) -> Vec<ChangeSpec> {
             let v: Vec<f64> = r
                 .scores
                 .iter()
-                .filter(|s| s.omrade == a)
+                .filter(|s| s.omrade.as_str() == a)
                 .map(|s| s.score)
                 .collect();
             (!v.is_empty()).then(|| {

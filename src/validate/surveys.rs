@@ -498,7 +498,7 @@ struct Item<'a> {
     scale: BTreeMap<String, Option<f64>>,
     checkbox: bool,
     /// The question's challenge area, normalized.
-    omrade: Option<String>,
+    omrade: Option<crate::model::Id>,
     /// The question is worded positively (its scores are reversed).
     positive: bool,
 }
@@ -723,7 +723,10 @@ fn map_codebook<'a>(
                 .as_deref()
                 .is_some_and(|m| m.starts_with("vurderer"))
                 && is_checkbox(table, column),
-            omrade: question.omrade.as_deref().map(normalize),
+            omrade: question
+                .omrade
+                .as_deref()
+                .map(|o| crate::model::Id::from(normalize(o).as_str())),
             positive: question.retning.as_deref().map(normalize).as_deref() == Some("positiv"),
         })
         .collect();
@@ -839,7 +842,7 @@ fn answers<'c>(
             };
             if let Some(x) = v {
                 a.scores.push(ItemScore {
-                    omrade: omrade.clone(),
+                    omrade: *omrade,
                     score: if item.positive { 6.0 - x } else { x },
                 });
             }
