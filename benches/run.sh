@@ -178,6 +178,8 @@ for w in "${workloads[@]}"; do
 done
 
 if $record; then
+  # A hand-written "## Earlier figures" section of the old baseline is kept, at the end.
+  earlier="$( [ -f "$BASELINE" ] && awk '/^## Earlier figures/ { on = 1 } on' "$BASELINE" || true)"
   {
     echo "# Benchmark baseline"
     echo
@@ -187,6 +189,7 @@ if $record; then
     echo "- Recorded: $(date -u +%Y-%m-%d) at commit \`$(git rev-parse --short HEAD)\`"
     echo "- Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
     cat "$RECORD"
+    if [ -n "$earlier" ]; then echo; echo "$earlier"; fi
   } > "$BASELINE"
   echo
   echo "recorded in benches/baseline.md"
