@@ -61,6 +61,8 @@ pub struct LogFile<'a> {
     out: Vec<LogRow>,
     outside_units: Vec<String>,
     read: u64,
+    /// The pilot's id, interned once.
+    pilot_id: Id,
 }
 
 impl<'a> LogFile<'a> {
@@ -83,6 +85,7 @@ impl<'a> LogFile<'a> {
             out: Vec::new(),
             outside_units: Vec::new(),
             read: 0,
+            pilot_id: Id::from(pilot.id.as_str()),
         }
     }
 
@@ -164,7 +167,7 @@ impl Records for LogFile<'_> {
         }
         let pasient = self.memos.refs.opt_id(cells.get(PASIENT, f));
         let utfort_av = self.memos.refs.opt_id(cells.get(UTFORT_AV, f));
-        let log = values.into_row(pilot, pasient, utfort_av);
+        let log = values.into_row(self.pilot_id, pasient, utfort_av);
         note_outside_unit(pilot, &log.enhet_id, &mut self.outside_units);
         self.out.push(log);
     }
@@ -330,7 +333,7 @@ impl Memos {
 
 impl Values {
     /// The log row of values that had no problem.
-    fn into_row(self, pilot: &Pilot, pasient: Option<Id>, utfort_av: Option<Id>) -> LogRow {
+    fn into_row(self, pilot_id: Id, pasient: Option<Id>, utfort_av: Option<Id>) -> LogRow {
         let (
             Some(dato),
             Some(fase),
@@ -352,7 +355,7 @@ impl Values {
             unreachable!("a row without problems has every required value");
         };
         LogRow {
-            pilot_id: Id::from(pilot.id.as_str()),
+            pilot_id,
             dato,
             fase,
             foretak_id,
