@@ -218,9 +218,13 @@ struct Values {
 }
 
 /// Interned references, memoised per file: interning takes a global lock, and a file repeats
-/// each reference many times.
+/// each reference many times. References of up to 7 bytes (`P12345`) are looked up as one
+/// number.
 #[derive(Default)]
-struct Refs(HashMap<Text, Id, foldhash::fast::RandomState>);
+struct Refs {
+    short: HashMap<u64, Id, foldhash::fast::RandomState>,
+    long: HashMap<Text, Id, foldhash::fast::RandomState>,
+}
 
 impl Refs {
     /// The trimmed cell `raw` as an id; `None` when missing.
@@ -229,11 +233,23 @@ impl Refs {
         if is_missing(s) {
             return None;
         }
-        if let Some(id) = self.0.get(s) {
+        if s.len() <= 7 {
+            // The bytes and the length: distinct texts give distinct numbers.
+            let mut key = [0u8; 8];
+            key[..s.len()].copy_from_slice(s.as_bytes());
+            key[7] = s.len() as u8;
+            return Some(
+                *self
+                    .short
+                    .entry(u64::from_le_bytes(key))
+                    .or_insert_with(|| Id::from(s)),
+            );
+        }
+        if let Some(id) = self.long.get(s) {
             return Some(*id);
         }
         let id = Id::from(s);
-        self.0.insert(Text::from(s), id);
+        self.long.insert(Text::from(s), id);
         Some(id)
     }
 }
@@ -450,5 +466,38 @@ fn note_outside_unit(pilot: &Pilot, enhet_id: &str, outside: &mut Vec<String>) {
         && !outside.iter().any(|e| e == enhet_id)
     {
         outside.push(enhet_id.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_the_same_id_exactly_when_their_text_is() {
+        let mut refs = Refs::default();
+        let texts = [
+            "P1",
+            "P01",
+            "P10",
+            "p1",
+            "A\0",
+            "A",
+            "1234567",
+            "12345678",
+            "1234568",
+            "ø",
+            "øø",
+            "P123456789",
+        ];
+        for (i, a) in texts.iter().enumerate() {
+            let id = refs.opt_id(a).unwrap();
+            assert_eq!(id.as_str(), *a);
+            assert_eq!(refs.opt_id(&format!("  {a} ")), Some(id), "trimmed");
+            for b in &texts[..i] {
+                assert_ne!(refs.opt_id(b), Some(id), "{a:?} and {b:?}");
+            }
+        }
+        assert_eq!(refs.opt_id("  "), None);
     }
 }
