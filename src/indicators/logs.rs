@@ -2,7 +2,6 @@
 //! changes and their cluster-bootstrap intervals.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use anyhow::Result;
@@ -49,55 +48,9 @@ fn col_index(name: &str) -> usize {
     SUMS.iter().position(|c| *c == name).expect("sum column")
 }
 
-/// FxHash-style hasher for the short id strings of the logs (no HashDoS concern here).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FastHasher(u64);
-
-impl FastHasher {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    fn write_u128(&mut self, i: u128) {
-        self.add(i as u64);
-        self.add((i >> 64) as u64);
-    }
-    /// The state rotated: the multiplication leaves the low bits of the state depending on
-    /// the low bits of the words only, and the table picks buckets by the low bits (ids
-    /// like `P12345` differ in their high bytes: without the rotation, most collide).
-    fn finish(&self) -> u64 {
-        self.0.rotate_left(26)
-    }
-}
-
-/// A hash map with [`FastHasher`].
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+/// A hash map with foldhash's fast hasher, fixed-seeded (the maps are only looked up, so
+/// the seed never shows in a result; no HashDoS concern for the logs' ids).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// A string of at most 15 bytes as one number (its bytes, then its length), so short ids
 /// compare and hash as integers.
@@ -1568,8 +1521,8 @@ mod tests {
 
     #[test]
     fn ids_that_differ_in_their_last_bytes_spread_over_the_buckets() {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        let build = BuildHasherDefault::<FastHasher>::default();
+        use std::hash::BuildHasher;
+        let build = foldhash::fast::FixedState::default();
         let buckets: BTreeSet<u64> = (10_000..20_000)
             .map(|i| build.hash_one(pack(&format!("P{i}")).unwrap()) & 0xffff)
             .collect();
