@@ -1,25 +1,20 @@
 //! Resolving the names in a row (health trust, unit, profession, task), memoised per file.
 
-use std::collections::HashMap;
-
 use super::reference::{Resolver, Resolvers, Unresolved};
-use super::rows::Problem;
+use super::rows::{Memo, Problem};
 use crate::model::Text;
 
 /// A memo of one column's resolutions: exports repeat the same few names many times. The
 /// resolved ids are held as `T` (text, or interned ids for rows kept by the million).
 #[derive(Debug)]
 pub struct NameCache<T = Text> {
-    memo: HashMap<String, Result<T, Unresolved>, foldhash::fast::RandomState>,
-    /// The last value resolved and its resolution: exports repeat names in runs.
-    last: Option<(Text, Result<T, Unresolved>)>,
+    memo: Memo<Result<T, Unresolved>>,
 }
 
 impl<T> Default for NameCache<T> {
     fn default() -> Self {
         NameCache {
-            memo: HashMap::default(),
-            last: None,
+            memo: Memo::default(),
         }
     }
 }
@@ -27,22 +22,9 @@ impl<T> Default for NameCache<T> {
 impl<T: for<'s> From<&'s str> + Clone> NameCache<T> {
     /// Resolve `raw` through `resolver`; a problem names `column`.
     pub fn resolve(&mut self, resolver: &Resolver, column: &str, raw: &str) -> Result<T, Problem> {
-        let r = match &self.last {
-            Some((l, r)) if l.as_str() == raw => r.clone(),
-            _ => {
-                let r = match self.memo.get(raw) {
-                    Some(r) => r.clone(),
-                    None => {
-                        let r = resolver.resolve(raw).map(T::from);
-                        self.memo.insert(raw.to_string(), r.clone());
-                        r
-                    }
-                };
-                self.last = Some((Text::from(raw), r.clone()));
-                r
-            }
-        };
-        r.map_err(|u| Problem::new(column, u.reason, u.message).with_hint(u.hint))
+        self.memo
+            .get(raw, |raw| resolver.resolve(raw).map(T::from))
+            .map_err(|u| Problem::new(column, u.reason, u.message).with_hint(u.hint))
     }
 }
 

@@ -196,12 +196,69 @@ pub fn shape_problem(table: &RawTable, row: &RawRow) -> Option<Problem> {
     })
 }
 
+/// A memo of what cells give: exports repeat the same few values many times, and in runs,
+/// so the last cell is compared first, then a hash map of the distinct cells, up to `cap`
+/// of them (beyond, values are computed again).
+#[derive(Debug)]
+pub struct Memo<V> {
+    map: HashMap<crate::model::Text, V, foldhash::fast::RandomState>,
+    last: Option<(crate::model::Text, V)>,
+    cap: usize,
+}
+
+impl<V> Default for Memo<V> {
+    fn default() -> Self {
+        Memo {
+            map: HashMap::default(),
+            last: None,
+            cap: usize::MAX,
+        }
+    }
+}
+
+impl<V: Clone> Memo<V> {
+    /// A memo of at most `cap` distinct cells.
+    pub fn with_cap(cap: usize) -> Self {
+        Memo {
+            cap,
+            ..Memo::default()
+        }
+    }
+
+    /// The value of `cell`, computed by `f` when it is not memoised.
+    pub fn get(&mut self, cell: &str, f: impl FnOnce(&str) -> V) -> V {
+        if let Some((l, v)) = &self.last
+            && l.as_str() == cell
+        {
+            return v.clone();
+        }
+        let v = match self.map.get(cell) {
+            Some(v) => v.clone(),
+            None => {
+                let v = f(cell);
+                if self.map.len() < self.cap {
+                    self.map.insert(cell.into(), v.clone());
+                }
+                v
+            }
+        };
+        self.last = Some((cell.into(), v.clone()));
+        v
+    }
+}
+
 /// Memoised value parsing: exports repeat the same dates and numbers many times.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Parsers {
-    dates: HashMap<String, Result<Option<NaiveDate>, Invalid>, foldhash::fast::RandomState>,
-    /// The last date cell parsed and its value: exports give dates in runs.
-    last_date: Option<(crate::model::Text, Result<Option<NaiveDate>, Invalid>)>,
+    dates: Memo<Result<Option<NaiveDate>, Invalid>>,
+}
+
+impl Default for Parsers {
+    fn default() -> Self {
+        Parsers {
+            dates: Memo::with_cap(100_000),
+        }
+    }
 }
 
 impl Parsers {
@@ -227,29 +284,30 @@ impl Parsers {
 
     /// Parse a date through the cache.
     pub fn date(&mut self, s: &str) -> Result<Option<NaiveDate>, Invalid> {
-        if let Some((l, r)) = &self.last_date
-            && l.as_str() == s
-        {
-            return r.clone();
-        }
-        let r = match self.dates.get(s) {
-            Some(r) => r.clone(),
-            None => {
-                let r = values::parse_date(s);
-                if self.dates.len() < 100_000 {
-                    self.dates.insert(s.to_string(), r.clone());
-                }
-                r
-            }
-        };
-        self.last_date = Some((crate::model::Text::from(s), r.clone()));
-        r
+        self.dates.get(s, values::parse_date)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_memo_computes_each_cell_once_within_its_cap() {
+        let calls = std::cell::Cell::new(0);
+        let mut memo = Memo::with_cap(2);
+        let mut get = |cell: &str| {
+            memo.get(cell, |c| {
+                calls.set(calls.get() + 1);
+                c.len()
+            })
+        };
+        for cell in ["a", "a", "bb", "a", "bb", "ccc", "a", "ccc", "ccc"] {
+            assert_eq!(get(cell), cell.len());
+        }
+        // "a" and "bb" are kept; "ccc" is beyond the cap, computed again unless it repeats.
+        assert_eq!(calls.get(), 4);
+    }
 
     #[test]
     fn column_lists_stay_one_short_line() {
