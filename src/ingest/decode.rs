@@ -154,6 +154,26 @@ fn utf16(bytes: &[u8], big_endian: bool) -> Result<String, DecodeError> {
     Ok(out)
 }
 
+/// [`decode`] of bytes the caller gives up, so that a large file is held once: text that
+/// needs no change becomes the text without a copy, and bytes decoded into a new text are
+/// freed as soon as it exists.
+pub fn decode_owned(bytes: Vec<u8>) -> Result<(String, Encoding), DecodeError> {
+    let (text, encoding) = decode(&bytes)?;
+    let len = match text {
+        Cow::Owned(text) => return Ok((text, encoding)),
+        Cow::Borrowed(text) => text.len(),
+    };
+    // The text is the bytes' tail (after any byte-order mark), already checked as UTF-8.
+    let mut bytes = bytes;
+    bytes.drain(..bytes.len() - len);
+    String::from_utf8(bytes)
+        .map(|text| (text, encoding))
+        .map_err(|e| DecodeError {
+            line: count_lines(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
+            reason: "the file holds bytes that are not UTF-8".into(),
+        })
+}
+
 /// Replace `\r\n` and lone `\r` with `\n`; borrows when there is nothing to replace.
 pub(crate) fn normalize_newlines(text: Cow<'_, str>) -> Cow<'_, str> {
     if !text.as_bytes().contains(&b'\r') {
@@ -199,6 +219,28 @@ fn newlines_in_place(text: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owned_bytes_decode_as_borrowed_ones() {
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend("a;b\r\næ".encode_utf16().flat_map(u16::to_le_bytes));
+        for b in [
+            b"a;b\n".to_vec(),
+            b"\xEF\xBB\xBFa;\xC3\xA5\n".to_vec(),
+            b"a;b\r\nc\rd".to_vec(),
+            b"\xE6;\xF8\n".to_vec(),
+            utf16,
+            Vec::new(),
+        ] {
+            let (text, encoding) = decode(&b).unwrap();
+            assert_eq!(
+                decode_owned(b.clone()).unwrap(),
+                (text.into_owned(), encoding),
+                "{b:?}"
+            );
+        }
+        assert!(decode_owned(b"\xEF\xBB\xBFa\xFF".to_vec()).is_err());
+    }
 
     #[test]
     fn owned_and_borrowed_text_get_the_same_line_ends() {

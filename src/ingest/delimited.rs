@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::decode::{Encoding, decode};
+use super::decode::{Encoding, decode, decode_owned};
 use super::table::{RawTable, Records, TableBuilder};
 use crate::diag::Diagnostic;
 
@@ -39,8 +39,8 @@ pub(crate) fn read_skipping(
 }
 
 /// Like [`read_skipping`], handing the records to `records` (when given) as they are parsed
-/// instead of keeping them: the table then has the header and no rows. Owned bytes that
-/// decode into a new text (UTF-16, Windows-1252, `\r\n` line ends) are freed before parsing.
+/// instead of keeping them: the table then has the header and no rows. Owned bytes are held
+/// once: as the text itself, or freed once decoded into a new one.
 pub(crate) fn read_into<'d>(
     display: &'d str,
     bytes: Cow<'_, [u8]>,
@@ -52,19 +52,11 @@ pub(crate) fn read_into<'d>(
             .at_line(e.line)
             .hint("save the file again as \"CSV UTF-8\" from Excel")
     };
-    let decoded = match decode(&bytes).map_err(failed)? {
-        (Cow::Owned(text), encoding) => Some((text, encoding)),
-        (Cow::Borrowed(_), _) => None,
-    };
-    let kept;
-    let (text, encoding): (Cow<'_, str>, Encoding) = match decoded {
-        Some((text, encoding)) => {
-            drop(bytes);
+    let (text, encoding): (Cow<'_, str>, Encoding) = match bytes {
+        Cow::Borrowed(b) => decode(b).map_err(failed)?,
+        Cow::Owned(b) => {
+            let (text, encoding) = decode_owned(b).map_err(failed)?;
             (Cow::Owned(text), encoding)
-        }
-        None => {
-            kept = bytes;
-            decode(&kept).map_err(failed)?
         }
     };
     let text: &str = &text;
