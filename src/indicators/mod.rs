@@ -12,6 +12,7 @@ pub mod export;
 mod frames;
 mod logs;
 pub mod registry;
+mod simd;
 mod staffing;
 pub mod suppress;
 mod surveys;
