@@ -224,7 +224,10 @@ fn build_locked(cfg: &BuildConfig, say: &dyn Fn(&str)) -> Result<Outcome> {
     };
     let rendered = render(cfg, &plan, &analysed.0)?;
     timer.lap("render");
-    let typeset = typeset(cfg, &plan, &analysed.0, rendered, &mut reused)?;
+    // The exports, the quarantine and the caches are staged while typst runs.
+    let typeset = typeset(cfg, &plan, &analysed.0, rendered, &mut reused, |stage| {
+        stage_analysis(cfg, stage, &analysed.0, analysed.1.as_ref())
+    })?;
     timer.lap("typeset");
     commit(cfg, plan, analysed, typeset, reused, timer)
 }
@@ -587,6 +590,7 @@ fn typeset(
     analysis: &Analysis,
     build: RenderedBuild,
     reused: &mut manifest::Reused,
+    beside: impl FnOnce(&mut fsx::Staging) -> Result<()>,
 ) -> Result<Typeset> {
     let timeout = typeset::timeout_from_env()?;
     let mut stage = fsx::Staging::new(&cfg.out)?;
@@ -626,7 +630,16 @@ fn typeset(
         }
         jobs.push((doc.source.clone(), doc.pdf.clone(), job));
     }
-    let results = crate::par::map(&jobs, |(_, _, job)| typeset::compile(&plan.typst, job));
+    // `beside` stages into the same folder while the documents compile; a failure of
+    // either drops the staging folder, so nothing of this run reaches the output folder.
+    let (results, staged) = std::thread::scope(|scope| {
+        let compiled = scope
+            .spawn(|| crate::par::map(&jobs, |(_, _, job)| typeset::compile(&plan.typst, job)));
+        let staged = beside(&mut stage);
+        (compiled.join(), staged)
+    });
+    let results = results.map_err(|_| anyhow::anyhow!("typesetting failed"))?;
+    staged?;
     let mut warnings = build.warnings;
     let build_dir = cfg.out.join("build");
     for ((source, pdf, _), result) in jobs.into_iter().zip(results) {
@@ -691,8 +704,9 @@ fn document_hashes(
         .collect()
 }
 
-/// Step 5: stage the finished outputs (`styrenotat.docx`), the exports, the quarantine, the
-/// caches and the manifest; move everything into place; prune the caches.
+/// Step 5: stage the finished outputs (`styrenotat.docx`) and the manifest (the exports, the
+/// quarantine and the caches were staged while typst ran); move everything into place; prune
+/// the caches.
 fn commit(
     cfg: &BuildConfig,
     plan: Plan,
@@ -716,7 +730,6 @@ fn commit(
         &mut documents,
         &mut reused,
     )?;
-    stage_analysis(cfg, &mut stage, &analysis, writes.as_ref())?;
     let mut outputs = vec![
         "indikatorer/indikatorer.csv".to_string(),
         "indikatorer/indikatorer.parquet".to_string(),

@@ -903,8 +903,7 @@ fn emit_pilots(draft: &mut Draft, ctx: &NeedCtx<'_, '_>, vacancy4: &BTreeMap<&st
     let model = ctx.model;
     let region_vacancy: f64 = vacancy4.values().sum();
     // The pilots' bootstraps are independent (each its own seed): run them on every core.
-    let pilot_ids: Vec<usize> = (0..model.pilots.len()).collect();
-    let mut all_cis = crate::par::map(&pilot_ids, |pi| freed_intervals(model, *pi));
+    let mut all_cis = freed_intervals(model);
     for (pi, p) in model.pilots.iter().enumerate() {
         if p.after_days.is_empty() {
             continue;
@@ -1135,19 +1134,48 @@ fn freed<'m>(
     out
 }
 
-/// 95 % intervals of the freed specialist FTE of pilot `pi`, per health trust (`Some`) and
+/// 95 % intervals of the freed specialist FTE of each pilot, per health trust (`Some`) and
 /// for the region (`None`): the pilot's (enhet, dato) days are resampled within each phase
 /// (the §2 day bootstrap, 2 000 resamples, seed from the pilot id), and T, s, CAS and the
 /// pilot's shares recomputed from each resample.
-fn freed_intervals(m: &Model<'_>, pi: usize) -> BTreeMap<Option<String>, Option<(f64, f64)>> {
-    let p = &m.pilots[pi];
-    let mut out = BTreeMap::new();
-    if p.before_days.is_empty() || p.after_days.is_empty() {
-        return out;
+///
+/// A pilot's resamples are taken in [`CHUNKS`] runs on every core (each run's generator
+/// jumps ahead to its first resample's draws), and the runs' replicates joined in order: the
+/// same replicates as one sequential run, with the cores kept busy when there are fewer
+/// pilots than cores or pilots of different sizes.
+fn freed_intervals(m: &Model<'_>) -> Vec<BTreeMap<Option<String>, Option<(f64, f64)>>> {
+    let runs: Vec<(usize, std::ops::Range<usize>)> = (0..m.pilots.len())
+        .filter(|pi| !m.pilots[*pi].before_days.is_empty() && !m.pilots[*pi].after_days.is_empty())
+        .flat_map(|pi| {
+            (0..CHUNKS).map(move |c| (pi, c * RESAMPLES / CHUNKS..(c + 1) * RESAMPLES / CHUNKS))
+        })
+        .collect();
+    let replicates = crate::par::map(&runs, |(pi, range)| freed_replicates(m, *pi, range.clone()));
+    let mut reps: Vec<BTreeMap<Option<String>, Vec<f64>>> = vec![BTreeMap::new(); m.pilots.len()];
+    for ((pi, _), run) in runs.iter().zip(replicates) {
+        for (k, v) in run {
+            reps[*pi].entry(k).or_default().extend(v);
+        }
     }
-    let mut rng = SplitMix64::new(fnv1a(&format!("wisn\0{}", p.id)));
+    reps.into_iter()
+        .map(|r| r.into_iter().map(|(k, v)| (k, interval(v))).collect())
+        .collect()
+}
+
+/// Runs per pilot of [`freed_intervals`].
+const CHUNKS: usize = 8;
+
+/// The freed-FTE replicates of resamples `range` of pilot `pi` (both phases have days).
+fn freed_replicates(
+    m: &Model<'_>,
+    pi: usize,
+    range: std::ops::Range<usize>,
+) -> BTreeMap<Option<String>, Vec<f64>> {
+    let p = &m.pilots[pi];
+    let per = (p.before_days.len() + p.after_days.len()) as u64;
+    let mut rng = SplitMix64::after(fnv1a(&format!("wisn\0{}", p.id)), range.start as u64 * per);
     let mut reps: BTreeMap<Option<String>, Vec<f64>> = BTreeMap::new();
-    for _ in 0..RESAMPLES {
+    for _ in range {
         let mut b = m.empty_agg();
         for _ in 0..p.before_days.len() {
             add_day(&mut b, &p.before_days[rng.below(p.before_days.len())], m.ny);
@@ -1171,10 +1199,7 @@ fn freed_intervals(m: &Model<'_>, pi: usize) -> BTreeMap<Option<String>, Option<
         }
         reps.entry(None).or_default().push(total);
     }
-    for (k, v) in reps {
-        out.insert(k, interval(v));
-    }
-    out
+    reps
 }
 
 #[cfg(test)]
