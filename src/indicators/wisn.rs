@@ -1143,7 +1143,7 @@ fn freed<'m>(
 /// jumps ahead to its first resample's draws), and the runs' replicates joined in order: the
 /// same replicates as one sequential run, with the cores kept busy when there are fewer
 /// pilots than cores or pilots of different sizes.
-fn freed_intervals(m: &Model<'_>) -> Vec<BTreeMap<Option<String>, Option<(f64, f64)>>> {
+fn freed_intervals(m: &Model<'_>) -> Vec<FreedIntervals> {
     let runs: Vec<(usize, std::ops::Range<usize>)> = (0..m.pilots.len())
         .filter(|pi| !m.pilots[*pi].before_days.is_empty() && !m.pilots[*pi].after_days.is_empty())
         .flat_map(|pi| {
@@ -1161,6 +1161,9 @@ fn freed_intervals(m: &Model<'_>) -> Vec<BTreeMap<Option<String>, Option<(f64, f
         .map(|r| r.into_iter().map(|(k, v)| (k, interval(v))).collect())
         .collect()
 }
+
+/// A pilot's freed-FTE intervals, per health trust (`Some`) and for the region (`None`).
+type FreedIntervals = BTreeMap<Option<String>, Option<(f64, f64)>>;
 
 /// Runs per pilot of [`freed_intervals`].
 const CHUNKS: usize = 8;
