@@ -104,8 +104,15 @@ struct Agg {
     rows: Vec<f64>,
 }
 
-/// A day in dense indices: `(task, profession, minutes, rows)`.
-type Day = Vec<(usize, usize, f64, f64)>;
+/// A day in dense indices: the minutes per slot `task × ny + profession` (each slot once),
+/// and the rows per task. Rows are whole numbers, so adding a day's rows per task first
+/// gives the same sums as adding them cell by cell (and the bootstrap's inner loop no
+/// longer waits on one task's running sum cell after cell).
+#[derive(Debug, Default)]
+struct Day {
+    min: Vec<(usize, f64)>,
+    rows: Vec<(usize, f64)>,
+}
 
 struct PilotData {
     id: String,
@@ -166,7 +173,7 @@ impl Model<'_> {
     fn agg(&self, days: &[Day]) -> Agg {
         let mut a = self.empty_agg();
         for d in days {
-            add_day(&mut a, d, self.ny);
+            add_day(&mut a, d);
         }
         a
     }
@@ -311,9 +318,11 @@ impl Model<'_> {
     }
 }
 
-fn add_day(a: &mut Agg, d: &Day, ny: usize) {
-    for (t, y, m, n) in d {
-        a.min[t * ny + y] += m;
+fn add_day(a: &mut Agg, d: &Day) {
+    for (slot, m) in &d.min {
+        a.min[*slot] += m;
+    }
+    for (t, n) in &d.rows {
         a.rows[*t] += n;
     }
 }
@@ -569,19 +578,24 @@ fn pilot_data(
                     .collect()
             })
             .unwrap_or_default();
+        let ny = dataset.reference.yrker.len();
         let dense = |days: &[WorkDay]| -> Vec<Day> {
             days.iter()
                 .map(|d| {
-                    d.iter()
-                        .filter_map(|(t, y, m, n)| {
-                            Some((
-                                *ix.task_idx.get(t.as_str())?,
-                                *ix.yrke_idx.get(y.as_str())?,
-                                *m,
-                                *n as f64,
-                            ))
-                        })
-                        .collect()
+                    let mut day = Day::default();
+                    for (t, y, m, n) in d {
+                        let (Some(&t), Some(&y)) =
+                            (ix.task_idx.get(t.as_str()), ix.yrke_idx.get(y.as_str()))
+                        else {
+                            continue;
+                        };
+                        day.min.push((t * ny + y, *m));
+                        match day.rows.iter_mut().find(|(task, _)| *task == t) {
+                            Some((_, rows)) => *rows += *n as f64,
+                            None => day.rows.push((t, *n as f64)),
+                        }
+                    }
+                    day
                 })
                 .collect()
         };
@@ -1162,6 +1176,121 @@ fn freed_intervals(m: &Model<'_>) -> Vec<FreedIntervals> {
         .collect()
 }
 
+/// One phase's days, ready to be resampled: as they are, or, when every sum of a resample
+/// is exact ([`exactly_summable`]), also as one dense row per day over the slots and tasks
+/// the phase uses.
+struct Phase<'d> {
+    days: &'d [Day],
+    dense: Option<DenseDays>,
+}
+
+/// Days as dense rows: `values[d * width ..][..width]` holds day `d`'s minutes per slot of
+/// `slots`, then its rows per task of `tasks`.
+struct DenseDays {
+    slots: Vec<usize>,
+    tasks: Vec<usize>,
+    width: usize,
+    values: Vec<f64>,
+    /// The running sums of one resample, and the draws per day.
+    acc: Vec<f64>,
+    counts: Vec<u32>,
+}
+
+impl<'d> Phase<'d> {
+    fn new(days: &'d [Day]) -> Self {
+        let dense = exactly_summable(days).then(|| {
+            let mut slots: Vec<usize> = days
+                .iter()
+                .flat_map(|d| d.min.iter().map(|e| e.0))
+                .collect();
+            let mut tasks: Vec<usize> = days
+                .iter()
+                .flat_map(|d| d.rows.iter().map(|e| e.0))
+                .collect();
+            for v in [&mut slots, &mut tasks] {
+                v.sort_unstable();
+                v.dedup();
+            }
+            let width = slots.len() + tasks.len();
+            let mut values = vec![0.0; days.len() * width];
+            for (d, row) in days.iter().zip(values.chunks_exact_mut(width.max(1))) {
+                for (slot, m) in &d.min {
+                    row[slots.binary_search(slot).unwrap_or_default()] = *m;
+                }
+                for (t, r) in &d.rows {
+                    row[slots.len() + tasks.binary_search(t).unwrap_or_default()] = *r;
+                }
+            }
+            DenseDays {
+                slots,
+                tasks,
+                width,
+                values,
+                acc: vec![0.0; width],
+                counts: vec![0; days.len()],
+            }
+        });
+        Phase { days, dense }
+    }
+
+    /// Add `days.len()` days drawn with replacement (`days.len()` draws of `rng`) to `agg`,
+    /// each sum in draw order. With dense rows the draws are counted first and each drawn
+    /// day added once, times its count, in day order: the same sums, as every partial sum
+    /// is exact, from memory read in order and added a row at a time.
+    fn add_resample(&mut self, agg: &mut Agg, rng: &mut SplitMix64) {
+        let n = self.days.len();
+        let Some(dense) = &mut self.dense else {
+            for _ in 0..n {
+                add_day(agg, &self.days[rng.below(n)]);
+            }
+            return;
+        };
+        dense.counts.fill(0);
+        for _ in 0..n {
+            dense.counts[rng.below(n)] += 1;
+        }
+        dense.acc.fill(0.0);
+        if dense.width > 0 {
+            for (row, c) in dense.values.chunks_exact(dense.width).zip(&dense.counts) {
+                if *c == 0 {
+                    continue;
+                }
+                let c = f64::from(*c);
+                for (a, v) in dense.acc.iter_mut().zip(row) {
+                    *a += c * v;
+                }
+            }
+        }
+        let (min, rows) = dense.acc.split_at(dense.slots.len());
+        for (slot, v) in dense.slots.iter().zip(min) {
+            agg.min[*slot] += v;
+        }
+        for (t, v) in dense.tasks.iter().zip(rows) {
+            agg.rows[*t] += v;
+        }
+    }
+}
+
+/// Whether every sum of a resample of `days` is exact in `f64`: all minutes and rows are
+/// multiples of 1/64 (whole minutes, halves, quarters …), and `days.len()` of the largest day
+/// stay far below 2⁵³/64. Then adding them in any order gives the same bits.
+fn exactly_summable(days: &[Day]) -> bool {
+    const SCALE: f64 = 64.0;
+    let mut largest = 0.0f64;
+    for d in days {
+        let mut total = 0.0;
+        for v in d.min.iter().chain(&d.rows).map(|(_, v)| *v) {
+            let scaled = v * SCALE;
+            if !scaled.is_finite() || scaled.fract() != 0.0 {
+                return false;
+            }
+            total += scaled.abs();
+        }
+        largest = largest.max(total);
+    }
+    largest * (days.len() as f64) < 2f64.powi(50)
+}
+
 /// A pilot's freed-FTE intervals, per health trust (`Some`) and for the region (`None`).
 type FreedIntervals = BTreeMap<Option<String>, Option<(f64, f64)>>;
 
@@ -1178,15 +1307,12 @@ fn freed_replicates(
     let per = (p.before_days.len() + p.after_days.len()) as u64;
     let mut rng = SplitMix64::after(fnv1a(&format!("wisn\0{}", p.id)), range.start as u64 * per);
     let mut reps: BTreeMap<Option<String>, Vec<f64>> = BTreeMap::new();
+    let (mut before, mut after) = (Phase::new(&p.before_days), Phase::new(&p.after_days));
     for _ in range {
         let mut b = m.empty_agg();
-        for _ in 0..p.before_days.len() {
-            add_day(&mut b, &p.before_days[rng.below(p.before_days.len())], m.ny);
-        }
+        before.add_resample(&mut b, &mut rng);
         let mut a = m.empty_agg();
-        for _ in 0..p.after_days.len() {
-            add_day(&mut a, &p.after_days[rng.below(p.after_days.len())], m.ny);
-        }
+        after.add_resample(&mut a, &mut rng);
         let befores: Vec<&Agg> = m
             .pilots
             .iter()
@@ -1208,6 +1334,80 @@ fn freed_replicates(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Random days over `slots` minute slots and `tasks` tasks, minutes from `minute`.
+    fn random_days(
+        rng: &mut SplitMix64,
+        n: usize,
+        slots: usize,
+        tasks: usize,
+        minute: &dyn Fn(&mut SplitMix64) -> f64,
+    ) -> Vec<Day> {
+        (0..n)
+            .map(|_| {
+                let mut used: Vec<usize> =
+                    (0..1 + rng.below(8)).map(|_| rng.below(slots)).collect();
+                used.sort_unstable();
+                used.dedup();
+                Day {
+                    min: used.iter().map(|s| (*s, minute(rng))).collect(),
+                    rows: (0..tasks)
+                        .filter_map(|t| (rng.below(2) == 1).then_some(t))
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .map(|t| (t, (1 + rng.below(40)) as f64))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counted_resamples_are_the_drawn_ones_bit_for_bit() {
+        let mut rng = SplitMix64::new(3);
+        let whole = |r: &mut SplitMix64| (1 + r.below(240)) as f64;
+        let halves = |r: &mut SplitMix64| (1 + r.below(480)) as f64 / 2.0;
+        let thirds = |r: &mut SplitMix64| (1 + r.below(720)) as f64 / 3.0;
+        for (minute, summable) in [
+            (&whole as &dyn Fn(&mut SplitMix64) -> f64, true),
+            (&halves, true),
+            (&thirds, false),
+        ] {
+            for n in [1, 2, 7, 300] {
+                let days = random_days(&mut rng, n, 40, 6, minute);
+                assert_eq!(exactly_summable(&days), summable, "n = {n}");
+                let empty = || Agg {
+                    min: vec![0.0; 40],
+                    rows: vec![0.0; 6],
+                };
+                let (mut drawn, mut counted) = (empty(), empty());
+                let (mut r1, mut r2) = (SplitMix64::new(n as u64), SplitMix64::new(n as u64));
+                let mut phase = Phase::new(&days);
+                assert_eq!(phase.dense.is_some(), summable);
+                for _ in 0..5 {
+                    for _ in 0..n {
+                        add_day(&mut drawn, &days[r1.below(n)]);
+                    }
+                    phase.add_resample(&mut counted, &mut r2);
+                }
+                let bits = |a: &Agg| {
+                    a.min
+                        .iter()
+                        .chain(&a.rows)
+                        .map(|x| x.to_bits())
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(bits(&drawn), bits(&counted), "n = {n}");
+                assert_eq!(r1.next_u64(), r2.next_u64(), "the same draws");
+            }
+        }
+        // Far too large to stay exact.
+        let huge = vec![Day {
+            min: vec![(0, 2f64.powi(49))],
+            rows: Vec::new(),
+        }];
+        assert!(!exactly_summable(&huge));
+    }
 
     #[test]
     fn available_hours_2025_by_hand() {
