@@ -1351,12 +1351,12 @@ mod tests {
                 used.dedup();
                 Day {
                     min: used.iter().map(|s| (*s, minute(rng))).collect(),
-                    rows: (0..tasks)
-                        .filter_map(|t| (rng.below(2) == 1).then_some(t))
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .map(|t| (t, (1 + rng.below(40)) as f64))
-                        .collect(),
+                    rows: {
+                        let used: Vec<usize> = (0..tasks).filter(|_| rng.below(2) == 1).collect();
+                        used.into_iter()
+                            .map(|t| (t, (1 + rng.below(40)) as f64))
+                            .collect()
+                    },
                 }
             })
             .collect()
