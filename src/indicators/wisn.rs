@@ -1118,34 +1118,123 @@ fn emit(draft: &mut Draft, grp: &str, keys: Keys, r: f64, s: f64, n: u64) {
     }
 }
 
-/// Specialist FTE freed per health trust when pilot `p`'s change of shares `over` is applied
-/// to the pooled ones in the units of its kind: `Σ_{u, t, y: nivå 4} V·T/60·(s − s′)/AWT·CAF`. Only the
-/// trusts with such units are present.
+/// The freed specialist FTE per health trust (in name order) when pilot `p` is spread to
+/// the units of its kind: per unit, per task, the minutes the new shares move off the
+/// level-4 professions.
 fn freed<'m>(
     m: &'m Model<'_>,
     params: &Params,
     over: &[Option<Vec<f64>>],
     p: &PilotData,
 ) -> BTreeMap<&'m str, f64> {
-    let mut out = BTreeMap::new();
-    for u in m.units.iter().filter(|u| p.tjenester.contains(&u.tjeneste)) {
-        let acc = out.entry(u.foretak.as_str()).or_insert(0.0);
-        let base = &params.shares[&u.tjeneste];
-        for (ti, v, year, _) in &u.volumes {
-            let (Some(t), Some(s), Some(d)) =
-                (params.t[*ti], base[*ti].as_ref(), over[*ti].as_ref())
-            else {
-                continue;
-            };
-            let s2 = spread(s, d);
-            for y in (0..m.ny).filter(|y| m.niva[*y] == 4) {
-                if let (Some(awt), Some(caf)) = (m.awt(&u.foretak, *year, y), params.caf[y]) {
-                    *acc += v * t / 60.0 * (s[y] - s2[y]) / awt * caf;
+    let plan = FreedPlan::new(m, p);
+    plan.trusts
+        .iter()
+        .copied()
+        .zip(plan.freed(params, over, &mut Vec::new()))
+        .collect()
+}
+
+/// What [`freed`] reads of the model for one pilot, looked up once for all resamples: the
+/// pilot's units with their trust and tjeneste as indices, and each volume's AWT for the
+/// level-4 professions.
+struct FreedPlan<'m> {
+    /// The trusts of the pilot's units, in name order.
+    trusts: Vec<&'m str>,
+    /// The tjenester of the pilot's units, in name order.
+    tjenester: Vec<&'m str>,
+    /// Per unit (in model order): its trust, its tjeneste, and its volumes.
+    units: Vec<(usize, usize, Vec<PlannedVolume>)>,
+    ny: usize,
+}
+
+/// A unit's volume for [`FreedPlan`]: the task, the volume, and `(profession, AWT)` of the
+/// level-4 professions that have an AWT.
+type PlannedVolume = (usize, f64, Vec<(usize, f64)>);
+
+impl<'m> FreedPlan<'m> {
+    fn new(m: &'m Model<'_>, p: &PilotData) -> Self {
+        let units: Vec<&Unit> = m
+            .units
+            .iter()
+            .filter(|u| p.tjenester.contains(&u.tjeneste))
+            .collect();
+        let trusts: Vec<&str> = units
+            .iter()
+            .map(|u| u.foretak.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let tjenester: Vec<&str> = units
+            .iter()
+            .map(|u| u.tjeneste.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let level4: Vec<usize> = (0..m.ny).filter(|y| m.niva[*y] == 4).collect();
+        let index = |all: &[&str], x: &str| all.binary_search(&x).unwrap_or_default();
+        let units = units
+            .iter()
+            .map(|u| {
+                let volumes = u
+                    .volumes
+                    .iter()
+                    .map(|(ti, v, year, _)| {
+                        let awt = level4
+                            .iter()
+                            .filter_map(|y| Some((*y, m.awt(&u.foretak, *year, *y)?)))
+                            .collect();
+                        (*ti, *v, awt)
+                    })
+                    .collect();
+                (
+                    index(&trusts, &u.foretak),
+                    index(&tjenester, &u.tjeneste),
+                    volumes,
+                )
+            })
+            .collect();
+        FreedPlan {
+            trusts,
+            tjenester,
+            units,
+            ny: m.ny,
+        }
+    }
+
+    /// The freed FTE per trust of [`FreedPlan::trusts`]; each trust's sum is taken in the
+    /// order of its units, tasks and professions. `spreads` is scratch space (the spread
+    /// shares per tjeneste × task, computed once per call).
+    fn freed(
+        &self,
+        params: &Params,
+        over: &[Option<Vec<f64>>],
+        spreads: &mut Vec<Option<Vec<f64>>>,
+    ) -> Vec<f64> {
+        let nt = params.t.len();
+        let bases: Vec<&TaskShares> = self.tjenester.iter().map(|g| &params.shares[*g]).collect();
+        spreads.clear();
+        spreads.resize(self.tjenester.len() * nt, None);
+        let mut out = vec![0.0; self.trusts.len()];
+        for (trust, g, volumes) in &self.units {
+            let acc = &mut out[*trust];
+            for (ti, v, awt) in volumes {
+                let (Some(t), Some(s), Some(d)) =
+                    (params.t[*ti], bases[*g][*ti].as_ref(), over[*ti].as_ref())
+                else {
+                    continue;
+                };
+                let s2 = spreads[g * nt + ti].get_or_insert_with(|| spread(s, d));
+                for (y, awt) in awt {
+                    if let Some(caf) = params.caf[*y] {
+                        *acc += v * t / 60.0 * (s[*y] - s2[*y]) / awt * caf;
+                    }
                 }
             }
         }
+        debug_assert!(self.ny == 0 || self.units.is_empty() || !out.is_empty());
+        out
     }
-    out
 }
 
 /// 95 % intervals of the freed specialist FTE of each pilot, per health trust (`Some`) and
@@ -1306,8 +1395,11 @@ fn freed_replicates(
     let p = &m.pilots[pi];
     let per = (p.before_days.len() + p.after_days.len()) as u64;
     let mut rng = SplitMix64::after(fnv1a(&format!("wisn\0{}", p.id)), range.start as u64 * per);
-    let mut reps: BTreeMap<Option<String>, Vec<f64>> = BTreeMap::new();
     let (mut before, mut after) = (Phase::new(&p.before_days), Phase::new(&p.after_days));
+    let plan = FreedPlan::new(m, p);
+    let mut spreads = Vec::new();
+    let mut trusts: Vec<Vec<f64>> = vec![Vec::with_capacity(range.len()); plan.trusts.len()];
+    let mut region = Vec::with_capacity(range.len());
     for _ in range {
         let mut b = m.empty_agg();
         before.add_resample(&mut b, &mut rng);
@@ -1321,13 +1413,20 @@ fn freed_replicates(
             .collect();
         let over = change_of(&b, &a, m.nt, m.ny);
         let params = m.params_for(&befores, &|ti| over[ti].is_some(), Some(&p.tjenester));
-        let f = freed(m, &params, &over, p);
-        let total: f64 = f.values().sum();
-        for (k, v) in f {
-            reps.entry(Some(k.to_owned())).or_default().push(v);
+        let f = plan.freed(&params, &over, &mut spreads);
+        let total: f64 = f.iter().sum();
+        for (k, v) in trusts.iter_mut().zip(f) {
+            k.push(v);
         }
-        reps.entry(None).or_default().push(total);
+        region.push(total);
     }
+    let mut reps: BTreeMap<Option<String>, Vec<f64>> = plan
+        .trusts
+        .iter()
+        .map(|k| Some((*k).to_owned()))
+        .zip(trusts)
+        .collect();
+    reps.insert(None, region);
     reps
 }
 
