@@ -1159,18 +1159,16 @@ impl<'m> FreedPlan<'m> {
             .iter()
             .filter(|u| p.tjenester.contains(&u.tjeneste))
             .collect();
-        let trusts: Vec<&str> = units
-            .iter()
-            .map(|u| u.foretak.as_str())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let tjenester: Vec<&str> = units
-            .iter()
-            .map(|u| u.tjeneste.as_str())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let sorted = |of: fn(&'m Unit) -> &'m str| -> Vec<&'m str> {
+            units
+                .iter()
+                .map(|u| of(u))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        };
+        let trusts = sorted(|u| u.foretak.as_str());
+        let tjenester = sorted(|u| u.tjeneste.as_str());
         let level4: Vec<usize> = (0..m.ny).filter(|y| m.niva[*y] == 4).collect();
         let index = |all: &[&str], x: &str| all.binary_search(&x).unwrap_or_default();
         let units = units
