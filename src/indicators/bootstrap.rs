@@ -135,27 +135,75 @@ pub fn ratio_change(
         return vec![None; pairs.len()];
     }
     let width = before[0].len();
-    let mut rng = SplitMix64::new(seed);
-    let mut reps: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); pairs.len()];
-    let mut sb = vec![0.0; width];
-    let mut sa = vec![0.0; width];
-    for _ in 0..RESAMPLES {
-        for (days, acc) in [(before, &mut sb), (after, &mut sa)] {
-            acc.iter_mut().for_each(|x| *x = 0.0);
-            for _ in 0..days.len() {
-                let d = &days[rng.below(days.len())];
-                for (a, v) in acc.iter_mut().zip(d) {
-                    *a += v;
+    let reps = in_runs(
+        seed,
+        (before.len(), after.len(), width),
+        pairs.len(),
+        |mut rng, range| {
+            let mut reps: Vec<Vec<f64>> = vec![Vec::with_capacity(range.len()); pairs.len()];
+            let mut sb = vec![0.0; width];
+            let mut sa = vec![0.0; width];
+            for _ in range {
+                for (days, acc) in [(before, &mut sb), (after, &mut sa)] {
+                    acc.iter_mut().for_each(|x| *x = 0.0);
+                    for _ in 0..days.len() {
+                        let d = &days[rng.below(days.len())];
+                        for (a, v) in acc.iter_mut().zip(d) {
+                            *a += v;
+                        }
+                    }
+                }
+                for (p, (num, den)) in pairs.iter().enumerate() {
+                    if sb[*den] > 0.0 && sa[*den] > 0.0 {
+                        reps[p].push(sa[*num] / sa[*den] - sb[*num] / sb[*den]);
+                    }
                 }
             }
-        }
-        for (p, (num, den)) in pairs.iter().enumerate() {
-            if sb[*den] > 0.0 && sa[*den] > 0.0 {
-                reps[p].push(sa[*num] / sa[*den] - sb[*num] / sb[*den]);
-            }
+            reps
+        },
+    );
+    reps.into_iter().map(interval).collect()
+}
+
+/// Work per resample (days drawn times the words or values added per day) from which a
+/// bootstrap is split over the cores: about ten milliseconds for the whole bootstrap.
+const SPLIT_FROM_WORK: usize = 8_192;
+
+/// Runs of a split bootstrap.
+const RUNS: usize = 4;
+
+/// The `n` series of replicates of a day bootstrap with `before + after` draws per resample
+/// from one generator seeded `seed`, each adding about `width` numbers: `run` computes the
+/// resamples of a range from the generator as it stands at the range's first draw. A large
+/// bootstrap runs as [`RUNS`]
+/// ranges on every core, the ranges' replicates joined in order: the very replicates of one
+/// run (a long bootstrap no longer finishes alone on one core while the other waits).
+fn in_runs(
+    seed: u64,
+    (before, after, width): (usize, usize, usize),
+    n: usize,
+    run: impl Fn(SplitMix64, std::ops::Range<usize>) -> Vec<Vec<f64>> + Sync,
+) -> Vec<Vec<f64>> {
+    let per = before + after;
+    if per.saturating_mul(width.max(1)) < SPLIT_FROM_WORK {
+        return run(SplitMix64::new(seed), 0..RESAMPLES);
+    }
+    let ranges: Vec<std::ops::Range<usize>> = (0..RUNS)
+        .map(|r| r * RESAMPLES / RUNS..(r + 1) * RESAMPLES / RUNS)
+        .collect();
+    let parts = crate::par::map(&ranges, |range| {
+        run(
+            SplitMix64::after(seed, (range.start * per) as u64),
+            range.clone(),
+        )
+    });
+    let mut out: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); n];
+    for part in parts {
+        for (all, some) in out.iter_mut().zip(part) {
+            all.extend(some);
         }
     }
-    reps.into_iter().map(interval).collect()
+    out
 }
 
 /// One day of units (patients): each unit id with its flags that day as a bit mask
@@ -243,49 +291,58 @@ fn unit_share_change_bits(
 ) -> Vec<Option<(f64, f64)>> {
     let words = days.words;
     let stride = (1 + n_flags) * words;
-    let mut rng = SplitMix64::new(seed);
-    let mut reps: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); n_flags];
-    let mut acc = vec![0u64; stride];
-    let mut day_seen = vec![0u32; n_before.max(n_after)];
-    let mut stamp = 0u32;
-    let mut shares = [vec![0.0; n_flags], vec![0.0; n_flags]];
-    for _ in 0..RESAMPLES {
-        for (ph, (offset, len)) in [(0, n_before), (n_before, n_after)].into_iter().enumerate() {
-            stamp += 1;
-            acc.iter_mut().for_each(|w| *w = 0);
-            for _ in 0..len {
-                let d = rng.below(len);
-                if day_seen[d] == stamp {
-                    continue;
+    let reps = in_runs(
+        seed,
+        (n_before, n_after, stride),
+        n_flags,
+        |mut rng, range| {
+            let mut reps: Vec<Vec<f64>> = vec![Vec::with_capacity(range.len()); n_flags];
+            let mut acc = vec![0u64; stride];
+            let mut day_seen = vec![0u32; n_before.max(n_after)];
+            let mut stamp = 0u32;
+            let mut shares = [vec![0.0; n_flags], vec![0.0; n_flags]];
+            for _ in range {
+                for (ph, (offset, len)) in
+                    [(0, n_before), (n_before, n_after)].into_iter().enumerate()
+                {
+                    stamp += 1;
+                    acc.iter_mut().for_each(|w| *w = 0);
+                    for _ in 0..len {
+                        let d = rng.below(len);
+                        if day_seen[d] == stamp {
+                            continue;
+                        }
+                        day_seen[d] = stamp;
+                        let set = &days.bits[(offset + d) * stride..(offset + d + 1) * stride];
+                        for (a, b) in acc.iter_mut().zip(set) {
+                            *a |= b;
+                        }
+                    }
+                    let count = |i: usize| -> u64 {
+                        acc[i * words..(i + 1) * words]
+                            .iter()
+                            .map(|w| u64::from(w.count_ones()))
+                            .sum()
+                    };
+                    let units = count(0);
+                    for (f, share) in shares[ph].iter_mut().enumerate() {
+                        *share = if units > 0 {
+                            count(1 + f) as f64 / units as f64
+                        } else {
+                            f64::NAN
+                        };
+                    }
                 }
-                day_seen[d] = stamp;
-                let set = &days.bits[(offset + d) * stride..(offset + d + 1) * stride];
-                for (a, b) in acc.iter_mut().zip(set) {
-                    *a |= b;
+                for f in 0..n_flags {
+                    let d = shares[1][f] - shares[0][f];
+                    if d.is_finite() {
+                        reps[f].push(d);
+                    }
                 }
             }
-            let count = |i: usize| -> u64 {
-                acc[i * words..(i + 1) * words]
-                    .iter()
-                    .map(|w| u64::from(w.count_ones()))
-                    .sum()
-            };
-            let units = count(0);
-            for (f, share) in shares[ph].iter_mut().enumerate() {
-                *share = if units > 0 {
-                    count(1 + f) as f64 / units as f64
-                } else {
-                    f64::NAN
-                };
-            }
-        }
-        for f in 0..n_flags {
-            let d = shares[1][f] - shares[0][f];
-            if d.is_finite() {
-                reps[f].push(d);
-            }
-        }
-    }
+            reps
+        },
+    );
     reps.into_iter().map(interval).collect()
 }
 
@@ -296,56 +353,65 @@ fn unit_share_change_lists(
     n_units: usize,
     seed: u64,
 ) -> Vec<Option<(f64, f64)>> {
-    let mut rng = SplitMix64::new(seed);
-    let mut reps: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); n_flags];
-    // Stamps instead of clearing: a unit counts once per resample and phase, and a day
-    // drawn twice adds nothing (the statistic depends on the set of days only).
-    let mut seen = vec![0u32; n_units];
-    let mut mask = vec![0u32; n_units];
-    let mut day_seen = vec![0u32; before.len().max(after.len())];
-    let mut stamp = 0u32;
-    for _ in 0..RESAMPLES {
-        let mut shares = [vec![0.0; n_flags], vec![0.0; n_flags]];
-        for (ph, days) in [before, after].into_iter().enumerate() {
-            stamp += 1;
-            let mut units = 0u64;
-            let mut counts = vec![0u64; n_flags];
-            for _ in 0..days.len() {
-                let d = rng.below(days.len());
-                if day_seen[d] == stamp {
-                    continue;
-                }
-                day_seen[d] = stamp;
-                for (u, m) in &days[d] {
-                    if seen[*u] != stamp {
-                        seen[*u] = stamp;
-                        mask[*u] = 0;
-                        units += 1;
-                    }
-                    let new = m & !mask[*u];
-                    if new != 0 {
-                        mask[*u] |= new;
-                        for (f, c) in counts.iter_mut().enumerate() {
-                            *c += u64::from((new >> f) & 1);
+    let entries = before.iter().chain(after).map(Vec::len).sum::<usize>();
+    let per_day = entries / (before.len() + after.len()).max(1);
+    let reps = in_runs(
+        seed,
+        (before.len(), after.len(), per_day),
+        n_flags,
+        |mut rng, range| {
+            let mut reps: Vec<Vec<f64>> = vec![Vec::with_capacity(range.len()); n_flags];
+            // Stamps instead of clearing: a unit counts once per resample and phase, and a day
+            // drawn twice adds nothing (the statistic depends on the set of days only).
+            let mut seen = vec![0u32; n_units];
+            let mut mask = vec![0u32; n_units];
+            let mut day_seen = vec![0u32; before.len().max(after.len())];
+            let mut stamp = 0u32;
+            for _ in range {
+                let mut shares = [vec![0.0; n_flags], vec![0.0; n_flags]];
+                for (ph, days) in [before, after].into_iter().enumerate() {
+                    stamp += 1;
+                    let mut units = 0u64;
+                    let mut counts = vec![0u64; n_flags];
+                    for _ in 0..days.len() {
+                        let d = rng.below(days.len());
+                        if day_seen[d] == stamp {
+                            continue;
+                        }
+                        day_seen[d] = stamp;
+                        for (u, m) in &days[d] {
+                            if seen[*u] != stamp {
+                                seen[*u] = stamp;
+                                mask[*u] = 0;
+                                units += 1;
+                            }
+                            let new = m & !mask[*u];
+                            if new != 0 {
+                                mask[*u] |= new;
+                                for (f, c) in counts.iter_mut().enumerate() {
+                                    *c += u64::from((new >> f) & 1);
+                                }
+                            }
                         }
                     }
+                    for f in 0..n_flags {
+                        shares[ph][f] = if units > 0 {
+                            counts[f] as f64 / units as f64
+                        } else {
+                            f64::NAN
+                        };
+                    }
+                }
+                for f in 0..n_flags {
+                    let d = shares[1][f] - shares[0][f];
+                    if d.is_finite() {
+                        reps[f].push(d);
+                    }
                 }
             }
-            for f in 0..n_flags {
-                shares[ph][f] = if units > 0 {
-                    counts[f] as f64 / units as f64
-                } else {
-                    f64::NAN
-                };
-            }
-        }
-        for f in 0..n_flags {
-            let d = shares[1][f] - shares[0][f];
-            if d.is_finite() {
-                reps[f].push(d);
-            }
-        }
-    }
+            reps
+        },
+    );
     reps.into_iter().map(interval).collect()
 }
 
@@ -391,6 +457,32 @@ mod tests {
             a.next_u64();
         }
         assert_eq!(a.next_u64(), SplitMix64::after(17, 10).next_u64());
+    }
+
+    #[test]
+    fn a_bootstrap_split_over_the_cores_has_the_replicates_of_one_run() {
+        // Each resample draws `before + after` values; its replicates record the first and
+        // the last draw (so any draw out of place shows).
+        let run = |before: usize, after: usize| {
+            move |mut rng: SplitMix64, range: std::ops::Range<usize>| {
+                let mut reps = vec![Vec::new(), Vec::new()];
+                for _ in range {
+                    let draws: Vec<u64> = (0..before + after).map(|_| rng.next_u64()).collect();
+                    reps[0].push(draws[0] as f64);
+                    reps[1].push(draws[draws.len() - 1] as f64);
+                }
+                reps
+            }
+        };
+        for (before, after) in [(3, 4), (700, 900)] {
+            let work = (before, after, 8);
+            assert_eq!((before + after) * 8 >= SPLIT_FROM_WORK, before == 700);
+            let split = in_runs(11, work, 2, run(before, after));
+            let whole = run(before, after)(SplitMix64::new(11), 0..RESAMPLES);
+            assert_eq!(split.len(), 2);
+            assert_eq!(split[0].len(), RESAMPLES);
+            assert_eq!(split, whole, "{before} + {after} days");
+        }
     }
 
     #[test]
