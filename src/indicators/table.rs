@@ -6,22 +6,31 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Keys {
     /// Health trust id (also on `enhet` rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub foretak_id: Option<String>,
     /// Unit id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enhet_id: Option<String>,
     /// Profession id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub yrke_id: Option<String>,
     /// Competence level 1–4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kompetanseniva: Option<u8>,
     /// Pilot id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pilot_id: Option<String>,
     /// `før`, `pilot` or `endring`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fase: Option<String>,
     /// Task area or challenge area.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub omrade: Option<String>,
     /// Survey key (export file stem).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undersokelse: Option<String>,
     /// Snapshot date `yyyy-mm-dd` for time series; `None` for current values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dato: Option<String>,
 }
 
@@ -35,22 +44,26 @@ pub struct IndicatorRow {
     /// The cell's keys.
     pub keys: Keys,
     /// The value; ratios as fractions; `None` when suppressed or undefined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdi: Option<f64>,
     /// Lower 95 % bound, where the indicator has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nedre: Option<f64>,
     /// Upper 95 % bound, where the indicator has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ovre: Option<f64>,
     /// The count the value rests on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n: Option<u64>,
     /// `andel`, `årsverk`, `timer_per_uke`, `minutter`, `skår`, `antall`.
     pub maleenhet: String,
     /// Suppressed by disclosure control.
     pub prikket: bool,
     /// Survey rows: the series the survey is a round of (data-contract §6.2).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serie: Option<String>,
     /// Survey rows: the round's date, `yyyy-mm-dd`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runde: Option<String>,
 }
 
