@@ -333,17 +333,22 @@ fn unit_share_change_bits(
                         };
                     }
                 }
-                for f in 0..n_flags {
-                    let d = shares[1][f] - shares[0][f];
-                    if d.is_finite() {
-                        reps[f].push(d);
-                    }
-                }
+                push_share_changes(&shares, &mut reps);
             }
             reps
         },
     );
     reps.into_iter().map(interval).collect()
+}
+
+/// One resample's `pilot − før` share per flag, kept where both phases saw units.
+fn push_share_changes(shares: &[Vec<f64>; 2], reps: &mut [Vec<f64>]) {
+    for (f, reps) in reps.iter_mut().enumerate() {
+        let d = shares[1][f] - shares[0][f];
+        if d.is_finite() {
+            reps.push(d);
+        }
+    }
 }
 
 fn unit_share_change_lists(
@@ -402,12 +407,7 @@ fn unit_share_change_lists(
                         };
                     }
                 }
-                for f in 0..n_flags {
-                    let d = shares[1][f] - shares[0][f];
-                    if d.is_finite() {
-                        reps[f].push(d);
-                    }
-                }
+                push_share_changes(&shares, &mut reps);
             }
             reps
         },
