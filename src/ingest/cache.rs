@@ -279,16 +279,9 @@ mod tests {
     #[test]
     fn log_rows_survive_a_round_trip() {
         let row = |p: Option<&str>| LogRow {
-            pilot_id: "lar".into(),
-            dato: NaiveDate::from_ymd_opt(2025, 3, 3).unwrap(),
-            fase: Fase::Pilot,
-            foretak_id: "STO".into(),
-            enhet_id: "STO-LAR".into(),
-            yrke_id: "sykepleier".into(),
-            oppgave_id: "lar".into(),
-            minutter: 22.5,
             pasient: p.map(crate::model::Id::from),
             utfort_av: None,
+            ..super::hostile::row(0)
         };
         let rows = vec![
             row(Some("P1")),
@@ -318,7 +311,8 @@ mod hostile {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn row(i: usize) -> LogRow {
+    /// A log row of pilot `lar`, its references numbered `i`.
+    pub(super) fn row(i: usize) -> LogRow {
         LogRow {
             pilot_id: "lar".into(),
             dato: day(2025, 3, 3),
