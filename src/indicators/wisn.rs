@@ -1118,9 +1118,9 @@ fn emit(draft: &mut Draft, grp: &str, keys: Keys, r: f64, s: f64, n: u64) {
     }
 }
 
-/// The freed specialist FTE per health trust (in name order) when pilot `p` is spread to
-/// the units of its kind: per unit, per task, the minutes the new shares move off the
-/// level-4 professions.
+/// Specialist FTE freed per health trust when pilot `p`'s change of shares `over` is applied
+/// to the pooled ones in the units of its kind: `Σ_{u, t, y: nivå 4} V·T/60·(s − s′)/AWT·CAF`.
+/// Only the trusts with such units are present.
 fn freed<'m>(
     m: &'m Model<'_>,
     params: &Params,
@@ -1145,7 +1145,6 @@ struct FreedPlan<'m> {
     tjenester: Vec<&'m str>,
     /// Per unit (in model order): its trust, its tjeneste, and its volumes.
     units: Vec<(usize, usize, Vec<PlannedVolume>)>,
-    ny: usize,
 }
 
 /// A unit's volume for [`FreedPlan`]: the task, the volume, and `(profession, AWT)` of the
@@ -1196,7 +1195,6 @@ impl<'m> FreedPlan<'m> {
             trusts,
             tjenester,
             units,
-            ny: m.ny,
         }
     }
 
@@ -1230,7 +1228,6 @@ impl<'m> FreedPlan<'m> {
                 }
             }
         }
-        debug_assert!(self.ny == 0 || self.units.is_empty() || !out.is_empty());
         out
     }
 }
@@ -1251,7 +1248,20 @@ fn freed_intervals(m: &Model<'_>) -> Vec<FreedIntervals> {
             (0..CHUNKS).map(move |c| (pi, c * RESAMPLES / CHUNKS..(c + 1) * RESAMPLES / CHUNKS))
         })
         .collect();
-    let replicates = crate::par::map(&runs, |(pi, range)| freed_replicates(m, *pi, range.clone()));
+    // Each pilot's days and units are prepared once, for all of its runs.
+    let prepared: Vec<Option<Prepared<'_>>> = (0..m.pilots.len())
+        .map(|pi| {
+            runs.iter()
+                .any(|(q, _)| *q == pi)
+                .then(|| Prepared::of(m, pi))
+        })
+        .collect();
+    let replicates = crate::par::map(&runs, |(pi, range)| {
+        let p = prepared[*pi]
+            .as_ref()
+            .expect("a pilot with runs is prepared");
+        freed_replicates(m, *pi, p, range.clone())
+    });
     let mut reps: Vec<BTreeMap<Option<String>, Vec<f64>>> = vec![BTreeMap::new(); m.pilots.len()];
     for ((pi, _), run) in runs.iter().zip(replicates) {
         for (k, v) in run {
@@ -1278,7 +1288,12 @@ struct DenseDays {
     tasks: Vec<usize>,
     width: usize,
     values: Vec<f64>,
-    /// The running sums of one resample, and the draws per day.
+}
+
+/// One run's working space for [`Phase::add_resample`]: the running sums of a resample and
+/// the draws per day.
+#[derive(Default)]
+struct Scratch {
     acc: Vec<f64>,
     counts: Vec<u32>,
 }
@@ -1313,8 +1328,6 @@ impl<'d> Phase<'d> {
                 tasks,
                 width,
                 values,
-                acc: vec![0.0; width],
-                counts: vec![0; days.len()],
             }
         });
         Phase { days, dense }
@@ -1324,31 +1337,34 @@ impl<'d> Phase<'d> {
     /// each sum in draw order. With dense rows the draws are counted first and each drawn
     /// day added once, times its count, in day order: the same sums, as every partial sum
     /// is exact, from memory read in order and added a row at a time.
-    fn add_resample(&mut self, agg: &mut Agg, rng: &mut SplitMix64) {
+    fn add_resample(&self, agg: &mut Agg, rng: &mut SplitMix64, scratch: &mut Scratch) {
         let n = self.days.len();
-        let Some(dense) = &mut self.dense else {
+        let Some(dense) = &self.dense else {
             for _ in 0..n {
                 add_day(agg, &self.days[rng.below(n)]);
             }
             return;
         };
-        dense.counts.fill(0);
+        let Scratch { acc, counts } = scratch;
+        counts.clear();
+        counts.resize(n, 0);
         for _ in 0..n {
-            dense.counts[rng.below(n)] += 1;
+            counts[rng.below(n)] += 1;
         }
-        dense.acc.fill(0.0);
+        acc.clear();
+        acc.resize(dense.width, 0.0);
         if dense.width > 0 {
-            for (row, c) in dense.values.chunks_exact(dense.width).zip(&dense.counts) {
+            for (row, c) in dense.values.chunks_exact(dense.width).zip(counts.iter()) {
                 if *c == 0 {
                     continue;
                 }
                 let c = f64::from(*c);
-                for (a, v) in dense.acc.iter_mut().zip(row) {
+                for (a, v) in acc.iter_mut().zip(row) {
                     *a += c * v;
                 }
             }
         }
-        let (min, rows) = dense.acc.split_at(dense.slots.len());
+        let (min, rows) = acc.split_at(dense.slots.len());
         for (slot, v) in dense.slots.iter().zip(min) {
             agg.min[*slot] += v;
         }
@@ -1385,24 +1401,47 @@ type FreedIntervals = BTreeMap<Option<String>, Option<(f64, f64)>>;
 const CHUNKS: usize = 8;
 
 /// The freed-FTE replicates of resamples `range` of pilot `pi` (both phases have days).
+/// A pilot's phases and units, prepared once for all runs of its freed-FTE bootstrap.
+struct Prepared<'m> {
+    before: Phase<'m>,
+    after: Phase<'m>,
+    plan: FreedPlan<'m>,
+}
+
+impl<'m> Prepared<'m> {
+    fn of(m: &'m Model<'_>, pi: usize) -> Self {
+        let p = &m.pilots[pi];
+        Prepared {
+            before: Phase::new(&p.before_days),
+            after: Phase::new(&p.after_days),
+            plan: FreedPlan::new(m, p),
+        }
+    }
+}
+
 fn freed_replicates(
     m: &Model<'_>,
     pi: usize,
+    prepared: &Prepared<'_>,
     range: std::ops::Range<usize>,
 ) -> BTreeMap<Option<String>, Vec<f64>> {
     let p = &m.pilots[pi];
     let per = (p.before_days.len() + p.after_days.len()) as u64;
     let mut rng = SplitMix64::after(fnv1a(&format!("wisn\0{}", p.id)), range.start as u64 * per);
-    let (mut before, mut after) = (Phase::new(&p.before_days), Phase::new(&p.after_days));
-    let plan = FreedPlan::new(m, p);
+    let Prepared {
+        before,
+        after,
+        plan,
+    } = prepared;
+    let mut scratch = Scratch::default();
     let mut spreads = Vec::new();
     let mut trusts: Vec<Vec<f64>> = vec![Vec::with_capacity(range.len()); plan.trusts.len()];
     let mut region = Vec::with_capacity(range.len());
     for _ in range {
         let mut b = m.empty_agg();
-        before.add_resample(&mut b, &mut rng);
+        before.add_resample(&mut b, &mut rng, &mut scratch);
         let mut a = m.empty_agg();
-        after.add_resample(&mut a, &mut rng);
+        after.add_resample(&mut a, &mut rng, &mut scratch);
         let befores: Vec<&Agg> = m
             .pilots
             .iter()
@@ -1479,13 +1518,14 @@ mod tests {
                 };
                 let (mut drawn, mut counted) = (empty(), empty());
                 let (mut r1, mut r2) = (SplitMix64::new(n as u64), SplitMix64::new(n as u64));
-                let mut phase = Phase::new(&days);
+                let phase = Phase::new(&days);
+                let mut scratch = Scratch::default();
                 assert_eq!(phase.dense.is_some(), summable);
                 for _ in 0..5 {
                     for _ in 0..n {
                         add_day(&mut drawn, &days[r1.below(n)]);
                     }
-                    phase.add_resample(&mut counted, &mut r2);
+                    phase.add_resample(&mut counted, &mut r2, &mut scratch);
                 }
                 let bits = |a: &Agg| {
                     a.min
