@@ -175,9 +175,9 @@ const RUNS: usize = 4;
 /// The `n` series of replicates of a day bootstrap with `before + after` draws per resample
 /// from one generator seeded `seed`, each adding about `width` numbers: `run` computes the
 /// resamples of a range from the generator as it stands at the range's first draw. A large
-/// bootstrap runs as [`RUNS`]
-/// ranges on every core, the ranges' replicates joined in order: the very replicates of one
-/// run (a long bootstrap no longer finishes alone on one core while the other waits).
+/// bootstrap runs as [`RUNS`] ranges on every core, the ranges' replicates joined in order:
+/// the very replicates of one run (a long bootstrap no longer finishes alone on one core
+/// while the other waits).
 fn in_runs(
     seed: u64,
     (before, after, width): (usize, usize, usize),
@@ -188,9 +188,7 @@ fn in_runs(
     if per.saturating_mul(width.max(1)) < SPLIT_FROM_WORK {
         return run(SplitMix64::new(seed), 0..RESAMPLES);
     }
-    let ranges: Vec<std::ops::Range<usize>> = (0..RUNS)
-        .map(|r| r * RESAMPLES / RUNS..(r + 1) * RESAMPLES / RUNS)
-        .collect();
+    let ranges = resample_ranges(RUNS);
     let parts = crate::par::map(&ranges, |range| {
         run(
             SplitMix64::after(seed, (range.start * per) as u64),
@@ -204,6 +202,15 @@ fn in_runs(
         }
     }
     out
+}
+
+/// The [`RESAMPLES`] resamples cut into `runs` consecutive ranges, in order. A run of
+/// resamples `range` with `per` draws each starts from `SplitMix64::after(seed, range.start
+/// · per)`, so runs computed apart and joined in order give the replicates of one run.
+pub(crate) fn resample_ranges(runs: usize) -> Vec<std::ops::Range<usize>> {
+    (0..runs)
+        .map(|r| r * RESAMPLES / runs..(r + 1) * RESAMPLES / runs)
+        .collect()
 }
 
 /// One day of units (patients): each unit id with its flags that day as a bit mask

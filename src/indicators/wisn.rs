@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::bootstrap::{RESAMPLES, SplitMix64, fnv1a, interval};
+use super::bootstrap::{SplitMix64, fnv1a, interval, resample_ranges};
 use super::table::Merknad;
 use super::{Draft, Keys, new_row};
 use crate::config::{ActivityStandardSettings, AdditionalActivitySettings, WorkingTimeSettings};
@@ -1244,9 +1244,7 @@ impl<'m> FreedPlan<'m> {
 fn freed_intervals(m: &Model<'_>) -> Vec<FreedIntervals> {
     let runs: Vec<(usize, std::ops::Range<usize>)> = (0..m.pilots.len())
         .filter(|pi| !m.pilots[*pi].before_days.is_empty() && !m.pilots[*pi].after_days.is_empty())
-        .flat_map(|pi| {
-            (0..CHUNKS).map(move |c| (pi, c * RESAMPLES / CHUNKS..(c + 1) * RESAMPLES / CHUNKS))
-        })
+        .flat_map(|pi| resample_ranges(CHUNKS).into_iter().map(move |r| (pi, r)))
         .collect();
     // Each pilot's days and units are prepared once, for all of its runs.
     let prepared: Vec<Option<Prepared<'_>>> = (0..m.pilots.len())
