@@ -171,7 +171,11 @@ impl Inventory {
 
 /// Lower-case hex of a SHA-256 digest of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex of a digest.
+fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -332,11 +336,7 @@ fn hash_regular(path: &Path) -> std::io::Result<String> {
             Err(e) => return Err(e),
         }
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hex(&hasher.finalize()))
 }
 
 /// A regular file opened for reading without ever blocking, and its length.
