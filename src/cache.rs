@@ -7,6 +7,8 @@
 //! .cache/
 //!   filer.json            the file-hash index (`discover::HashIndex`)
 //!   analyse.json          the last analysis (`pipeline::Analysis`), with its data key
+//!   analyse.key           that data key alone, so a run whose data changed need not parse
+//!                         analyse.json before it needs the last run's numbers
 //!   logger/<key>.json     a validated log file's accounting (`validate::LogMeta`)
 //!   logger/<key>.parquet  its rows, texts as dictionary codes (`ingest::cache`)
 //!   piloter/<key>.json    a pilot's log indicators before disclosure control
@@ -36,6 +38,8 @@ pub use crate::fsx::CACHE_DIR as DIR;
 pub const HASH_INDEX: &str = "filer.json";
 /// The last analysis.
 pub const ANALYSIS: &str = "analyse.json";
+/// The data key of [`ANALYSIS`], beside it.
+pub const ANALYSIS_KEY: &str = "analyse.key";
 /// The validated log files.
 pub const LOGS: &str = "logger";
 /// The pilots' log indicators.
@@ -266,6 +270,26 @@ impl Cache {
         serde_json::from_slice(&std::fs::read(self.dir.join(rel)).ok()?).ok()
     }
 
+    /// The entry `rel`, parsed on a thread of its own while the caller goes on; waited for
+    /// the first time [`Pending::get`] asks for it.
+    pub fn read_pending<T: DeserializeOwned + Send + 'static>(&self, rel: &str) -> Pending<T> {
+        let path = self.dir.join(rel);
+        // No thread for an entry that is not there (a cold run).
+        let handle = path.is_file().then(|| {
+            std::thread::spawn(move || serde_json::from_slice(&std::fs::read(path).ok()?).ok())
+        });
+        Pending {
+            handle: std::sync::Mutex::new(handle),
+            value: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The text entry `rel` (trimmed), if it is there.
+    pub fn read_text(&self, rel: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.join(rel)).ok()?;
+        Some(text.trim().to_string())
+    }
+
     /// Write the entry `rel` as JSON now, atomically (outside a run's staging folder).
     pub fn write_now<T: Serialize>(&self, rel: &str, value: &T) -> Result<()> {
         crate::fsx::write_atomic(&self.dir.join(rel), serde_json::to_vec(value)?)
@@ -327,6 +351,25 @@ impl Cache {
     }
 }
 
+/// A cache entry being read on a thread of its own ([`Cache::read_pending`]).
+pub struct Pending<T> {
+    handle: std::sync::Mutex<Option<std::thread::JoinHandle<Option<T>>>>,
+    value: std::sync::OnceLock<Option<T>>,
+}
+
+impl<T> Pending<T> {
+    /// The entry, once read; `None` when it is missing or unreadable (a thread that
+    /// panicked counts as unreadable).
+    pub fn get(&self) -> Option<&T> {
+        self.value
+            .get_or_init(|| {
+                let handle = self.handle.lock().ok()?.take()?;
+                handle.join().ok().flatten()
+            })
+            .as_ref()
+    }
+}
+
 /// Stage the entry `rel` (relative to the cache folder) as JSON, to be moved into place
 /// with the run's outputs.
 pub fn stage<T: Serialize>(stage: &mut crate::fsx::Staging, rel: &str, value: &T) -> Result<()> {
@@ -373,6 +416,28 @@ mod tests {
         assert_eq!(key.text, b"a.csv\x0011\nx\x00y");
         assert_eq!(key.finish(), sha256_hex(b"a.csv\x0011\nx\x00y"));
         assert_eq!(Key::new().finish(), sha256_hex(b""));
+    }
+
+    #[test]
+    fn an_entry_read_beside_the_caller_is_the_entry_or_none_never_a_panic() {
+        let out = std::env::temp_dir().join(format!("tsb-cache-pending-{}", std::process::id()));
+        let cache = Cache::of(&out);
+        let _ = std::fs::remove_dir_all(&out);
+        // Missing: no thread, nothing.
+        assert_eq!(cache.read_pending::<Vec<u32>>("a.json").get(), None);
+        cache.write_now("a.json", &vec![1u32, 2, 3]).unwrap();
+        let pending = cache.read_pending::<Vec<u32>>("a.json");
+        assert_eq!(pending.get(), Some(&vec![1, 2, 3]));
+        // Asked again: the same value, not a second read.
+        std::fs::remove_file(out.join(DIR).join("a.json")).unwrap();
+        assert_eq!(pending.get(), Some(&vec![1, 2, 3]));
+        // Unreadable as the type asked for: none.
+        std::fs::write(out.join(DIR).join("b.json"), b"{\"not\": \"a list\"}").unwrap();
+        assert_eq!(cache.read_pending::<Vec<u32>>("b.json").get(), None);
+        std::fs::write(out.join(DIR).join("k"), " abc\n").unwrap();
+        assert_eq!(cache.read_text("k").as_deref(), Some("abc"));
+        assert_eq!(cache.read_text("missing"), None);
+        let _ = std::fs::remove_dir_all(&out);
     }
 
     #[test]

@@ -246,7 +246,11 @@ struct Plan {
     /// This run's inputs, settings, templates and tools together.
     run_id: String,
     previous: Option<Manifest>,
-    previous_analysis: Option<Analysis>,
+    /// The last run's analysis, parsed beside discover: a run whose data changed needs it
+    /// only for the changes since then, long after it starts.
+    previous_analysis: cache::Pending<Analysis>,
+    /// Its data key ([`cache::ANALYSIS_KEY`]), known without parsing it.
+    previous_data_key: Option<String>,
     cache: Cache,
 }
 
@@ -254,6 +258,8 @@ struct Plan {
 /// templates, find typst, and key the run.
 fn plan(cfg: &BuildConfig, say: &dyn Fn(&str), timer: &mut Timer) -> Result<Plan> {
     let cache = Cache::of(&cfg.out);
+    let previous_analysis = cache.read_pending(cache::ANALYSIS);
+    let previous_data_key = cache.read_text(cache::ANALYSIS_KEY);
     let known: discover::HashIndex = cache.read(cache::HASH_INDEX).unwrap_or_default();
     let (inventory, hash_index) = discover::discover_with(&cfg.data, &known)?;
     let templates = match &cfg.templates {
@@ -287,7 +293,8 @@ fn plan(cfg: &BuildConfig, say: &dyn Fn(&str), timer: &mut Timer) -> Result<Plan
         templates_sha,
         run_id,
         previous,
-        previous_analysis: cache.read(cache::ANALYSIS),
+        previous_analysis,
+        previous_data_key,
         cache,
     })
 }
@@ -295,8 +302,16 @@ fn plan(cfg: &BuildConfig, say: &dyn Fn(&str), timer: &mut Timer) -> Result<Plan
 impl Plan {
     /// The analysis cached for this run's data, if any.
     fn cached_analysis(&self) -> Option<&Analysis> {
-        self.previous_analysis
+        // A different key beside the entry settles it without waiting for the parse.
+        if self
+            .previous_data_key
             .as_ref()
+            .is_some_and(|k| *k != self.data_key)
+        {
+            return None;
+        }
+        self.previous_analysis
+            .get()
             .filter(|a| a.data_key == self.data_key)
     }
 
@@ -305,7 +320,10 @@ impl Plan {
         let prev = self.previous.as_ref()?;
         let fresh =
             prev.run_id == self.run_id && prev.outputs.iter().all(|o| out.join(o).is_file());
-        let analysis = self.cached_analysis().filter(|_| fresh)?;
+        if !fresh {
+            return None;
+        }
+        let analysis = self.cached_analysis()?;
         Some(BuildReport {
             pdfs: prev.documents.keys().map(|d| out.join(d)).collect(),
             diagnostics: analysis.diagnostics.clone(),
@@ -444,7 +462,7 @@ fn analyse(
     let date = data_date(&validated, last_dates);
     writes.quarantine = std::mem::take(&mut validated.quarantine);
     let analysis = Analysis {
-        changes: changes_since(plan.previous_analysis.as_ref(), &validated, &table),
+        changes: changes_since(plan.previous_analysis.get(), &validated, &table),
         data_key: plan.data_key.clone(),
         inputs: validated.inputs,
         diagnostics: validated.diagnostics,
@@ -805,6 +823,10 @@ fn stage_analysis(
             cache::stage_surveys(stage, key, draft)?;
         }
         cache::stage(stage, cache::ANALYSIS, analysis)?;
+        stage.write(
+            &format!("{}/{}", cache::DIR, cache::ANALYSIS_KEY),
+            &analysis.data_key,
+        )?;
     }
     Ok(())
 }

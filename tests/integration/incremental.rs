@@ -97,6 +97,41 @@ fn a_prose_change_in_one_template_recompiles_only_that_document_and_skips_the_an
 }
 
 #[test]
+fn the_cached_analysis_is_reused_by_its_own_data_key_whatever_the_key_beside_it_says() {
+    let p = planted("analysekey").templates();
+    p.run(&["build"]).code(0);
+    let key_file = p.path("output/.cache/analyse.key");
+    let key = p.read("output/.cache/analyse.key");
+    assert_eq!(key.len(), 64, "{key}");
+    let analysis = p.read("output/.cache/analyse.json");
+    assert!(analysis.contains(&key));
+    let prose = |n: usize| {
+        let tpl = p.path("report-templates/styrenotat.typ.j2");
+        let text = std::fs::read_to_string(&tpl).unwrap();
+        std::fs::write(&tpl, format!("{text}\nSetning {n}.\n")).unwrap();
+        p.run(&["build"]).code(0);
+    };
+    // A cache from before the key was kept beside it: the analysis is still reused.
+    std::fs::remove_file(&key_file).unwrap();
+    prose(1);
+    assert!(!stages(&p).contains(&"validate".to_string()));
+    // The key beside it agrees, the analysis itself is for other data: not reused.
+    std::fs::write(&key_file, &key).unwrap();
+    std::fs::write(
+        p.path("output/.cache/analyse.json"),
+        analysis.replace(&key, &"0".repeat(64)),
+    )
+    .unwrap();
+    prose(2);
+    assert!(stages(&p).contains(&"validate".to_string()));
+    assert_eq!(p.read("output/.cache/analyse.key"), key);
+    // A key beside it that disagrees settles it without the analysis: not reused.
+    std::fs::write(&key_file, "1".repeat(64)).unwrap();
+    prose(3);
+    assert!(stages(&p).contains(&"validate".to_string()));
+}
+
+#[test]
 fn a_settings_change_invalidates_what_it_touches() {
     let p = planted("settings").templates();
     p.run(&["build"]).code(0);
