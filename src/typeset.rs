@@ -215,6 +215,55 @@ pub fn version_of(program: &Path) -> Result<String, TypesetError> {
     Ok(text.split_whitespace().nth(1).unwrap_or("").to_string())
 }
 
+/// [`version_of`], remembered in the user cache per program file (its path, size,
+/// modification time and inode), so a run does not start typst only to ask its version
+/// (5 ms, on the path of every run). A file that changes in any of these is asked again.
+fn version_remembered(program: &Path) -> Result<String, TypesetError> {
+    version_remembered_in(&cache_dir().join("typst-versjoner.json"), program)
+}
+
+/// [`version_remembered`] with the memo at `memo_path`.
+fn version_remembered_in(memo_path: &Path, program: &Path) -> Result<String, TypesetError> {
+    let Some(id) = file_identity(program) else {
+        return version_of(program);
+    };
+    let mut memo: std::collections::BTreeMap<String, String> = std::fs::read(memo_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    if let Some(v) = memo.get(&id) {
+        return Ok(v.clone());
+    }
+    let v = version_of(program)?;
+    // A memo, not a record: it never grows past a few programs.
+    if memo.len() >= 16 {
+        memo.clear();
+    }
+    memo.insert(id, v.clone());
+    if let Ok(bytes) = serde_json::to_vec(&memo) {
+        // Unwritable cache: asked again next time.
+        let _ = crate::fsx::write_atomic(memo_path, bytes);
+    }
+    Ok(v)
+}
+
+/// What identifies the file `program` resolves to, for [`version_remembered`].
+fn file_identity(program: &Path) -> Option<String> {
+    let abs = std::fs::canonicalize(program).ok()?;
+    let meta = std::fs::metadata(&abs).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0u64;
+    Some(format!("{}|{}|{mtime}|{inode}", abs.display(), meta.len()))
+}
+
 /// The per-user cache folder: `$TSB_REPORT_CACHE`, else `$XDG_CACHE_HOME/tsb-report`, else
 /// `~/.cache/tsb-report`.
 pub fn cache_dir() -> PathBuf {
@@ -254,7 +303,7 @@ pub fn resolve(explicit: Option<&Path>, say: &dyn Fn(&str)) -> Result<Typst, Typ
             p.to_path_buf()
         };
         let p = abs.as_path();
-        let version = version_of(p)?;
+        let version = version_remembered(p)?;
         if version != TYPST_VERSION {
             say(&format!(
                 "warning: `{}` is typst {version}; tsb-report is tested with {TYPST_VERSION}",
@@ -267,7 +316,7 @@ pub fn resolve(explicit: Option<&Path>, say: &dyn Fn(&str)) -> Result<Typst, Typ
         });
     }
     if let Some(p) = on_path("typst")
-        && let Ok(v) = version_of(&p)
+        && let Ok(v) = version_remembered(&p)
         && v == TYPST_VERSION
     {
         return Ok(Typst {
@@ -276,14 +325,14 @@ pub fn resolve(explicit: Option<&Path>, say: &dyn Fn(&str)) -> Result<Typst, Typ
         });
     }
     let cached = cached_typst();
-    if let Ok(v) = version_of(&cached) {
+    if let Ok(v) = version_remembered(&cached) {
         return Ok(Typst {
             program: cached,
             version: v,
         });
     }
     install(say)?;
-    let v = version_of(&cached)?;
+    let v = version_remembered(&cached)?;
     Ok(Typst {
         program: cached,
         version: v,
@@ -614,6 +663,40 @@ pub fn compile(typst: &Typst, job: &TypstJob) -> Result<String, TypesetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_remembered_version_is_asked_again_when_the_program_file_changes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tsb-typst-memo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (memo, program) = (dir.join("memo.json"), dir.join("typst"));
+        let write = |version: &str| {
+            // Written beside and renamed over, the way an install replaces a program.
+            let tmp = dir.join("typst.tmp");
+            std::fs::write(&tmp, format!("#!/bin/sh\necho 'typst {version} (test)'\n")).unwrap();
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::rename(&tmp, &program).unwrap();
+        };
+        write("0.15.1");
+        assert_eq!(version_remembered_in(&memo, &program).unwrap(), "0.15.1");
+        let text = std::fs::read_to_string(&memo).unwrap();
+        assert!(text.contains("0.15.1"), "{text}");
+        // Remembered: a memo naming another version for this very file is believed.
+        std::fs::write(&memo, text.replace("0.15.1", "0.15.7")).unwrap();
+        assert_eq!(version_remembered_in(&memo, &program).unwrap(), "0.15.7");
+        // Another file at the same path (another inode and size): asked again.
+        write("0.16.0");
+        assert_eq!(version_remembered_in(&memo, &program).unwrap(), "0.16.0");
+        // A memo that is not JSON is no memo.
+        std::fs::write(&memo, "{not json").unwrap();
+        assert_eq!(version_remembered_in(&memo, &program).unwrap(), "0.16.0");
+        // A program that is gone is an error, whatever the memo says.
+        std::fs::remove_file(&program).unwrap();
+        assert!(version_remembered_in(&memo, &program).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn cargo_progress_gives_the_crate_and_the_count() {
