@@ -41,6 +41,11 @@ ci:
 bench:
     bash benches/run.sh
 
+# The profile the typst install is built with (src/typst-profile/), made again: after a
+# typst upgrade or a large change to the templates (about 10 minutes on two cores).
+typst-profile:
+    bash benches/typst-profile.sh
+
 # What a new user waits for: a fresh clone, empty target and typst cache, the README's two
 # commands timed (about half an hour on two cores; needs the machine to itself).
 fresh:

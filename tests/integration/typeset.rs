@@ -102,6 +102,11 @@ fn fake_cargo(p: &Project) -> std::path::PathBuf {
     let body = format!(
         r#"#!/bin/sh
 echo "$@" >> '{calls}'
+# The profile rustc is to build with, and whether it is there while cargo runs.
+flags="$CARGO_ENCODED_RUSTFLAGS"
+echo "$flags" >> '{flags}'
+profile="${{flags#-Cprofile-use=}}"
+if [ -n "$flags" ] && [ "$profile" != "$flags" ] && head -c 8 "$profile" | od -An -tx1 | grep -q 'ff 6c 70 72 6f 66 69 81'; then echo present >> '{flags}'; fi
 root=""
 prev=""
 for a in "$@"; do
@@ -121,6 +126,7 @@ chmod 755 "$root/bin/typst"
 echo '  Installed package `typst-cli v0.15.1`' >&2
 "#,
         calls = p.path("calls").display(),
+        flags = p.path("flags").display(),
         started = p.path("started").display(),
         go = p.path("go").display(),
     );
@@ -184,6 +190,20 @@ fn the_install_shows_cargo_progress_and_a_second_run_waits_for_the_same_install(
         typeset::version_of(&root.join("bin/typst")).unwrap(),
         TYPST_VERSION
     );
+    // typst is built with the shipped profile: rustc is told where it is, it is there (an
+    // LLVM indexed profile) while cargo runs, and it is gone after.
+    let flags = p.read("flags");
+    let lines: Vec<&str> = flags.lines().collect();
+    let profile = root.join(format!("typst-{TYPST_VERSION}.profdata"));
+    assert_eq!(
+        lines,
+        [
+            format!("-Cprofile-use={}", profile.display()).as_str(),
+            "present"
+        ],
+        "{flags}"
+    );
+    assert!(!profile.exists());
 }
 
 /// Every PDF under the project's output folder.
