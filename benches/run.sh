@@ -106,6 +106,29 @@ measure() { # workload, label, then the command
 
 now() { date +%s.%N; }
 
+# What the last run cost in CPU (user + system, typst's processes included), and what typst
+# alone costs for the documents that run compiled (each compiled once more, the same way,
+# one after the other): on a machine of N cores no schedule finishes a run sooner than its
+# CPU time / N, and typst cannot start before the numbers exist.
+floor() { # workload
+  local w=$1 typst cpu=0 all cores src
+  typst="${TSB_REPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tsb-report}/typst-$(jq -r .typst_version output/manifest.json)/bin/typst"
+  command -v typst >/dev/null && [ "$(typst --version | awk '{print $2}')" = "$(jq -r .typst_version output/manifest.json)" ] && typst=$(command -v typst)
+  [ -x "$typst" ] || return 0
+  all=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$WORK/time.log")
+  cores=$(nproc)
+  for src in output/build/*.typ output/build/foretak/*.typ; do
+    [ -f "$src" ] || continue
+    /usr/bin/time -f '%U %S' -o "$WORK/typst.time" "$typst" compile --root output/build \
+      --ignore-system-fonts --pdf-standard a-2b,ua-1 --font-path report-templates/fonts \
+      "$src" "$WORK/floor.pdf" >/dev/null 2>&1 || true
+    cpu=$(awk -v c="$cpu" '{print c + $1 + $2}' "$WORK/typst.time")
+  done
+  printf '| %-28s | %-36s | %-30s | %s |\n' "  CPU of that run" \
+    "$(printf '%.2f CPU-s (typst %.2f)' "$all" "$cpu")" "–" \
+    "$(printf 'no schedule on %s cores beats %.2f s' "$cores" "$(echo "$all / $cores" | bc -l)")"
+}
+
 # `watch` running on the workload: a log file is written into data/ (by a rename, the way a
 # finished copy lands); the time until rapport.pdf is replaced. Includes watch's debounce
 # (a quiet period, then the file must keep its size and mtime for a while).
@@ -162,6 +185,7 @@ for w in "${workloads[@]}"; do
   echo "| run                          | wall (last recorded, ratio; target)  | peak                           | stages of that run (manifest.json, ms) |"
   echo "|------------------------------|--------------------------------------|--------------------------------|----------------------------------------|"
   measure "$name" "cold build" "$BIN" build --quiet
+  floor "$name"
   measure "$name" "no-change rerun" "$BIN" build --quiet
   # One new pilot log of 5 000 rows: the header and 5 000 rows of a UTF-8 or Windows-1252 log.
   src=""
@@ -174,6 +198,7 @@ for w in "${workloads[@]}"; do
   new_log="$(dirname "$src")/bench-ny-logg.csv"
   head -n 5001 "$src" > "$new_log" || true
   measure "$name" "one new 5 000-row log file" "$BIN" build --quiet
+  floor "$name"
   printf '\nEn setning endret for benchmark.\n' >> report-templates/rapport.typ.j2
   measure "$name" "prose-only template change" "$BIN" build --quiet
   measure "$name" "check alone" "$BIN" check --quiet
