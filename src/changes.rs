@@ -98,32 +98,46 @@ pub fn compare(
         .filter(|p| !new.contains_key(*p))
         .map(|p| (*p).to_string())
         .collect();
-    let (before, after) = (index(prev_table), index(table));
+    // Both tables in cell order, walked side by side: a cell in one only is new or gone.
+    let (before, after) = (cells(prev_table), cells(table));
     let mut moved = Vec::new();
-    for (k, r) in &after {
-        let old_v = before.get(k).and_then(|o| o.verdi);
-        if before.contains_key(k) && !same(old_v, r.verdi) || !before.contains_key(k) {
-            moved.push(Moved {
-                indikator: k.0.into(),
-                gruppering: k.1.into(),
-                keys: k.2.clone(),
-                old: old_v,
-                new: r.verdi,
-                maleenhet: r.maleenhet.clone(),
-            });
-        }
-    }
-    for (k, r) in &before {
-        if !after.contains_key(k) {
-            moved.push(Moved {
-                indikator: k.0.into(),
-                gruppering: k.1.into(),
-                keys: k.2.clone(),
-                old: r.verdi,
-                new: None,
-                maleenhet: r.maleenhet.clone(),
-            });
-        }
+    let (mut i, mut j) = (0, 0);
+    loop {
+        let order = match (before.get(i), after.get(j)) {
+            (Some(b), Some(a)) => b.0.cmp(&a.0),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => break,
+        };
+        let (k, old, new, maleenhet) = match order {
+            std::cmp::Ordering::Less => {
+                let (k, b) = before[i];
+                i += 1;
+                (k, b.verdi, None, &b.maleenhet)
+            }
+            std::cmp::Ordering::Greater => {
+                let (k, a) = after[j];
+                j += 1;
+                (k, None, a.verdi, &a.maleenhet)
+            }
+            std::cmp::Ordering::Equal => {
+                let ((k, b), (_, a)) = (before[i], after[j]);
+                i += 1;
+                j += 1;
+                if same(b.verdi, a.verdi) {
+                    continue;
+                }
+                (k, b.verdi, a.verdi, &a.maleenhet)
+            }
+        };
+        moved.push(Moved {
+            indikator: k.0.into(),
+            gruppering: k.1.into(),
+            keys: k.2.clone(),
+            old,
+            new,
+            maleenhet: maleenhet.clone(),
+        });
     }
     moved.sort_by(|a, b| {
         let (da, db) = (
@@ -140,11 +154,27 @@ pub fn compare(
 
 type Key<'a> = (&'a str, &'a str, &'a Keys);
 
-fn index(t: &IndicatorTable) -> BTreeMap<Key<'_>, &IndicatorRow> {
-    t.rows
+/// The rows of `t` in cell order, one per cell (of two rows of a cell, the later counts).
+/// The table is kept sorted ([`IndicatorTable::sort`]), so this sorts only a table that is not.
+fn cells(t: &IndicatorTable) -> Vec<(Key<'_>, &IndicatorRow)> {
+    let mut v: Vec<(Key<'_>, &IndicatorRow)> = t
+        .rows
         .iter()
         .map(|r| ((r.indikator.as_str(), r.gruppering.as_str(), &r.keys), r))
-        .collect()
+        .collect();
+    if v.is_sorted_by(|a, b| a.0 < b.0) {
+        return v;
+    }
+    // Stable: of equal cells the later row stays last, and is the one kept.
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut one: Vec<(Key<'_>, &IndicatorRow)> = Vec::with_capacity(v.len());
+    for e in v {
+        match one.last_mut() {
+            Some(last) if last.0 == e.0 => *last = e,
+            _ => one.push(e),
+        }
+    }
+    one
 }
 
 fn same(a: Option<f64>, b: Option<f64>) -> bool {
@@ -227,5 +257,61 @@ mod tests {
         assert_eq!(c.moved.len(), 1);
         assert_eq!(c.moved[0].keys.foretak_id.as_deref(), Some("STO"));
         assert!((c.moved[0].delta().unwrap() - 0.05).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_moved_values_come_in_one_order_whatever_the_order_of_the_rows() {
+        // Moves of equal size (ties broken by the cell), a new cell, a gone cell, a cell that
+        // lost its value, and a cell twice (the last row counts).
+        let prev_rows = vec![
+            row("vakansgrad", "A", Some(0.1)),
+            row("vakansgrad", "B", Some(0.2)),
+            row("vakansgrad", "C", Some(0.3)),
+            row("bemanningsgrad", "A", Some(0.9)),
+            row("bemanningsgrad", "B", Some(0.8)),
+            row("vakansgrad", "D", Some(0.4)),
+        ];
+        let cur_rows = vec![
+            row("vakansgrad", "A", Some(0.2)),
+            row("vakansgrad", "B", Some(0.3)),
+            row("vakansgrad", "C", None),
+            row("bemanningsgrad", "A", Some(0.5)),
+            row("bemanningsgrad", "E", Some(0.7)),
+            row("vakansgrad", "D", Some(0.0)),
+            row("vakansgrad", "D", Some(0.4)),
+        ];
+        let run = |p: Vec<IndicatorRow>, c: Vec<IndicatorRow>| {
+            let prev = IndicatorTable {
+                rows: p,
+                ..IndicatorTable::default()
+            };
+            let cur = IndicatorTable {
+                rows: c,
+                ..IndicatorTable::default()
+            };
+            compare(Some(("run1", &[], &prev)), &[], &cur).moved
+        };
+        let moved = run(prev_rows.clone(), cur_rows.clone());
+        let cells: Vec<(&str, &str)> = moved
+            .iter()
+            .map(|m| (m.indikator.as_str(), m.keys.foretak_id.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                ("bemanningsgrad", "A"),
+                ("vakansgrad", "A"),
+                ("vakansgrad", "B"),
+                ("bemanningsgrad", "B"),
+                ("bemanningsgrad", "E"),
+                ("vakansgrad", "C"),
+            ]
+        );
+        let (mut p, mut c) = (prev_rows, cur_rows);
+        p.reverse();
+        // Reversed, but the two rows of `D` keep their order (the last still counts).
+        c.swap(0, 4);
+        c.swap(1, 3);
+        assert_eq!(run(p, c), moved);
     }
 }
