@@ -40,6 +40,17 @@ fn write_profile(root: &Path) -> Option<PathBuf> {
     Some(path)
 }
 
+/// A file removed when this is dropped.
+struct TempFile(Option<PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// What can go wrong with typst.
 #[derive(Debug)]
 pub enum TypesetError {
@@ -402,8 +413,9 @@ pub fn install_with(cargo: &Path, root: &Path, say: &dyn Fn(&str)) -> Result<(),
         root: root.to_path_buf(),
         output: format!("failed to {what} `{}` ({e})", cargo.display()),
     };
-    let profile = write_profile(root);
-    let mut child = cargo_install(cargo, root, profile.as_deref())
+    // Removed when the install ends, however it ends.
+    let profile = TempFile(write_profile(root));
+    let mut child = cargo_install(cargo, root, profile.0.as_deref())
         .spawn()
         .map_err(|e| failed("run", e))?;
     let mut stdout = child.stdout.take().expect("piped stdout");
@@ -414,9 +426,7 @@ pub fn install_with(cargo: &Path, root: &Path, say: &dyn Fn(&str)) -> Result<(),
     });
     let all = follow_progress(child.stderr.take().expect("piped stderr"), say);
     let status = child.wait().map_err(|e| failed("wait for", e))?;
-    if let Some(p) = &profile {
-        let _ = std::fs::remove_file(p);
-    }
+    drop(profile);
     let out = out_reader.join().unwrap_or_default();
     let _ = std::fs::write(&log, [out.as_slice(), all.as_slice()].concat());
     if !status.success() {
