@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `just bench`: the workloads of benchmarks.md, timed. Per workload, wall time and peak memory
-# (/usr/bin/time -v) of a cold build, a no-change rerun, a rerun after one new 5 000-row pilot
+# `just bench`: the workloads of benchmarks.md, timed. Per workload, wall time (the median of
+# BENCH_RUNS runs, default 3) and peak memory (/usr/bin/time -v) of a cold build, a no-change rerun, a rerun after one new 5 000-row pilot
 # log, a prose-only template change, `check` alone, and `watch`'s latency from a log file
 # landing in data/ to the new PDF; then the per-stage timings the tool recorded in
 # manifest.json. Each figure is printed beside the last recorded one (benches/baseline.md) with
@@ -80,19 +80,40 @@ row() { # workload, label, wall s, peak MB or "", stages
   printf '| %s | %.2f | %s |\n' "$label" "$wall" "${rss:+$(printf '%.0f' "$rss")}" >> "$RECORD"
 }
 
+# Each run is timed RUNS times (BENCH_RUNS, default 3), every time from the state the first
+# started from (the output folder copied aside, or absent), and the median wall time is
+# reported with the largest peak: one run on a shared machine varies by 10-25 %.
+RUNS=${BENCH_RUNS:-3}
+MEDIAN_CPU=0
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
 measure() { # workload, label, then the command
   local w=$1 label=$2; shift 2
-  local before=""
+  local before="" snap=$WORK/snapshot walls="" cpus="" rss=0 i
+  rm -rf "$snap"
+  [ -d output ] && cp -a output "$snap"
   [ -f output/manifest.json ] && before=$(md5sum < output/manifest.json)
-  /usr/bin/time -v "$@" >/dev/null 2>"$WORK/time.log" || true
-  local wall rss code
-  code=$(awk -F': ' '/Exit status/ {print $2}' "$WORK/time.log")
-  # `check` exits 1 when the data has row errors (the sample plants a few); anything else fails.
-  if [ "$code" != 0 ] && ! { [ "$code" = 1 ] && [ "$label" = "check alone" ]; }; then
-    echo "failed ($code): $*"; tail -20 "$WORK/time.log"; exit 1
-  fi
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$WORK/time.log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2 / 1024}' "$WORK/time.log")
+  for i in $(seq 1 "$RUNS"); do
+    if [ "$i" -gt 1 ]; then
+      rm -rf output
+      [ -d "$snap" ] && cp -a "$snap" output
+    fi
+    /usr/bin/time -v "$@" >/dev/null 2>"$WORK/time.log" || true
+    local code
+    code=$(awk -F': ' '/Exit status/ {print $2}' "$WORK/time.log")
+    # `check` exits 1 when the data has row errors (the sample plants a few); anything else fails.
+    if [ "$code" != 0 ] && ! { [ "$code" = 1 ] && [ "$label" = "check alone" ]; }; then
+      echo "failed ($code): $*"; tail -20 "$WORK/time.log"; exit 1
+    fi
+    walls+="$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$WORK/time.log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')"$'\n'
+    cpus+="$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$WORK/time.log")"$'\n'
+    rss=$(awk -F': ' -v m="$rss" '/Maximum resident set size/ { r = $2 / 1024; print (r > m ? r : m) }' "$WORK/time.log")
+  done
+  rm -rf "$snap"
+  local wall
+  wall=$(printf '%s' "$walls" | median)
+  MEDIAN_CPU=$(printf '%s' "$cpus" | median)
   local stages="–"
   if [ "$label" = "check alone" ]; then
     stages="(check writes nothing)"
@@ -106,7 +127,8 @@ measure() { # workload, label, then the command
 
 now() { date +%s.%N; }
 
-# What the last run cost in CPU (user + system, typst's processes included), and what typst
+# What the last run cost in CPU (user + system, typst's processes included; the median of its
+# repetitions), and what typst
 # alone costs for the documents that run compiled (each compiled once more, the same way,
 # one after the other): on a machine of N cores no schedule finishes a run sooner than its
 # CPU time / N, and typst cannot start before the numbers exist.
@@ -115,7 +137,7 @@ floor() { # workload
   typst="${TSB_REPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tsb-report}/typst-$(jq -r .typst_version output/manifest.json)/bin/typst"
   command -v typst >/dev/null && [ "$(typst --version | awk '{print $2}')" = "$(jq -r .typst_version output/manifest.json)" ] && typst=$(command -v typst)
   [ -x "$typst" ] || return 0
-  all=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$WORK/time.log")
+  all=$MEDIAN_CPU
   cores=$(nproc)
   for src in output/build/*.typ output/build/foretak/*.typ; do
     [ -f "$src" ] || continue
