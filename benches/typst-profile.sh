@@ -24,9 +24,13 @@ PROFDATA=$(find "$(rustc --print sysroot)" -name llvm-profdata -type f | head -n
 
 cargo build --release --quiet
 echo "building typst $VERSION instrumented …"
-CARGO_ENCODED_RUSTFLAGS="-Cprofile-generate=$WORK/raw" CARGO_TARGET_DIR=$WORK/target \
+# Its build folder stays under target/, so a second run (after a template change) does not
+# build typst again.
+CARGO_ENCODED_RUSTFLAGS="-Cprofile-generate=$WORK/raw" CARGO_TARGET_DIR=$TARGET/typst-profile \
   cargo install --quiet --locked --no-default-features --features embedded-fonts \
   --root "$WORK/typst" "typst-cli@$VERSION"
+# The build scripts and proc macros ran instrumented too: only typst's runs may count.
+rm -rf "$WORK/raw"
 
 # The documents to learn from: what the tool typesets, with its own flags.
 "$BIN" sample --out "$WORK/region" --scale 1 --seed 1 >/dev/null 2>&1
