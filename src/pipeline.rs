@@ -541,12 +541,9 @@ fn render(cfg: &BuildConfig, plan: &Plan, analysis: &Analysis) -> Result<Rendere
     let changes = &analysis.changes;
     let changes_view = (!changes.first_run).then(|| render::ChangesView {
         forrige_kjoring: changes.previous_data_version.clone().unwrap_or_default(),
-        // Vedlegg C lists the first moved cells and counts the others: only those are
-        // formatted (a new log moves about a thousand).
         indikatorer: changes
             .moved
             .iter()
-            .take(render::view::MAX_CHANGES)
             .map(|m| {
                 render::view::changed_indicator(
                     &analysis.dataset,
@@ -562,10 +559,7 @@ fn render(cfg: &BuildConfig, plan: &Plan, analysis: &Analysis) -> Result<Rendere
         filer_lagt_til: changes.added.clone(),
         filer_endret: changes.changed.clone(),
         filer_fjernet: changes.removed.clone(),
-        ikke_vist: changes
-            .moved
-            .len()
-            .saturating_sub(render::view::MAX_CHANGES),
+        ikke_vist: 0,
     });
     let input = RenderInput {
         table: &analysis.table,

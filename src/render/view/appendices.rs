@@ -49,8 +49,7 @@ pub struct ChangesView {
     pub filer_endret: Vec<String>,
     /// Input files removed.
     pub filer_fjernet: Vec<String>,
-    /// Moved cells not listed: render keeps the first [`MAX_CHANGES`] of `indikatorer` and
-    /// counts the rest here, so a caller may give only those and the count of the others.
+    /// Moved cells not listed (render keeps the first [`MAX_CHANGES`]); leave 0.
     pub ikke_vist: usize,
 }
 
