@@ -278,10 +278,10 @@ impl Cache {
         let handle = path.is_file().then(|| {
             std::thread::spawn(move || serde_json::from_slice(&std::fs::read(path).ok()?).ok())
         });
-        Pending {
-            handle: std::sync::Mutex::new(handle),
-            value: std::sync::OnceLock::new(),
-        }
+        // A thread that panicked counts as an unreadable entry.
+        Pending(std::sync::LazyLock::new(Box::new(move || {
+            handle?.join().ok().flatten()
+        })))
     }
 
     /// The text entry `rel` (trimmed), if it is there.
@@ -352,21 +352,12 @@ impl Cache {
 }
 
 /// A cache entry being read on a thread of its own ([`Cache::read_pending`]).
-pub struct Pending<T> {
-    handle: std::sync::Mutex<Option<std::thread::JoinHandle<Option<T>>>>,
-    value: std::sync::OnceLock<Option<T>>,
-}
+pub struct Pending<T>(std::sync::LazyLock<Option<T>, Box<dyn FnOnce() -> Option<T> + Send>>);
 
 impl<T> Pending<T> {
-    /// The entry, once read; `None` when it is missing or unreadable (a thread that
-    /// panicked counts as unreadable).
+    /// The entry, once read; `None` when it is missing or unreadable.
     pub fn get(&self) -> Option<&T> {
-        self.value
-            .get_or_init(|| {
-                let handle = self.handle.lock().ok()?.take()?;
-                handle.join().ok().flatten()
-            })
-            .as_ref()
+        self.0.as_ref()
     }
 }
 
