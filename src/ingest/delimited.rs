@@ -220,6 +220,8 @@ fn parse<'d>(
         .buffer_capacity(1 << 16)
         .from_reader(text.as_bytes());
     let mut builder = TableBuilder::streaming(display, records);
+    // Every record but the last ends in a line break (a quoted one may hold more).
+    builder.expect(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
     // Byte records parse about twice as fast as string records; each field is valid UTF-8
     // anyway (the text is, and the parser splits and unquotes at ASCII bytes only).
     let mut record = csv::ByteRecord::new();
@@ -312,6 +314,51 @@ fn unclosed_quote(record: &[u8], delimiter: u8) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts the records it is given, and keeps the hint it had before the first.
+    #[derive(Default)]
+    struct Counted {
+        expected: Option<usize>,
+        records: usize,
+    }
+
+    impl Records for Counted {
+        fn record(&mut self, _: &RawTable, _: &super::super::table::RawRow) {
+            assert!(self.expected.is_some(), "the hint comes before the records");
+            self.records += 1;
+        }
+        fn expect(&mut self, records: usize) {
+            self.expected = Some(records);
+        }
+    }
+
+    #[test]
+    fn the_receiver_is_told_in_advance_how_many_records_can_come_at_most() {
+        for text in [
+            "a;b\n1;2\n3;4\n",
+            "a;b\n1;2\n3;4",
+            "a;b\r\n1;\"x\r\ny\"\r\n\r\n3;4\r\n",
+            "a;b\n",
+            "sep=;\na;b\n1;2\n",
+        ] {
+            let mut counted = Counted::default();
+            read_into(
+                "t.csv",
+                Cow::Borrowed(text.as_bytes()),
+                0,
+                Some(&mut counted),
+            )
+            .unwrap();
+            let hint = counted.expected.expect("a hint");
+            // The header is a record too: the receiver sees the rows after it.
+            assert!(
+                hint > counted.records,
+                "{text:?}: {hint} <= {}",
+                counted.records
+            );
+            assert!(hint <= text.lines().count() + 1, "{text:?}: {hint}");
+        }
+    }
 
     #[test]
     fn delimiter_from_the_header_outside_quotes() {

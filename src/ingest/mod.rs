@@ -100,6 +100,7 @@ pub fn stream_table(
             let mut t = xlsx::read(display, &bytes, None)?;
             drop(bytes);
             let rows = std::mem::take(&mut t.rows);
+            records.expect(rows.len());
             for row in rows {
                 records.record(&t, &row);
             }

@@ -49,6 +49,12 @@ pub(crate) struct TableBuilder<'d> {
 pub trait Records {
     /// One record, in file order. `table` is the table so far: its header, no rows.
     fn record(&mut self, table: &RawTable, row: &RawRow);
+
+    /// At most `records` records follow: room for them can be made at once, instead of
+    /// growing (and copying) row by row. A hint only; the default ignores it.
+    fn expect(&mut self, records: usize) {
+        let _ = records;
+    }
 }
 
 impl<'d> TableBuilder<'d> {
@@ -69,6 +75,13 @@ impl<'d> TableBuilder<'d> {
         TableBuilder {
             records,
             ..TableBuilder::new(display)
+        }
+    }
+
+    /// Tell the records' receiver that at most `records` records follow.
+    pub(crate) fn expect(&mut self, records: usize) {
+        if let Some(r) = self.records.as_mut() {
+            r.expect(records);
         }
     }
 

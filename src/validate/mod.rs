@@ -210,6 +210,10 @@ impl ingest::Records for IdentityGuard<'_> {
             }
         }
     }
+
+    fn expect(&mut self, records: usize) {
+        self.records.expect(records);
+    }
 }
 
 /// Read table files a window at a time on every core, yielding them in order: at most one
