@@ -106,8 +106,21 @@ impl SourceFile {
     /// refused when its size or modification time moved since it was hashed (the hash in
     /// the manifest must describe the bytes used).
     pub fn contents(&self) -> std::result::Result<Cow<'_, [u8]>, Diagnostic> {
-        let Some(stamp) = &self.on_disk else {
+        if self.on_disk.is_none() {
             return Ok(Cow::Borrowed(&self.bytes));
+        }
+        let mut bytes = Vec::new();
+        self.contents_into(&mut bytes)?;
+        Ok(Cow::Owned(bytes))
+    }
+
+    /// [`SourceFile::contents`] into `buf` (emptied first): a buffer kept from one file to
+    /// the next holds each in memory already faulted in.
+    pub fn contents_into(&self, buf: &mut Vec<u8>) -> std::result::Result<(), Diagnostic> {
+        buf.clear();
+        let Some(stamp) = &self.on_disk else {
+            buf.extend_from_slice(&self.bytes);
+            return Ok(());
         };
         let changed = || {
             Diagnostic::file_error(
@@ -116,13 +129,13 @@ impl SourceFile {
             )
             .hint("run again when the file is complete")
         };
-        let bytes =
-            read_regular(&stamp.path).map_err(|e| unreadable(self.display.clone(), "file", &e))?;
+        read_regular_into(&stamp.path, buf)
+            .map_err(|e| unreadable(self.display.clone(), "file", &e))?;
         let now = std::fs::metadata(&stamp.path).map_err(|_| changed())?;
-        if bytes.len() as u64 != stamp.size || Stamp::of(&stamp.path, &now) != *stamp {
+        if buf.len() as u64 != stamp.size || Stamp::of(&stamp.path, &now) != *stamp {
             return Err(changed());
         }
-        Ok(Cow::Owned(bytes))
+        Ok(())
     }
 
     /// Its size in bytes.
@@ -313,11 +326,20 @@ fn look_at(entry: &walkdir::DirEntry, root: &Path) -> Entry {
 /// place after it was looked at would otherwise wait for a writer forever), then refused
 /// unless the opened file is a regular file.
 pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    read_regular_into(path, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`read_regular`] onto the end of `buf`, with room for a sixteenth more (what decoding a
+/// Windows-1252 text in place usually needs).
+fn read_regular_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Read as _;
     let (mut file, len) = open_regular(path)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    let len = usize::try_from(len).unwrap_or(0);
+    buf.reserve(len + len / 16);
+    file.read_to_end(buf)?;
+    Ok(())
 }
 
 /// The lower-case hex SHA-256 of a regular file (opened as [`read_regular`] opens it), read

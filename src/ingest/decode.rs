@@ -154,24 +154,220 @@ fn utf16(bytes: &[u8], big_endian: bool) -> Result<String, DecodeError> {
     Ok(out)
 }
 
-/// [`decode`] of bytes the caller gives up, so that a large file is held once: text that
-/// needs no change becomes the text without a copy, and bytes decoded into a new text are
-/// freed as soon as it exists.
-pub fn decode_owned(bytes: Vec<u8>) -> Result<(String, Encoding), DecodeError> {
-    let (text, encoding) = decode(&bytes)?;
-    let len = match text {
-        Cow::Owned(text) => return Ok((text, encoding)),
-        Cow::Borrowed(text) => text.len(),
+/// [`decode`] in the buffer the bytes were read into: the text takes the bytes' place, so a
+/// large file is held once, and a buffer kept from one file to the next is never faulted in
+/// again. Windows-1252 is widened from the end of the buffer backwards, UTF-16 narrowed from
+/// its start; line breaks become `\n` in place. The text and its encoding are exactly what
+/// [`decode`] gives for the same bytes (a test compares them), errors included.
+pub fn decode_in_place(buf: &mut Vec<u8>) -> Result<(&str, Encoding), DecodeError> {
+    let (start, encoding) = if buf.starts_with(b"\xEF\xBB\xBF") {
+        let len = 3 + newlines_in_slice(&mut buf[3..]);
+        buf.truncate(len);
+        if let Err(e) = std::str::from_utf8(&buf[3..]) {
+            return Err(DecodeError {
+                line: count_lines(&buf[3..3 + e.valid_up_to()]),
+                reason: "the file starts with a UTF-8 byte-order mark but holds bytes that are not UTF-8".into(),
+            });
+        }
+        (3, Encoding::Utf8Bom)
+    } else if let Some(big_endian) = if buf.starts_with(b"\xFF\xFE") {
+        Some(false)
+    } else if buf.starts_with(b"\xFE\xFF") {
+        Some(true)
+    } else {
+        None
+    } {
+        utf16_in_place(buf, 2, big_endian)?
+    } else if let Some(big_endian) = looks_like_utf16(buf) {
+        utf16_in_place(buf, 0, big_endian)?
+    } else {
+        // Line breaks are ASCII in UTF-8 and in Windows-1252 alike, and replacing them
+        // never makes bytes that were not UTF-8 into UTF-8 (or the other way round): they
+        // can be made `\n` before the encoding is known.
+        let len = newlines_in_slice(buf);
+        buf.truncate(len);
+        if std::str::from_utf8(buf).is_err() {
+            windows_1252_in_place(buf);
+            (0, Encoding::Windows1252)
+        } else {
+            (0, Encoding::Utf8)
+        }
     };
-    // The text is the bytes' tail (after any byte-order mark), already checked as UTF-8.
-    let mut bytes = bytes;
-    bytes.drain(..bytes.len() - len);
-    String::from_utf8(bytes)
-        .map(|text| (text, encoding))
-        .map_err(|e| DecodeError {
-            line: count_lines(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
-            reason: "the file holds bytes that are not UTF-8".into(),
-        })
+    // UTF-8 by construction (or checked above): the check cannot fail.
+    let text = std::str::from_utf8(&buf[start..]).map_err(|e| DecodeError {
+        line: count_lines(&buf[start..start + e.valid_up_to()]),
+        reason: "the file holds bytes that are not UTF-8".into(),
+    })?;
+    Ok((text, encoding))
+}
+
+/// Each byte 0x80–0xFF of Windows-1252 as UTF-8 (as encoding_rs decodes it): its bytes
+/// and how many there are.
+fn windows_1252_high() -> &'static [([u8; 3], u8); 128] {
+    static TABLE: std::sync::OnceLock<[([u8; 3], u8); 128]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = [([0u8; 3], 0u8); 128];
+        for (b, entry) in (0x80u8..=0xFF).zip(table.iter_mut()) {
+            let byte = [b];
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+            let utf8 = text.as_bytes();
+            entry.0[..utf8.len()].copy_from_slice(utf8);
+            entry.1 = u8::try_from(utf8.len()).unwrap_or(3);
+        }
+        table
+    })
+}
+
+/// Decode Windows-1252 in place: the buffer grows by what the text needs more, and every
+/// byte is moved, from the end backwards, to its place in the text (a byte is read before
+/// anything is written over it). Runs of ASCII move as one.
+fn windows_1252_in_place(buf: &mut Vec<u8>) {
+    let table = windows_1252_high();
+    // Every byte from 0x80 takes at least two; only some of 0x80–0x9F take three.
+    let mut extra = buf.iter().filter(|&&b| b >= 0x80).count();
+    if buf.iter().any(|&b| (0x80..0xA0).contains(&b)) {
+        extra += buf
+            .iter()
+            .filter(|&&b| (0x80..0xA0).contains(&b))
+            .filter(|&&b| table[usize::from(b - 0x80)].1 == 3)
+            .count();
+    }
+    let old = buf.len();
+    buf.reserve_exact(extra);
+    buf.resize(old + extra, 0);
+    let (mut read, mut write) = (old, old + extra);
+    while read < write {
+        // The ASCII run before `read`, moved as it is.
+        let run_start = last_non_ascii(&buf[..read]).map_or(0, |i| i + 1);
+        let run = read - run_start;
+        buf.copy_within(run_start..read, write - run);
+        write -= run;
+        read = run_start;
+        if read == 0 {
+            break;
+        }
+        read -= 1;
+        let (bytes, n) = table[usize::from(buf[read] - 0x80)];
+        let n = usize::from(n);
+        write -= n;
+        buf[write..write + n].copy_from_slice(&bytes[..n]);
+    }
+}
+
+/// The position of the last byte from 0x80 in `bytes`, eight bytes at a time.
+fn last_non_ascii(bytes: &[u8]) -> Option<usize> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut end = bytes.len();
+    while end >= 8 {
+        let word = u64::from_le_bytes(bytes[end - 8..end].try_into().unwrap_or([0; 8]));
+        if word & HIGH != 0 {
+            return bytes[end - 8..end]
+                .iter()
+                .rposition(|&b| b >= 0x80)
+                .map(|i| end - 8 + i);
+        }
+        end -= 8;
+    }
+    bytes[..end].iter().rposition(|&b| b >= 0x80)
+}
+
+/// Decode UTF-16 (the code units from `from` on) strictly, in place: UTF-8 is written from
+/// the start of the buffer while the units are read ahead of it (eight ASCII units at a
+/// time where they come in a row). Text that would overtake its own units (long runs of
+/// characters from U+0800) is decoded aside from there on. Errors as [`utf16`] gives them.
+fn utf16_in_place(
+    buf: &mut Vec<u8>,
+    from: usize,
+    big_endian: bool,
+) -> Result<(usize, Encoding), DecodeError> {
+    let encoding = if big_endian {
+        Encoding::Utf16Be
+    } else {
+        Encoding::Utf16Le
+    };
+    let unit = |b: &[u8], at: usize| {
+        let pair = [b[at], b[at + 1]];
+        if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    };
+    // Eight units below 0x80: every high byte zero, no low byte from 0x80.
+    let (ascii_mask, low_byte) = if big_endian {
+        (0x80FF_80FF_80FF_80FF_80FF_80FF_80FF_80FF_u128, 1)
+    } else {
+        (0xFF80_FF80_FF80_FF80_FF80_FF80_FF80_FF80_u128, 0)
+    };
+    let end = from + (buf.len() - from) / 2 * 2;
+    let (mut read, mut write) = (from, 0);
+    let mut aside: Option<Vec<u8>> = None;
+    let text_so_far = |buf: &[u8], write: usize, aside: &Option<Vec<u8>>| {
+        let mut t = buf[..write].to_vec();
+        t.extend_from_slice(aside.as_deref().unwrap_or_default());
+        t
+    };
+    while read < end {
+        if aside.is_none() && read + 16 <= end {
+            let chunk: [u8; 16] = buf[read..read + 16].try_into().unwrap_or([0xFF; 16]);
+            if u128::from_le_bytes(chunk) & ascii_mask == 0 {
+                for i in 0..8 {
+                    buf[write + i] = chunk[2 * i + low_byte];
+                }
+                write += 8;
+                read += 16;
+                continue;
+            }
+        }
+        let u = unit(buf, read);
+        let (c, used) = match u {
+            0xD800..=0xDBFF => match (read + 2 < end).then(|| unit(buf, read + 2)) {
+                Some(low @ 0xDC00..=0xDFFF) => (
+                    char::from_u32(
+                        0x10000 + ((u32::from(u) - 0xD800) << 10) + (u32::from(low) - 0xDC00),
+                    ),
+                    4,
+                ),
+                _ => (None, 2),
+            },
+            0xDC00..=0xDFFF => (None, 2),
+            _ => (char::from_u32(u32::from(u)), 2),
+        };
+        let Some(c) = c else {
+            return Err(DecodeError {
+                line: count_lines(&text_so_far(buf, write, &aside)),
+                reason: format!("the file is {encoding} but holds a broken character"),
+            });
+        };
+        let mut tmp = [0u8; 4];
+        let utf8 = c.encode_utf8(&mut tmp).as_bytes();
+        match &mut aside {
+            Some(t) => t.extend_from_slice(utf8),
+            None if write + utf8.len() <= read + used => {
+                buf[write..write + utf8.len()].copy_from_slice(utf8);
+                write += utf8.len();
+            }
+            None => {
+                let mut t = Vec::with_capacity(end - read);
+                t.extend_from_slice(utf8);
+                aside = Some(t);
+            }
+        }
+        read += used;
+    }
+    if (buf.len() - from) % 2 == 1 {
+        return Err(DecodeError {
+            line: count_lines(&text_so_far(buf, write, &aside)),
+            reason: format!("the file is {encoding} but ends in the middle of a character"),
+        });
+    }
+    buf.truncate(write);
+    if let Some(t) = aside {
+        buf.extend_from_slice(&t);
+    }
+    let len = newlines_in_slice(buf);
+    buf.truncate(len);
+    Ok((0, encoding))
 }
 
 /// Replace `\r\n` and lone `\r` with `\n`; borrows when there is nothing to replace.
@@ -197,7 +393,18 @@ pub(crate) fn normalize_newlines(text: Cow<'_, str>) -> Cow<'_, str> {
 /// [`normalize_newlines`] of an owned text, without a second copy of it.
 fn newlines_in_place(text: String) -> String {
     let mut bytes = text.into_bytes();
-    let (mut read, mut write) = (0, 0);
+    let len = newlines_in_slice(&mut bytes);
+    bytes.truncate(len);
+    // Only the ASCII bytes `\r` and `\n` were replaced or dropped: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Make `\r\n` and a lone `\r` into `\n` at the front of `bytes`; the length of the result.
+fn newlines_in_slice(bytes: &mut [u8]) -> usize {
+    let Some(first) = memchr::memchr(b'\r', bytes) else {
+        return bytes.len();
+    };
+    let (mut read, mut write) = (first, first);
     while read < bytes.len() {
         let b = bytes[read];
         read += 1;
@@ -211,35 +418,102 @@ fn newlines_in_place(text: String) -> String {
         }
         write += 1;
     }
-    bytes.truncate(write);
-    // Only the ASCII bytes `\r` and `\n` were replaced or dropped: still UTF-8.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    write
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn in_place(b: &[u8]) -> Result<(String, Encoding), DecodeError> {
+        let mut buf = b.to_vec();
+        decode_in_place(&mut buf).map(|(t, e)| (t.to_string(), e))
+    }
+
+    fn borrowed(b: &[u8]) -> Result<(String, Encoding), DecodeError> {
+        decode(b).map(|(t, e)| (t.into_owned(), e))
+    }
+
+    fn utf16_of(s: &str, big_endian: bool) -> Vec<u8> {
+        s.encode_utf16()
+            .flat_map(|u| {
+                if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
+            .collect()
+    }
+
     #[test]
-    fn owned_bytes_decode_as_borrowed_ones() {
-        let mut utf16 = vec![0xFF, 0xFE];
-        utf16.extend("a;b\r\næ".encode_utf16().flat_map(u16::to_le_bytes));
-        for b in [
+    fn bytes_decoded_in_place_give_what_borrowed_bytes_give() {
+        let long_cjk = "中文;".repeat(40);
+        let mut cases: Vec<Vec<u8>> = vec![
             b"a;b\n".to_vec(),
-            b"\xEF\xBB\xBFa;\xC3\xA5\n".to_vec(),
+            b"\xEF\xBB\xBFa;\xC3\xA5\r\n".to_vec(),
             b"a;b\r\nc\rd".to_vec(),
             b"\xE6;\xF8\n".to_vec(),
-            utf16,
+            b"\x80\x81\x8D\x8F\x90\x9D\x9F\xA0\xFF;\r\n\xE5".to_vec(),
+            b"\xEF\xBB\xBFa\r\nb\r\n\xFF".to_vec(),
+            b"\xFF\xFEa\0\n\0\x00\xD8b\0".to_vec(),
+            b"\xFF\xFEa\0b".to_vec(),
+            b"a\0\t\0b\0".to_vec(),
             Vec::new(),
-        ] {
-            let (text, encoding) = decode(&b).unwrap();
-            assert_eq!(
-                decode_owned(b.clone()).unwrap(),
-                (text.into_owned(), encoding),
-                "{b:?}"
-            );
+        ];
+        for be in [false, true] {
+            let bom = if be { [0xFE, 0xFF] } else { [0xFF, 0xFE] };
+            for text in [
+                "a;b\r\næ;ø\rå\n",
+                "abcdefghijklmnopqrstuvwxyz;0123456789\r\n€;😀",
+                long_cjk.as_str(),
+                "x\r",
+            ] {
+                let mut with_bom = bom.to_vec();
+                with_bom.extend(utf16_of(text, be));
+                cases.push(with_bom.clone());
+                with_bom.push(b'!');
+                cases.push(with_bom);
+                cases.push(utf16_of(text, be));
+            }
         }
-        assert!(decode_owned(b"\xEF\xBB\xBFa\xFF".to_vec()).is_err());
+        for b in cases {
+            assert_eq!(in_place(&b), borrowed(&b), "{b:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_decode_in_place_as_they_decode_borrowed(
+            bytes in proptest::collection::vec(proptest::sample::select(vec![
+                b'a', b';', b'\r', b'\n', 0x00, 0x80, 0x81, 0x8D, 0x9F, 0xA0, 0xC3, 0xA5,
+                0xE6, 0xFF, 0xFE, 0xEF, 0xBB, 0xBF, 0xD8, 0xDC, 0xE4, 0xB8, 0xAD,
+            ]), 0..120)
+        ) {
+            proptest::prop_assert_eq!(in_place(&bytes), borrowed(&bytes));
+        }
+
+        #[test]
+        fn any_utf16_decodes_in_place_as_it_decodes_borrowed(
+            units in proptest::collection::vec(proptest::sample::select(vec![
+                0x61u16, 0x3B, 0x0D, 0x0A, 0xE5, 0x20AC, 0x4E2D, 0xD83D, 0xDE00, 0xDC00, 0xD800,
+            ]), 0..120),
+            big_endian: bool,
+            bom: bool,
+            odd: bool,
+        ) {
+            let mut bytes = Vec::new();
+            if bom {
+                bytes.extend(if big_endian { [0xFE, 0xFF] } else { [0xFF, 0xFE] });
+            }
+            for u in units {
+                bytes.extend(if big_endian { u.to_be_bytes() } else { u.to_le_bytes() });
+            }
+            if odd {
+                bytes.push(b'x');
+            }
+            proptest::prop_assert_eq!(in_place(&bytes), borrowed(&bytes));
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::decode::{Encoding, decode, decode_owned};
+use super::decode::{Encoding, decode, decode_in_place};
 use super::table::{RawTable, Records, TableBuilder};
 use crate::diag::Diagnostic;
 
@@ -35,15 +35,23 @@ pub(crate) fn read_skipping(
     bytes: &[u8],
     skip: u64,
 ) -> Result<(RawTable, Dialect), Diagnostic> {
-    read_into(display, Cow::Borrowed(bytes), skip, None)
+    read_into(display, Input::Bytes(bytes), skip, None)
+}
+
+/// The bytes of a delimited file, as [`read_into`] takes them.
+pub(crate) enum Input<'b> {
+    /// Borrowed: text that needs decoding is decoded into a new one.
+    Bytes(&'b [u8]),
+    /// In the caller's buffer, which the text takes over (decoded in place).
+    Buffer(&'b mut Vec<u8>),
 }
 
 /// Like [`read_skipping`], handing the records to `records` (when given) as they are parsed
-/// instead of keeping them: the table then has the header and no rows. Owned bytes are held
-/// once: as the text itself, or freed once decoded into a new one.
+/// instead of keeping them: the table then has the header and no rows. Bytes in a buffer are
+/// held once: the text is decoded in their place.
 pub(crate) fn read_into<'d>(
     display: &'d str,
-    bytes: Cow<'_, [u8]>,
+    input: Input<'_>,
     skip: u64,
     records: Option<&'d mut dyn Records>,
 ) -> Result<(RawTable, Dialect), Diagnostic> {
@@ -52,11 +60,11 @@ pub(crate) fn read_into<'d>(
             .at_line(e.line)
             .hint("save the file again as \"CSV UTF-8\" from Excel")
     };
-    let (text, encoding): (Cow<'_, str>, Encoding) = match bytes {
-        Cow::Borrowed(b) => decode(b).map_err(failed)?,
-        Cow::Owned(b) => {
-            let (text, encoding) = decode_owned(b).map_err(failed)?;
-            (Cow::Owned(text), encoding)
+    let (text, encoding): (Cow<'_, str>, Encoding) = match input {
+        Input::Bytes(b) => decode(b).map_err(failed)?,
+        Input::Buffer(buf) => {
+            let (text, encoding) = decode_in_place(buf).map_err(failed)?;
+            (Cow::Borrowed(text), encoding)
         }
     };
     let text: &str = &text;
@@ -344,7 +352,7 @@ mod tests {
             let mut counted = Counted::default();
             read_into(
                 "t.csv",
-                Cow::Borrowed(text.as_bytes()),
+                Input::Bytes(text.as_bytes()),
                 0,
                 Some(&mut counted),
             )

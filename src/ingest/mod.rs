@@ -87,18 +87,21 @@ pub fn read_table_with_dialect(
 /// Read a table file, handing its records to `records` one at a time as they are read
 /// (delimited files are never held as a whole table; an XLSX sheet is read whole first).
 /// Returns the table's header, without rows. The records handed over before a file error
-/// are the file's first ones, in order, and the error is what [`read_table`] gives.
+/// are the file's first ones, in order, and the error is what [`read_table`] gives. `buf`
+/// holds the file's bytes; a delimited file's text is decoded in their place.
 pub fn stream_table(
     display: &str,
-    bytes: std::borrow::Cow<'_, [u8]>,
+    buf: &mut Vec<u8>,
     format: Format,
     records: &mut dyn Records,
 ) -> Result<RawTable, Diagnostic> {
     match format {
-        Format::Delimited => delimited::read_into(display, bytes, 0, Some(records)).map(|(t, _)| t),
+        Format::Delimited => {
+            delimited::read_into(display, delimited::Input::Buffer(buf), 0, Some(records))
+                .map(|(t, _)| t)
+        }
         Format::Xlsx => {
-            let mut t = xlsx::read(display, &bytes, None)?;
-            drop(bytes);
+            let mut t = xlsx::read(display, buf, None)?;
             let rows = std::mem::take(&mut t.rows);
             records.expect(rows.len());
             for row in rows {
