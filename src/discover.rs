@@ -331,13 +331,19 @@ pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// [`read_regular`] onto the end of `buf`, with room for a sixteenth more (what decoding a
-/// Windows-1252 text in place usually needs).
+/// [`read_regular`] into `buf` (emptied first), with room for a sixteenth more (what
+/// decoding a Windows-1252 text in place usually needs).
 fn read_regular_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Read as _;
     let (mut file, len) = open_regular(path)?;
     let len = usize::try_from(len).unwrap_or(0);
-    buf.reserve(len + len / 16);
+    let need = len + len / 16;
+    buf.clear();
+    if buf.capacity() < need {
+        // A new buffer rather than a grown one: growing copies the whole old capacity
+        // (the allocator does not know it is empty) into memory faulted in for it.
+        *buf = Vec::with_capacity(need + need / 8);
+    }
     file.read_to_end(buf)?;
     Ok(())
 }
