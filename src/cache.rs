@@ -14,6 +14,8 @@
 //!   piloter/<key>.json    a pilot's log indicators before disclosure control
 //!   undersokelser/<key>.json  the survey indicators before disclosure control (reused
 //!                         when only logs changed)
+//!   andre/<key>.json      the files other than logs, validated (`validate::OtherFiles`;
+//!                         reused when only logs changed)
 //!   stage-<pid>/  build.lock  feilet/    a run's staging folder, the lock, a failed run's
 //!                                        Typst (`fsx`)
 //! ```
@@ -46,6 +48,9 @@ pub const LOGS: &str = "logger";
 pub const PILOTS: &str = "piloter";
 /// The survey indicators' draft ([`crate::indicators::SurveyDraft`]), by [`surveys_key`].
 pub const SURVEYS: &str = "undersokelser";
+/// The files other than logs, validated ([`crate::validate::OtherFiles`]), by
+/// [`others_key`].
+pub const OTHERS: &str = "andre";
 
 /// A hash over parts: the parts of a record are joined by `\0`, a record ends with `\n`
 /// ([`Key::end`]). The one way every key, hash and id of a run is built.
@@ -131,8 +136,20 @@ pub fn data_key(inventory: &Inventory, settings: &Settings) -> String {
 /// be read or were skipped, the quarantine threshold and the tool version; not `k` (a draft
 /// holds counts) and not the staffing-need settings (the survey indicators do not use them).
 pub fn surveys_key(inventory: &Inventory, settings: &ValidationSettings) -> String {
+    non_log_key("surveys-v1", inventory, settings)
+}
+
+/// The key of the validation of the files other than logs: what [`surveys_key`] covers, the
+/// same inputs (every file that is not a log, the files that could not be read or were
+/// skipped, the quarantine threshold, the tool version).
+pub fn others_key(inventory: &Inventory, settings: &ValidationSettings) -> String {
+    non_log_key("others-v1", inventory, settings)
+}
+
+/// A key over every input that is not a log, tagged `tag`.
+fn non_log_key(tag: &str, inventory: &Inventory, settings: &ValidationSettings) -> String {
     let mut key = Key::new();
-    key.part("surveys-v1").part(crate::tool_version()).end();
+    key.part(tag).part(crate::tool_version()).end();
     key.part(format!("maks={}", settings.maks_karantene_andel))
         .end();
     for f in &inventory.files {

@@ -51,6 +51,9 @@ pub struct Reused {
     /// The survey indicators came from the cache: only logs changed.
     #[serde(default)]
     pub surveys: bool,
+    /// The validation of the files other than logs came from the cache: only logs changed.
+    #[serde(default)]
+    pub others: bool,
     /// Documents left as they were: their sources and typst (a PDF) or their bytes (the
     /// `.docx`) did not change.
     pub documents: Vec<String>,

@@ -363,6 +363,10 @@ struct CacheWrites {
     /// The survey draft computed now, by key (`None` when it came from the cache).
     surveys: Option<(String, indicators::SurveyDraft)>,
     surveys_keep: BTreeSet<String>,
+    /// The files other than logs validated now, as the cache entry's bytes, by key (`None`
+    /// when they came from the cache).
+    others: Option<(String, Vec<u8>)>,
+    others_keep: BTreeSet<String>,
 }
 
 /// Step 2: the analysis from the cache when the numbers' inputs are unchanged; else validate
@@ -400,6 +404,7 @@ fn analyse(
     let mut last_dates: Vec<chrono::NaiveDate> =
         earlier.values().filter_map(|c| c.last_date).collect();
     let surveys_key = cache::surveys_key(inventory, &cfg.settings.validering);
+    let others_key = cache::others_key(inventory, &cfg.settings.validering);
     let earlier_surveys: Option<indicators::SurveyDraft> = plan
         .cache
         .read(&format!("{}/{surveys_key}.json", cache::SURVEYS));
@@ -411,10 +416,26 @@ fn analyse(
     let (looped, side) = std::thread::scope(|scope| {
         let (pilots, others) = validator.pilots_and_others(earlier_logs);
         let redraft = earlier_surveys.is_none();
+        let (store, key) = (&plan.cache, &others_key);
         let side = scope.spawn(move || {
-            let files = others.validate();
+            // Unchanged since the last run, with the survey indicators drafted then: as they
+            // were (read here, beside the logs). The entry has no survey rows.
+            let cached: Option<validate::OtherFiles> = if redraft {
+                None
+            } else {
+                store.read(&format!("{}/{key}.json", cache::OTHERS))
+            };
+            let fresh = cached.is_none();
+            let mut files = cached.unwrap_or_else(|| others.validate());
             let surveys = redraft.then(|| indicators::survey_draft(files.dataset()));
-            (files, surveys)
+            // Nothing after the draft reads the survey rows (the analysis keeps none).
+            files.drop_survey_rows();
+            let entry = if fresh {
+                serde_json::to_vec(&files).ok()
+            } else {
+                None
+            };
+            (files, entry, surveys)
         });
         let looped = || -> Result<()> {
             for pilot in pilots {
@@ -442,7 +463,7 @@ fn analyse(
         (looped(), side.join())
     });
     looped?;
-    let (others, surveys) =
+    let (others, others_entry, surveys) =
         side.map_err(|_| anyhow::anyhow!("validating the files other than logs failed"))?;
     let mut validated = validator.finish_with(others);
     timer.lap("validate");
@@ -457,6 +478,9 @@ fn analyse(
         writes.surveys = Some((surveys_key.clone(), survey_draft));
     }
     writes.surveys_keep = BTreeSet::from([surveys_key]);
+    reused.others = others_entry.is_none();
+    writes.others = others_entry.map(|e| (others_key.clone(), e));
+    writes.others_keep = BTreeSet::from([others_key]);
     add_notes(&mut validated, &table.merknader);
     timer.lap("indicators");
     let date = data_date(&validated, last_dates);
@@ -786,6 +810,7 @@ fn commit(
         plan.cache.prune(cache::LOGS, &w.log_keep);
         plan.cache.prune(cache::PILOTS, &w.pilot_keep);
         plan.cache.prune(cache::SURVEYS, &w.surveys_keep);
+        plan.cache.prune(cache::OTHERS, &w.others_keep);
     }
     let mut diagnostics = analysis.diagnostics;
     diagnostics.extend(warnings);
@@ -821,6 +846,12 @@ fn stage_analysis(
         cache::stage_pilots(stage, &w.pilots)?;
         if let Some((key, draft)) = &w.surveys {
             cache::stage_surveys(stage, key, draft)?;
+        }
+        if let Some((key, entry)) = &w.others {
+            stage.write(
+                &format!("{}/{}/{key}.json", cache::DIR, cache::OTHERS),
+                entry,
+            )?;
         }
         cache::stage(stage, cache::ANALYSIS, analysis)?;
         stage.write(

@@ -72,7 +72,7 @@ pub struct FreshLog {
 }
 
 /// The result of validation.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Validated {
     /// The rows that passed (the log rows only from [`validate`]; [`Validator::pilots`]
     /// yields them pilot by pilot instead).
@@ -730,8 +730,9 @@ pub struct Others<'v, 'a> {
     settings: &'a ValidationSettings,
 }
 
-/// The files that are not logs, validated: their accounts and rows.
-#[derive(Debug, Default)]
+/// The files that are not logs, validated: their accounts and rows. The pipeline's cache
+/// keeps it, without the survey rows, while those files are unchanged (`cache::others_key`).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct OtherFiles {
     /// Inputs, quarantine and diagnostics of these files.
     accounts: Validated,
@@ -744,6 +745,12 @@ impl OtherFiles {
     /// Every row but the logs', with the reference tables and pilots.
     pub fn dataset(&self) -> &Dataset {
         &self.dataset
+    }
+
+    /// Drop the survey rows: once the survey indicators are drafted nothing reads them, and
+    /// at national scale they are the bulk of these files (75 000 respondents).
+    pub fn drop_survey_rows(&mut self) {
+        self.dataset.respondents = Vec::new();
     }
 }
 

@@ -61,7 +61,7 @@ pub struct QuarantineRow {
 }
 
 /// The quarantine of one input file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct QuarantineFile {
     /// Path under the quarantine folder: the input's path with extension `.csv`.
     pub rel: String,

@@ -694,3 +694,68 @@ fn the_survey_indicators_come_from_the_cache_when_only_logs_changed_with_the_num
         1
     );
 }
+
+#[test]
+fn the_files_other_than_logs_come_from_the_cache_when_only_logs_changed_with_what_a_cold_build_says()
+ {
+    let p = Project::new("otherscache").sample().templates();
+    p.run(&["build"]).code(0);
+    assert_eq!(
+        p.manifest()["reused"]["others"],
+        false,
+        "nothing cached yet"
+    );
+    // A new log (the first 300 lines of one, as bytes).
+    let log = std::fs::read(p.path("data/piloter/lar-sykepleier/logg-2025-03.csv")).unwrap();
+    let cut = log
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(300)
+        .unwrap()
+        .0;
+    std::fs::write(
+        p.path("data/piloter/lar-sykepleier/ny-logg.csv"),
+        &log[..=cut],
+    )
+    .unwrap();
+    let warm = p.run(&["build"]).code(0);
+    assert_eq!(p.manifest()["reused"]["others"], true);
+    let quarantine = |p: &Project| -> Vec<(String, String)> {
+        p.files()
+            .into_iter()
+            .filter(|f| f.starts_with("output/karantene/"))
+            .map(|f| (f.clone(), p.read(&f)))
+            .collect()
+    };
+    let (warm_export, warm_quarantine) =
+        (p.read("output/indikatorer/indikatorer.csv"), quarantine(&p));
+    let inputs = p.manifest()["inputs"].clone();
+    // From scratch: the same messages, quarantine, export and accounting of every file.
+    std::fs::remove_dir_all(p.path("output")).unwrap();
+    let cold = p.run(&["build"]).code(0);
+    assert_eq!(p.manifest()["reused"]["others"], false);
+    assert_eq!(warm.stderr, cold.stderr);
+    assert!(cold.stderr.contains("warning"), "{}", cold.stderr);
+    assert_eq!(warm_export, p.read("output/indikatorer/indikatorer.csv"));
+    assert_eq!(warm_quarantine, quarantine(&p));
+    assert!(!warm_quarantine.is_empty());
+    assert_eq!(inputs, p.manifest()["inputs"]);
+    // A survey export changed: the other files are validated again, and one entry is kept.
+    let tsv = p.read("data/undersokelser/ansattundersokelse-2025.tsv");
+    let last = tsv.trim_end().lines().last().unwrap().to_string();
+    std::fs::write(
+        p.path("data/undersokelser/ansattundersokelse-2025.tsv"),
+        tsv.replacen(&(last.clone() + "\n"), "", 1),
+    )
+    .unwrap();
+    p.run(&["build"]).code(0);
+    assert_eq!(p.manifest()["reused"]["others"], false);
+    assert_eq!(
+        p.files()
+            .iter()
+            .filter(|f| f.contains(".cache/andre/"))
+            .count(),
+        1
+    );
+}
