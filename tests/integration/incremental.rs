@@ -650,6 +650,24 @@ fn check_after_a_build_takes_unchanged_logs_from_the_caches_says_what_a_cold_che
     assert_eq!(output_state(&p), before, "check changed the output folder");
 }
 
+/// A new log of the sample's LAR pilot: the first `lines` lines of one of its logs, as bytes
+/// (the log's own encoding and line ends).
+fn new_log_from_head(p: &Project, lines: usize) {
+    let log = std::fs::read(p.path("data/piloter/lar-sykepleier/logg-2025-03.csv")).unwrap();
+    let cut = log
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(lines)
+        .unwrap()
+        .0;
+    std::fs::write(
+        p.path("data/piloter/lar-sykepleier/ny-logg.csv"),
+        &log[..=cut],
+    )
+    .unwrap();
+}
+
 #[test]
 fn the_survey_indicators_come_from_the_cache_when_only_logs_changed_with_the_numbers_of_a_cold_build()
  {
@@ -660,20 +678,7 @@ fn the_survey_indicators_come_from_the_cache_when_only_logs_changed_with_the_num
         false,
         "nothing cached yet"
     );
-    // A new log (the first 400 lines of one, as bytes: the log's own encoding and line ends).
-    let log = std::fs::read(p.path("data/piloter/lar-sykepleier/logg-2025-03.csv")).unwrap();
-    let cut = log
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .nth(400)
-        .unwrap()
-        .0;
-    std::fs::write(
-        p.path("data/piloter/lar-sykepleier/ny-logg.csv"),
-        &log[..=cut],
-    )
-    .unwrap();
+    new_log_from_head(&p, 400);
     p.run(&["build"]).code(0);
     assert_eq!(p.manifest()["reused"]["surveys"], true);
     let incremental = p.read("output/indikatorer/indikatorer.csv");
@@ -705,20 +710,7 @@ fn the_files_other_than_logs_come_from_the_cache_when_only_logs_changed_with_wha
         false,
         "nothing cached yet"
     );
-    // A new log (the first 300 lines of one, as bytes).
-    let log = std::fs::read(p.path("data/piloter/lar-sykepleier/logg-2025-03.csv")).unwrap();
-    let cut = log
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .nth(300)
-        .unwrap()
-        .0;
-    std::fs::write(
-        p.path("data/piloter/lar-sykepleier/ny-logg.csv"),
-        &log[..=cut],
-    )
-    .unwrap();
+    new_log_from_head(&p, 300);
     let warm = p.run(&["build"]).code(0);
     assert_eq!(p.manifest()["reused"]["others"], true);
     let quarantine = |p: &Project| -> Vec<(String, String)> {
