@@ -852,6 +852,11 @@ impl<'a> LogQueue<'a> {
         });
         self.ready
             .extend(chunk.into_iter().map(|(f, _)| f).zip(reads));
+        if self.files.as_slice().is_empty() {
+            // The last files are read: their buffers go now, not after the last pilot's
+            // indicators (a file read again for its `id`s takes a buffer of its own).
+            self.buffers = std::sync::Mutex::new(Vec::new());
+        }
     }
 
     /// The current pilot's rows, if it has any (or fresh files); none is current after.
