@@ -105,10 +105,18 @@ fn unread_files(key: &mut Key, inventory: &Inventory) {
     }
 }
 
+/// The data folder as given (what every message names its files by): an entry that holds
+/// messages is found only by a run that names the files the same way.
+fn data_folder(key: &mut Key, inventory: &Inventory) {
+    key.part("data-folder").part(&inventory.root).end();
+}
+
 /// The key of the analysis: every input file, what discovery could not read or skipped,
-/// the settings that change values, and the tool version.
+/// the settings that change values, the tool version, and the data folder as given (the
+/// analysis keeps the messages, which name it).
 pub fn data_key(inventory: &Inventory, settings: &Settings) -> String {
     let mut key = Key::new();
+    data_folder(&mut key, inventory);
     for f in &inventory.files {
         key.file(&f.rel, &f.sha256);
     }
@@ -139,11 +147,16 @@ pub fn surveys_key(inventory: &Inventory, settings: &ValidationSettings) -> Stri
     non_log_key("surveys-v1", inventory, settings)
 }
 
-/// The key of the validation of the files other than logs: what [`surveys_key`] covers, the
-/// same inputs (every file that is not a log, the files that could not be read or were
-/// skipped, the quarantine threshold, the tool version).
+/// The key of the validation of the files other than logs: the inputs [`surveys_key`]
+/// covers (every file that is not a log, the files that could not be read or were skipped,
+/// the quarantine threshold, the tool version), and the data folder as given, which its
+/// messages name.
 pub fn others_key(inventory: &Inventory, settings: &ValidationSettings) -> String {
-    non_log_key("others-v1", inventory, settings)
+    let mut key = Key::new();
+    key.part(non_log_key("others-v1", inventory, settings))
+        .end();
+    data_folder(&mut key, inventory);
+    key.finish()
 }
 
 /// A key over every input that is not a log, tagged `tag`.
@@ -162,7 +175,8 @@ fn non_log_key(tag: &str, inventory: &Inventory, settings: &ValidationSettings) 
 }
 
 /// The key of a log file's validation: everything it depends on — the file, its pilot's
-/// `pilot.toml`, the four reference tables and the tool version. `None` for other files.
+/// `pilot.toml`, the four reference tables, the tool version and the data folder as given
+/// (its messages name it). `None` for other files.
 pub fn log_key(inventory: &Inventory, file: &SourceFile) -> Option<String> {
     let FileKind::Log(pilot) = &file.kind else {
         return None;
@@ -175,6 +189,7 @@ pub fn log_key(inventory: &Inventory, file: &SourceFile) -> Option<String> {
         .part(crate::tool_version())
         .part(&file.sha256)
         .end();
+    data_folder(&mut key, inventory);
     for f in &inventory.files {
         if matches!(&f.kind, FileKind::Reference(_))
             || f.kind == FileKind::PilotConfig(pilot.clone())

@@ -751,3 +751,26 @@ fn the_files_other_than_logs_come_from_the_cache_when_only_logs_changed_with_wha
         1
     );
 }
+
+#[test]
+fn messages_name_the_data_folder_of_this_run_even_when_every_file_comes_from_the_caches() {
+    let p = Project::new("movedcache").sample().templates();
+    let first = p.run(&["build"]).code(0);
+    assert!(
+        first.stderr.contains("--> data/piloter/"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains("--> data/undersokelser/"),
+        "{}",
+        first.stderr
+    );
+    // The same files under another name: every message names the folder given now.
+    crate::support::copy_dir(&p.path("data"), &p.path("kopi"));
+    let again = p.run(&["build", "--data", "kopi"]).code(0);
+    assert!(!again.stderr.contains("--> data/"), "{}", again.stderr);
+    assert_eq!(again.stderr, first.stderr.replace("--> data/", "--> kopi/"));
+    let inputs = p.read("output/manifest.json");
+    assert!(!inputs.contains("\"data/"), "{inputs}");
+}
