@@ -43,41 +43,29 @@ pub struct DecodeError {
 }
 
 /// Decode `bytes` to text with every line break as `\n`, and say which encoding it was.
-/// Borrows when the input is UTF-8 with `\n` line ends already.
+/// Borrows when the input is UTF-8 with `\n` line ends already; anything else is decoded
+/// in a copy, as [`decode_in_place`] decodes it.
 pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Encoding), DecodeError> {
-    let (text, enc) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        match std::str::from_utf8(rest) {
-            Ok(s) => (Cow::Borrowed(s), Encoding::Utf8Bom),
-            Err(e) => {
-                let valid = &rest[..e.valid_up_to()];
-                return Err(DecodeError {
-                    line: count_lines(valid),
-                    reason: "the file starts with a UTF-8 byte-order mark but holds bytes that are not UTF-8".into(),
-                });
-            }
-        }
-    } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        (Cow::Owned(utf16(rest, false)?), Encoding::Utf16Le)
-    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        (Cow::Owned(utf16(rest, true)?), Encoding::Utf16Be)
-    } else if let Some(big_endian) = looks_like_utf16(bytes) {
-        let enc = if big_endian {
-            Encoding::Utf16Be
-        } else {
-            Encoding::Utf16Le
-        };
-        (Cow::Owned(utf16(bytes, big_endian)?), enc)
-    } else {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => (Cow::Borrowed(s), Encoding::Utf8),
-            Err(_) => {
-                let (s, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-                (s, Encoding::Windows1252)
-            }
-        }
-    };
-    Ok((normalize_newlines(text), enc))
+    if !bytes.starts_with(UTF8_BOM)
+        && looks_like_utf16(bytes).is_none()
+        && memchr::memchr(b'\r', bytes).is_none()
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        // (A UTF-16 byte-order mark is never UTF-8.)
+        return Ok((Cow::Borrowed(text), Encoding::Utf8));
+    }
+    let mut buf = bytes.to_vec();
+    let (start, encoding) = decode_buffer(&mut buf)?;
+    buf.drain(..start);
+    let text = String::from_utf8(buf).map_err(|e| DecodeError {
+        line: count_lines(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
+        reason: "the file holds bytes that are not UTF-8".into(),
+    })?;
+    Ok((Cow::Owned(text), encoding))
 }
+
+/// The UTF-8 byte-order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The line (1-based) after `text`: one plus its line breaks (`\n`, `\r\n` or a lone `\r`).
 fn count_lines(text: &[u8]) -> u64 {
@@ -109,58 +97,25 @@ fn looks_like_utf16(bytes: &[u8]) -> Option<bool> {
     }
 }
 
-/// Decode UTF-16 strictly: an unpaired surrogate or an odd trailing byte is an error.
-fn utf16(bytes: &[u8], big_endian: bool) -> Result<String, DecodeError> {
-    let encoding = if big_endian {
-        Encoding::Utf16Be
-    } else {
-        Encoding::Utf16Le
-    };
-    // encoding_rs decodes well-formed text fast; anything malformed is decoded again below,
-    // for the line of the first broken character.
-    let fast = if big_endian {
-        encoding_rs::UTF_16BE
-    } else {
-        encoding_rs::UTF_16LE
-    };
-    if let Some(text) = fast.decode_without_bom_handling_and_without_replacement(bytes) {
-        return Ok(text.into_owned());
-    }
-    let units = bytes.chunks_exact(2).map(|c| {
-        if big_endian {
-            u16::from_be_bytes([c[0], c[1]])
-        } else {
-            u16::from_le_bytes([c[0], c[1]])
-        }
-    });
-    let mut out = String::with_capacity(bytes.len() / 2 + bytes.len() / 8);
-    for ch in char::decode_utf16(units) {
-        match ch {
-            Ok(c) => out.push(c),
-            Err(_) => {
-                return Err(DecodeError {
-                    line: count_lines(out.as_bytes()),
-                    reason: format!("the file is {encoding} but holds a broken character"),
-                });
-            }
-        }
-    }
-    if bytes.len() % 2 == 1 {
-        return Err(DecodeError {
-            line: count_lines(out.as_bytes()),
-            reason: format!("the file is {encoding} but ends in the middle of a character"),
-        });
-    }
-    Ok(out)
-}
-
 /// [`decode`] in the buffer the bytes were read into: the text takes the bytes' place, so a
 /// large file is held once, and a buffer kept from one file to the next is never faulted in
 /// again. Windows-1252 is widened from the end of the buffer backwards, UTF-16 narrowed from
 /// its start; line breaks become `\n` in place. The text and its encoding are exactly what
 /// [`decode`] gives for the same bytes (a test compares them), errors included.
 pub fn decode_in_place(buf: &mut Vec<u8>) -> Result<(&str, Encoding), DecodeError> {
-    let (start, encoding) = if buf.starts_with(b"\xEF\xBB\xBF") {
+    let (start, encoding) = decode_buffer(buf)?;
+    // UTF-8 by construction (or checked): the check cannot fail.
+    let text = std::str::from_utf8(&buf[start..]).map_err(|e| DecodeError {
+        line: count_lines(&buf[start..start + e.valid_up_to()]),
+        reason: "the file holds bytes that are not UTF-8".into(),
+    })?;
+    Ok((text, encoding))
+}
+
+/// The decoding of [`decode_in_place`]: the text is left in `buf` from the returned offset
+/// on (after a UTF-8 byte-order mark), checked as UTF-8 where it was not made so.
+fn decode_buffer(buf: &mut Vec<u8>) -> Result<(usize, Encoding), DecodeError> {
+    Ok(if buf.starts_with(UTF8_BOM) {
         let len = 3 + newlines_in_slice(&mut buf[3..]);
         buf.truncate(len);
         if let Err(e) = std::str::from_utf8(&buf[3..]) {
@@ -170,14 +125,10 @@ pub fn decode_in_place(buf: &mut Vec<u8>) -> Result<(&str, Encoding), DecodeErro
             });
         }
         (3, Encoding::Utf8Bom)
-    } else if let Some(big_endian) = if buf.starts_with(b"\xFF\xFE") {
-        Some(false)
+    } else if buf.starts_with(b"\xFF\xFE") {
+        utf16_in_place(buf, 2, false)?
     } else if buf.starts_with(b"\xFE\xFF") {
-        Some(true)
-    } else {
-        None
-    } {
-        utf16_in_place(buf, 2, big_endian)?
+        utf16_in_place(buf, 2, true)?
     } else if let Some(big_endian) = looks_like_utf16(buf) {
         utf16_in_place(buf, 0, big_endian)?
     } else {
@@ -192,13 +143,7 @@ pub fn decode_in_place(buf: &mut Vec<u8>) -> Result<(&str, Encoding), DecodeErro
         } else {
             (0, Encoding::Utf8)
         }
-    };
-    // UTF-8 by construction (or checked above): the check cannot fail.
-    let text = std::str::from_utf8(&buf[start..]).map_err(|e| DecodeError {
-        line: count_lines(&buf[start..start + e.valid_up_to()]),
-        reason: "the file holds bytes that are not UTF-8".into(),
-    })?;
-    Ok((text, encoding))
+    })
 }
 
 /// Each byte 0x80–0xFF of Windows-1252 as UTF-8 (as encoding_rs decodes it): its bytes
@@ -275,7 +220,8 @@ fn last_non_ascii(bytes: &[u8]) -> Option<usize> {
 /// Decode UTF-16 (the code units from `from` on) strictly, in place: UTF-8 is written from
 /// the start of the buffer while the units are read ahead of it (eight ASCII units at a
 /// time where they come in a row). Text that would overtake its own units (long runs of
-/// characters from U+0800) is decoded aside from there on. Errors as [`utf16`] gives them.
+/// characters from U+0800) is decoded aside from there on. An unpaired surrogate or an odd trailing byte is an
+/// error, on the line of the text decoded before it.
 fn utf16_in_place(
     buf: &mut Vec<u8>,
     from: usize,
@@ -371,35 +317,6 @@ fn utf16_in_place(
     Ok((0, encoding))
 }
 
-/// Replace `\r\n` and lone `\r` with `\n`; borrows when there is nothing to replace.
-pub(crate) fn normalize_newlines(text: Cow<'_, str>) -> Cow<'_, str> {
-    if !text.as_bytes().contains(&b'\r') {
-        return text;
-    }
-    let text = match text {
-        // Decoded text is rewritten in place: never longer, and only ASCII bytes change.
-        Cow::Owned(s) => return Cow::Owned(newlines_in_place(s)),
-        Cow::Borrowed(s) => s,
-    };
-    let mut out = String::with_capacity(text.len());
-    for (i, piece) in text.split('\r').enumerate() {
-        if i > 0 && !piece.starts_with('\n') {
-            out.push('\n');
-        }
-        out.push_str(piece);
-    }
-    Cow::Owned(out)
-}
-
-/// [`normalize_newlines`] of an owned text, without a second copy of it.
-fn newlines_in_place(text: String) -> String {
-    let mut bytes = text.into_bytes();
-    let len = newlines_in_slice(&mut bytes);
-    bytes.truncate(len);
-    // Only the ASCII bytes `\r` and `\n` were replaced or dropped: still UTF-8.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
 /// Make `\r\n` and a lone `\r` into `\n` at the front of `bytes`; the length of the result.
 /// The text between two `\r` moves as one run.
 fn newlines_in_slice(bytes: &mut [u8]) -> usize {
@@ -429,6 +346,104 @@ fn newlines_in_slice(bytes: &mut [u8]) -> usize {
 mod tests {
     use super::*;
 
+    /// The decoder before the in-place one (encoding_rs and std's UTF-16 decoding), kept
+    /// as the oracle: decode `bytes` to text with every line break as `\n`, and say which encoding it was.
+    /// Borrows when the input is UTF-8 with `\n` line ends already.
+    fn reference(bytes: &[u8]) -> Result<(Cow<'_, str>, Encoding), DecodeError> {
+        let (text, enc) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            match std::str::from_utf8(rest) {
+                Ok(s) => (Cow::Borrowed(s), Encoding::Utf8Bom),
+                Err(e) => {
+                    let valid = &rest[..e.valid_up_to()];
+                    return Err(DecodeError {
+                        line: count_lines(valid),
+                        reason: "the file starts with a UTF-8 byte-order mark but holds bytes that are not UTF-8".into(),
+                    });
+                }
+            }
+        } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+            (Cow::Owned(utf16(rest, false)?), Encoding::Utf16Le)
+        } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+            (Cow::Owned(utf16(rest, true)?), Encoding::Utf16Be)
+        } else if let Some(big_endian) = looks_like_utf16(bytes) {
+            let enc = if big_endian {
+                Encoding::Utf16Be
+            } else {
+                Encoding::Utf16Le
+            };
+            (Cow::Owned(utf16(bytes, big_endian)?), enc)
+        } else {
+            match std::str::from_utf8(bytes) {
+                Ok(s) => (Cow::Borrowed(s), Encoding::Utf8),
+                Err(_) => {
+                    let (s, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+                    (s, Encoding::Windows1252)
+                }
+            }
+        };
+        Ok((normalize_newlines(text), enc))
+    }
+
+    /// Decode UTF-16 strictly: an unpaired surrogate or an odd trailing byte is an error.
+    fn utf16(bytes: &[u8], big_endian: bool) -> Result<String, DecodeError> {
+        let encoding = if big_endian {
+            Encoding::Utf16Be
+        } else {
+            Encoding::Utf16Le
+        };
+        // encoding_rs decodes well-formed text fast; anything malformed is decoded again below,
+        // for the line of the first broken character.
+        let fast = if big_endian {
+            encoding_rs::UTF_16BE
+        } else {
+            encoding_rs::UTF_16LE
+        };
+        if let Some(text) = fast.decode_without_bom_handling_and_without_replacement(bytes) {
+            return Ok(text.into_owned());
+        }
+        let units = bytes.chunks_exact(2).map(|c| {
+            if big_endian {
+                u16::from_be_bytes([c[0], c[1]])
+            } else {
+                u16::from_le_bytes([c[0], c[1]])
+            }
+        });
+        let mut out = String::with_capacity(bytes.len() / 2 + bytes.len() / 8);
+        for ch in char::decode_utf16(units) {
+            match ch {
+                Ok(c) => out.push(c),
+                Err(_) => {
+                    return Err(DecodeError {
+                        line: count_lines(out.as_bytes()),
+                        reason: format!("the file is {encoding} but holds a broken character"),
+                    });
+                }
+            }
+        }
+        if bytes.len() % 2 == 1 {
+            return Err(DecodeError {
+                line: count_lines(out.as_bytes()),
+                reason: format!("the file is {encoding} but ends in the middle of a character"),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Replace `\r\n` and lone `\r` with `\n`; borrows when there is nothing to replace.
+    fn normalize_newlines(text: Cow<'_, str>) -> Cow<'_, str> {
+        if !text.as_bytes().contains(&b'\r') {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len());
+        for (i, piece) in text.split('\r').enumerate() {
+            if i > 0 && !piece.starts_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(piece);
+        }
+        Cow::Owned(out)
+    }
+
     fn in_place(b: &[u8]) -> Result<(String, Encoding), DecodeError> {
         let mut buf = b.to_vec();
         decode_in_place(&mut buf).map(|(t, e)| (t.to_string(), e))
@@ -436,6 +451,10 @@ mod tests {
 
     fn borrowed(b: &[u8]) -> Result<(String, Encoding), DecodeError> {
         decode(b).map(|(t, e)| (t.into_owned(), e))
+    }
+
+    fn oracle(b: &[u8]) -> Result<(String, Encoding), DecodeError> {
+        reference(b).map(|(t, e)| (t.into_owned(), e))
     }
 
     fn utf16_of(s: &str, big_endian: bool) -> Vec<u8> {
@@ -451,7 +470,7 @@ mod tests {
     }
 
     #[test]
-    fn bytes_decoded_in_place_give_what_borrowed_bytes_give() {
+    fn bytes_decode_as_the_reference_decodes_them_in_place_and_borrowed() {
         let long_cjk = "中文;".repeat(40);
         let mut cases: Vec<Vec<u8>> = vec![
             b"a;b\n".to_vec(),
@@ -482,23 +501,25 @@ mod tests {
             }
         }
         for b in cases {
-            assert_eq!(in_place(&b), borrowed(&b), "{b:?}");
+            assert_eq!(in_place(&b), oracle(&b), "{b:?}");
+            assert_eq!(borrowed(&b), oracle(&b), "{b:?}");
         }
     }
 
     proptest::proptest! {
         #[test]
-        fn any_bytes_decode_in_place_as_they_decode_borrowed(
+        fn any_bytes_decode_as_the_reference_decodes_them(
             bytes in proptest::collection::vec(proptest::sample::select(vec![
                 b'a', b';', b'\r', b'\n', 0x00, 0x80, 0x81, 0x8D, 0x9F, 0xA0, 0xC3, 0xA5,
                 0xE6, 0xFF, 0xFE, 0xEF, 0xBB, 0xBF, 0xD8, 0xDC, 0xE4, 0xB8, 0xAD,
             ]), 0..120)
         ) {
-            proptest::prop_assert_eq!(in_place(&bytes), borrowed(&bytes));
+            proptest::prop_assert_eq!(in_place(&bytes), oracle(&bytes));
+            proptest::prop_assert_eq!(borrowed(&bytes), oracle(&bytes));
         }
 
         #[test]
-        fn any_utf16_decodes_in_place_as_it_decodes_borrowed(
+        fn any_utf16_decodes_as_the_reference_decodes_it(
             units in proptest::collection::vec(proptest::sample::select(vec![
                 0x61u16, 0x3B, 0x0D, 0x0A, 0xE5, 0x20AC, 0x4E2D, 0xD83D, 0xDE00, 0xDC00, 0xD800,
             ]), 0..120),
@@ -516,12 +537,13 @@ mod tests {
             if odd {
                 bytes.push(b'x');
             }
-            proptest::prop_assert_eq!(in_place(&bytes), borrowed(&bytes));
+            proptest::prop_assert_eq!(in_place(&bytes), oracle(&bytes));
+            proptest::prop_assert_eq!(borrowed(&bytes), oracle(&bytes));
         }
     }
 
     #[test]
-    fn owned_and_borrowed_text_get_the_same_line_ends() {
+    fn line_ends_made_in_place_are_the_references_line_ends() {
         for s in [
             "a\r\nb",
             "a\rb",
@@ -531,10 +553,11 @@ mod tests {
             "x\r\n",
             "\n\r\n\r",
         ] {
-            let borrowed = normalize_newlines(Cow::Borrowed(s)).into_owned();
-            let owned = normalize_newlines(Cow::Owned(s.to_string())).into_owned();
-            assert_eq!(owned, borrowed, "{s:?}");
-            assert!(!borrowed.contains('\r'), "{s:?}");
+            let mut bytes = s.as_bytes().to_vec();
+            let len = newlines_in_slice(&mut bytes);
+            let in_place = String::from_utf8(bytes[..len].to_vec()).unwrap();
+            assert_eq!(in_place, normalize_newlines(Cow::Borrowed(s)), "{s:?}");
+            assert!(!in_place.contains('\r'), "{s:?}");
         }
         assert_eq!(
             normalize_newlines(Cow::Borrowed("a\r\r\nb\rc")),
