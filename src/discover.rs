@@ -326,8 +326,10 @@ fn look_at(entry: &walkdir::DirEntry, root: &Path) -> Entry {
 /// place after it was looked at would otherwise wait for a writer forever), then refused
 /// unless the opened file is a regular file.
 pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    read_regular_into(path, &mut bytes)?;
+    use std::io::Read as _;
+    let (mut file, len) = open_regular(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

@@ -227,9 +227,15 @@ fn parse<'d>(
         .delimiter(delimiter)
         .buffer_capacity(1 << 16)
         .from_reader(text.as_bytes());
+    // Every record but the last ends in a line break (a quoted one may hold more); counted
+    // only for a receiver, which can make room for them.
+    let most = records
+        .is_some()
+        .then(|| memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
     let mut builder = TableBuilder::streaming(display, records);
-    // Every record but the last ends in a line break (a quoted one may hold more).
-    builder.expect(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+    if let Some(most) = most {
+        builder.expect(most);
+    }
     // Byte records parse about twice as fast as string records; each field is valid UTF-8
     // anyway (the text is, and the parser splits and unquotes at ASCII bytes only).
     let mut record = csv::ByteRecord::new();
