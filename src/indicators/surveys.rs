@@ -247,7 +247,10 @@ fn emit(
 /// Compute §4 for every survey, then the changes between rounds.
 pub(crate) fn compute(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> {
     let start = draft.rows.len();
-    levels(dataset, head, draft)?;
+    // Every respondent in canonical order, once for the levels and the changes.
+    let mut rs: Vec<&Respondent> = dataset.respondents.iter().collect();
+    canonical(&mut rs);
+    levels(&rs, head, draft)?;
     // Every survey row carries its series and round (indicators.md §4).
     let rounds: BTreeMap<&str, &SurveyRound> = dataset
         .survey_rounds
@@ -260,13 +263,13 @@ pub(crate) fn compute(dataset: &Dataset, head: &Headcount, draft: &mut Draft) ->
             row.runde = Some(r.runde.to_string());
         }
     }
-    changes(dataset, draft, start);
+    changes(&rs, draft, start, &round_pairs(&dataset.survey_rounds));
     Ok(())
 }
 
 /// The current and the previous round of each series with two rounds or more, by date
 /// (never by file name): `(series, previous, current)`.
-pub(crate) fn round_pairs(rounds: &[SurveyRound]) -> Vec<(&str, &SurveyRound, &SurveyRound)> {
+pub(crate) fn round_pairs(rounds: &[SurveyRound]) -> Vec<RoundPair<'_>> {
     let mut by_series: BTreeMap<&str, Vec<&SurveyRound>> = BTreeMap::new();
     for r in rounds {
         by_series.entry(&r.serie).or_default().push(r);
@@ -281,13 +284,10 @@ pub(crate) fn round_pairs(rounds: &[SurveyRound]) -> Vec<(&str, &SurveyRound, &S
         .collect()
 }
 
-/// One respondent's value for a change indicator: the mean area score, or 1/0 for
-/// considering leaving.
-type Pick = Box<dyn Fn(&Respondent) -> Option<f64>>;
-
-/// A change indicator of one series: its id, the level indicator it is the change of, the
-/// område (for area scores) and each respondent's value.
-type ChangeSpec = (&'static str, &'static str, Option<String>, Pick);
+/// A change indicator of one series: its id, the level indicator it is the change of and
+/// the område (for area scores); its values are the column of the same place in
+/// [`Round::values`].
+type ChangeSpec = (&'static str, &'static str, Option<String>);
 
 /// One bootstrap of a change: the seed and both rounds' values (current, previous).
 type ChangeJob = (u64, Vec<f64>, Vec<f64>);
@@ -297,7 +297,7 @@ type ChangeJob = (u64, Vec<f64>, Vec<f64>);
 /// 95 % bootstrap interval over respondents within each round (seed from the series name).
 /// A change is linked to both rounds' level rows: suppressed whenever either is, so it is
 /// published only where both levels are and never reveals more than they do.
-fn changes(dataset: &Dataset, draft: &mut Draft, start: usize) {
+fn changes(rs: &[&Respondent], draft: &mut Draft, start: usize, pairs: &[RoundPair]) {
     let index: std::collections::HashMap<(&str, &str, &Keys), usize> = draft.rows[start..]
         .iter()
         .enumerate()
@@ -311,14 +311,26 @@ fn changes(dataset: &Dataset, draft: &mut Draft, start: usize) {
     let mut new_rows: Vec<(IndicatorRow, Option<u64>, Vec<usize>)> = Vec::new();
     // Per new row, its bootstrap: the seed and both rounds' values.
     let mut jobs: Vec<ChangeJob> = Vec::new();
-    for (serie, prev, cur) in round_pairs(&dataset.survey_rounds) {
-        let rp = round_respondents(dataset, &prev.undersokelse);
-        let rc = round_respondents(dataset, &cur.undersokelse);
-        for (id, level, omrade, pick) in &change_specs(&rp, &rc) {
-            for (grp, dims) in AREA_GROUPS {
-                let (cp, cc) = (cells(&rp, pick, dims), cells(&rc, pick, dims));
-                for (key, xc) in &cc {
-                    let Some(xp) = cp.get(key) else { continue };
+    for (serie, prev, cur) in pairs {
+        let rp = round_respondents(rs, &prev.undersokelse);
+        let rc = round_respondents(rs, &cur.undersokelse);
+        let specs = change_specs(&rp, &rc);
+        let (vp, vc) = (Round::of(&rp, &specs), Round::of(&rc, &specs));
+        // Each round's cells per grouping, once for every indicator.
+        let groups: Vec<(&str, &[&str], Cells, Cells)> = AREA_GROUPS
+            .iter()
+            .map(|(grp, dims)| (*grp, *dims, vp.cells(dims), vc.cells(dims)))
+            .collect();
+        for (s, (id, level, omrade)) in specs.iter().enumerate() {
+            for (grp, dims, gp, gc) in &groups {
+                let (cp, cc) = (gp.values(&vp.values[s]), gc.values(&vc.values[s]));
+                for (key, xc) in gc.keys.iter().zip(&cc) {
+                    let Some(xp) = gp.find(key).map(|j| &cp[j]) else {
+                        continue;
+                    };
+                    if xc.is_empty() || xp.is_empty() {
+                        continue;
+                    }
                     let kc = change_keys(&cur.undersokelse, omrade, dims, key);
                     let kp = change_keys(&prev.undersokelse, omrade, dims, key);
                     let (Some(&lc), Some(&lp)) = (
@@ -363,15 +375,13 @@ fn changes(dataset: &Dataset, draft: &mut Draft, start: usize) {
     }
 }
 
-/// The respondents of survey `u`, in canonical order.
-fn round_respondents<'a>(dataset: &'a Dataset, u: &str) -> Vec<&'a Respondent> {
-    let mut v: Vec<&Respondent> = dataset
-        .respondents
-        .iter()
-        .filter(|r| r.undersokelse == u)
-        .collect();
-    canonical(&mut v);
-    v
+/// A series' previous and current round: `(series, previous, current)`.
+type RoundPair<'a> = (&'a str, &'a SurveyRound, &'a SurveyRound);
+
+/// The respondents of survey `u` from `rs` in canonical order (so in canonical order too:
+/// the order sorts by survey first, and keeps its order among equals).
+fn round_respondents<'a>(rs: &[&'a Respondent], u: &str) -> Vec<&'a Respondent> {
+    rs.iter().copied().filter(|r| r.undersokelse == u).collect()
 }
 
 /// The change indicators of a pair of rounds: the score of every area either round has, in
@@ -384,22 +394,6 @@ fn change_specs(rp: &[&Respondent], rc: &[&Respondent]) -> Vec<ChangeSpec> {
         .collect();
     areas.sort_unstable();
     areas.dedup();
-    let area_pick = |a: &str| {
-        let a = a.to_owned();
-        move |r: &Respondent| {
-            let v: Vec<f64> = r
-                .scores
-                .iter()
-                .filter(|s| s.omrade.as_str() == a)
-                .map(|s| s.score)
-                .collect();
-            (!v.is_empty()).then(|| {
-                let mut v = v;
-                v.sort_by(f64::total_cmp);
-                v.iter().sum::<f64>() / v.len() as f64
-            })
-        }
-    };
     let mut specs: Vec<ChangeSpec> = areas
         .iter()
         .map(|a| {
@@ -407,42 +401,105 @@ fn change_specs(rp: &[&Respondent], rc: &[&Respondent]) -> Vec<ChangeSpec> {
                 "utfordring_score_endring",
                 "utfordring_score",
                 Some((*a).to_owned()),
-                Box::new(area_pick(a)) as Pick,
             )
         })
         .collect();
-    specs.push((
-        "vurderer_a_slutte_endring",
-        "vurderer_a_slutte_andel",
-        None,
-        Box::new(|r: &Respondent| r.vurderer_a_slutte.map(|b| if b { 1.0 } else { 0.0 })),
-    ));
+    specs.push(("vurderer_a_slutte_endring", "vurderer_a_slutte_andel", None));
     specs
 }
 
-/// The respondents' values by cell (the values of `dims`: foretak, enhet, yrke); a
-/// respondent without a value, or without a profession where `dims` has one, is left out.
-fn cells<'r>(
-    rs: &[&'r Respondent],
-    pick: &Pick,
-    dims: &[&str],
-) -> BTreeMap<Vec<&'r str>, Vec<f64>> {
-    let mut m: BTreeMap<Vec<&str>, Vec<f64>> = BTreeMap::new();
-    for r in rs {
-        let Some(x) = pick(r) else { continue };
-        let key: Option<Vec<&str>> = dims
+/// One round's respondents and their value for each change indicator.
+struct Round<'a, 'r> {
+    rs: &'a [&'r Respondent],
+    /// Per indicator of the specs (in their order), per respondent: the mean of its scores
+    /// in the area (sorted, then summed), or 1/0 for considering leaving; `None` when the
+    /// respondent has none.
+    values: Vec<Vec<Option<f64>>>,
+}
+
+impl<'a, 'r> Round<'a, 'r> {
+    /// The values of `specs` (areas in order, considering leaving last), each respondent's
+    /// scores gone through once.
+    fn of(rs: &'a [&'r Respondent], specs: &[ChangeSpec]) -> Self {
+        let areas: Vec<&str> = specs.iter().filter_map(|s| s.2.as_deref()).collect();
+        let mut values = vec![vec![None; rs.len()]; specs.len()];
+        let mut scores: Vec<(&str, f64)> = Vec::new();
+        for (i, r) in rs.iter().enumerate() {
+            scores.clear();
+            scores.extend(r.scores.iter().map(|s| (s.omrade.as_str(), s.score)));
+            scores.sort_by(|a, b| a.0.cmp(b.0).then(a.1.total_cmp(&b.1)));
+            for run in scores.chunk_by(|a, b| a.0 == b.0) {
+                let Ok(a) = areas.binary_search(&run[0].0) else {
+                    continue;
+                };
+                let sum = run.iter().map(|s| s.1).sum::<f64>();
+                values[a][i] = Some(sum / run.len() as f64);
+            }
+            values[areas.len()][i] = r.vurderer_a_slutte.map(|b| if b { 1.0 } else { 0.0 });
+        }
+        Round { rs, values }
+    }
+
+    /// The respondents by cell of `dims` (foretak, enhet, yrke); a respondent without a
+    /// profession where `dims` has one is in none.
+    fn cells(&self, dims: &[&str]) -> Cells<'r> {
+        let mut ids: BTreeMap<Vec<&'r str>, u32> = BTreeMap::new();
+        let of: Vec<Option<u32>> = self
+            .rs
             .iter()
-            .map(|d| match *d {
-                "foretak" => Some(r.foretak_id.as_str()),
-                "enhet" => Some(r.enhet_id.as_str()),
-                _ => r.yrke_id.as_deref(),
+            .map(|r| {
+                let key: Option<Vec<&'r str>> = dims
+                    .iter()
+                    .map(|d| match *d {
+                        "foretak" => Some(r.foretak_id.as_str()),
+                        "enhet" => Some(r.enhet_id.as_str()),
+                        _ => r.yrke_id.as_deref(),
+                    })
+                    .collect();
+                key.map(|k| {
+                    let next = u32::try_from(ids.len()).expect("fewer than 2^32 cells");
+                    *ids.entry(k).or_insert(next)
+                })
             })
             .collect();
-        if let Some(key) = key {
-            m.entry(key).or_default().push(x);
+        // Cells numbered in key order.
+        let mut rank = vec![0u32; ids.len()];
+        for (r, id) in (0u32..).zip(ids.values()) {
+            rank[*id as usize] = r;
+        }
+        Cells {
+            of: of
+                .into_iter()
+                .map(|c| c.map(|c| rank[c as usize]))
+                .collect(),
+            keys: ids.into_keys().collect(),
         }
     }
-    m
+}
+
+/// A round's respondents by cell: the cells' keys in order, and each respondent's cell.
+struct Cells<'r> {
+    keys: Vec<Vec<&'r str>>,
+    of: Vec<Option<u32>>,
+}
+
+impl Cells<'_> {
+    /// Per cell, the values (of one indicator, per respondent) of its respondents that have
+    /// one, in the respondents' order.
+    fn values(&self, column: &[Option<f64>]) -> Vec<Vec<f64>> {
+        let mut out = vec![Vec::new(); self.keys.len()];
+        for (c, x) in self.of.iter().zip(column) {
+            if let (Some(c), Some(x)) = (c, x) {
+                out[*c as usize].push(*x);
+            }
+        }
+        out
+    }
+
+    /// The cell of `key`.
+    fn find(&self, key: &[&str]) -> Option<usize> {
+        self.keys.binary_search_by(|k| k.as_slice().cmp(key)).ok()
+    }
 }
 
 /// The keys of a change (or level) cell in survey `u`: `omrade`, and `key` as the values of
@@ -464,13 +521,11 @@ fn change_keys(u: &str, omrade: &Option<String>, dims: &[&str], key: &[&str]) ->
 }
 
 /// The level indicators of every survey.
-fn levels(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> {
-    let mut rs: Vec<&Respondent> = dataset.respondents.iter().collect();
+fn levels(rs: &[&Respondent], head: &Headcount, draft: &mut Draft) -> Result<()> {
     if rs.is_empty() {
         return Ok(());
     }
-    canonical(&mut rs);
-    let areas = area_frame(&rs)?;
+    let areas = area_frame(rs)?;
     let share = |_: &str, _: &Keys, num: f64, n: u64| Some(num / n as f64);
     emit(
         &areas,
@@ -495,7 +550,7 @@ fn levels(dataset: &Dataset, head: &Headcount, draft: &mut Draft) -> Result<()> 
         ],
         draft,
     )?;
-    respondent_levels(&respondent_frame(&rs)?, head, draft)
+    respondent_levels(&respondent_frame(rs)?, head, draft)
 }
 
 /// The level indicators of the respondents' own answers: time others could do, considering
