@@ -439,23 +439,35 @@ fn analyse(
         });
         let looped = || -> Result<()> {
             for pilot in pilots {
-                writes.logs.extend(encode_logs(&pilot, &log_keys)?);
                 timer.lap("validate");
-                if earlier.contains_key(&pilot.pilot) || pilot.is_empty() {
-                    continue;
-                }
-                let rows: Vec<&crate::model::LogRow> = pilot.rows().collect();
-                let draft = indicators::pilot_draft(&rows, pilot.reference)?;
-                let last_date = pilot.rows().map(|r| r.dato).max();
-                last_dates.extend(last_date);
-                if let Some(key) = pilot_keys.get(&pilot.pilot) {
-                    let cached = cache::PilotEntry {
-                        last_date,
-                        draft: draft.clone(),
-                    };
-                    writes.pilots.push((key.clone(), cached));
-                }
-                drafts.insert(pilot.pilot, draft);
+                // The cache entries of its log files are encoded beside its indicators: the
+                // drafting leaves a core idle at times, and the encoding fills it.
+                let (encoded, drafted) = std::thread::scope(|s| {
+                    let encoded = s.spawn(|| encode_logs(&pilot, &log_keys));
+                    let drafted = || -> Result<()> {
+                        if earlier.contains_key(&pilot.pilot) || pilot.is_empty() {
+                            return Ok(());
+                        }
+                        let rows: Vec<&crate::model::LogRow> = pilot.rows().collect();
+                        let draft = indicators::pilot_draft(&rows, pilot.reference)?;
+                        let last_date = pilot.rows().map(|r| r.dato).max();
+                        last_dates.extend(last_date);
+                        if let Some(key) = pilot_keys.get(&pilot.pilot) {
+                            let cached = cache::PilotEntry {
+                                last_date,
+                                draft: draft.clone(),
+                            };
+                            writes.pilots.push((key.clone(), cached));
+                        }
+                        drafts.insert(pilot.pilot.clone(), draft);
+                        Ok(())
+                    }();
+                    (encoded.join(), drafted)
+                });
+                let encoded =
+                    encoded.map_err(|_| anyhow::anyhow!("encoding the log cache failed"))?;
+                writes.logs.extend(encoded?);
+                drafted?;
                 timer.lap("indicators");
             }
             Ok(())
