@@ -11,7 +11,7 @@ use super::bootstrap::{UnitDay, fnv1a, ratio_change, unit_share_change};
 use super::frames::{Group, GroupKey};
 use super::suppress::{Cell, Family};
 use super::{Draft, Keys, new_row};
-use crate::model::{Fase, LogRow, Oppgave, Reference, Yrke};
+use crate::model::{Fase, Id, LogRow, Oppgave, Reference, Yrke};
 
 /// Hours per week of one specialist FTE.
 const HOURS_PER_FTE_WEEK: f64 = 37.5;
@@ -89,6 +89,9 @@ struct Interner<'a> {
     short: FastMap<u128, u32>,
     names: Vec<&'a str>,
     last: Option<(u128, u32)>,
+    /// The codes of ids by their address (see [`Interner::code_id`]); not in `index`.
+    ids: FastMap<usize, u32>,
+    last_id: Option<(usize, u32)>,
 }
 
 impl<'a> Interner<'a> {
@@ -120,6 +123,29 @@ impl<'a> Interner<'a> {
             }
         };
         self.last = Some((p, c));
+        c
+    }
+
+    /// The code of an id, known by the address of its interned text (see
+    /// [`crate::ingest::cache::address`]): its text is read only the first time. Its
+    /// dictionary answers only `code_id` (and gives its names to [`merge_dicts`]).
+    fn code_id(&mut self, id: &'a Id) -> u32 {
+        let a = crate::ingest::cache::address(id);
+        if let Some((l, c)) = self.last_id
+            && l == a
+        {
+            return c;
+        }
+        let c = match self.ids.get(&a) {
+            Some(c) => *c,
+            None => {
+                let c = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct keys");
+                self.names.push(id.as_str());
+                self.ids.insert(a, c);
+                c
+            }
+        };
+        self.last_id = Some((a, c));
         c
     }
 
@@ -299,13 +325,13 @@ fn intern<'a>(rows: &[&'a LogRow], out: &mut [[u64; 5]]) -> [Interner<'a>; INTER
     let mut d: [Interner<'a>; INTERNED] = Default::default();
     for (key, row) in out.iter_mut().zip(rows) {
         *key = stash([
-            d[0].code(&row.pilot_id),
-            d[1].code(&row.foretak_id),
-            d[2].code(&row.enhet_id),
-            d[3].code(&row.yrke_id),
-            d[4].code(&row.oppgave_id),
-            row.pasient.as_deref().map_or(NONE, |p| d[5].code(p)),
-            row.utfort_av.as_deref().map_or(NONE, |u| d[6].code(u)),
+            d[0].code_id(&row.pilot_id),
+            d[1].code_id(&row.foretak_id),
+            d[2].code_id(&row.enhet_id),
+            d[3].code_id(&row.yrke_id),
+            d[4].code_id(&row.oppgave_id),
+            row.pasient.as_ref().map_or(NONE, |p| d[5].code_id(p)),
+            row.utfort_av.as_ref().map_or(NONE, |u| d[6].code_id(u)),
         ]);
     }
     d

@@ -19,7 +19,7 @@ use polars::prelude::{
     ParquetReader, ParquetWriter, PlHashMap, PlSmallStr, SerReader, Series, StatisticsOptions,
 };
 
-use crate::model::{Fase, Id, LogRow, Text};
+use crate::model::{Fase, Id, LogRow};
 
 /// The key-value metadata entry holding the dictionary (a JSON array of strings).
 pub const DICTIONARY: &str = "tsb-report:log-dictionary";
@@ -27,7 +27,7 @@ pub const DICTIONARY: &str = "tsb-report:log-dictionary";
 /// `dato` is stored as days since 1970-01-01; this is that day's number from the common era.
 const EPOCH_CE: i32 = 719_163;
 
-/// The text columns, in the order of [`texts`]; the last two are optional.
+/// The text columns, in the order of [`ids`]; the last two are optional.
 const TEXT_COLUMNS: [&str; 7] = [
     "pilot_id",
     "foretak_id",
@@ -41,54 +41,24 @@ const TEXT_COLUMNS: [&str; 7] = [
 /// The number of required text columns (the first of [`TEXT_COLUMNS`]).
 const REQUIRED: usize = 5;
 
-/// A row's texts, in the order of [`TEXT_COLUMNS`].
-fn texts(r: &LogRow) -> [Option<&str>; 7] {
+/// A row's ids, in the order of [`TEXT_COLUMNS`].
+fn ids(r: &LogRow) -> [Option<&Id>; 7] {
     [
         Some(&r.pilot_id),
         Some(&r.foretak_id),
         Some(&r.enhet_id),
         Some(&r.yrke_id),
         Some(&r.oppgave_id),
-        r.pasient.as_deref(),
-        r.utfort_av.as_deref(),
+        r.pasient.as_ref(),
+        r.utfort_av.as_ref(),
     ]
 }
 
-/// A column's codes by text. The keys are copies, not borrowed from the rows (a probe would
-/// go to a far-away row): a text of up to 7 bytes (most ids and pseudonyms) as one number
-/// ([`short`], a key a third the size of a text's), a longer one as a text.
-#[derive(Default)]
-struct Index {
-    short: PlHashMap<u64, u32>,
-    long: PlHashMap<Text, u32>,
-}
-
-impl Index {
-    fn get(&self, t: &str) -> Option<u32> {
-        match short(t) {
-            Some(k) => self.short.get(&k).copied(),
-            None => self.long.get(t).copied(),
-        }
-    }
-
-    fn insert(&mut self, t: &str, code: u32) {
-        match short(t) {
-            Some(k) => self.short.insert(k, code),
-            None => self.long.insert(Text::from(t), code),
-        };
-    }
-}
-
-/// A text of up to 7 bytes as a number: its length in the top byte, its bytes below.
-fn short(t: &str) -> Option<u64> {
-    let b = t.as_bytes();
-    (b.len() < 8).then(|| {
-        b.iter()
-            .enumerate()
-            .fold((b.len() as u64) << 56, |k, (i, &c)| {
-                k | u64::from(c) << (8 * i)
-            })
-    })
+/// An id as a number: the address of its interned text. Equal ids are one interned text, so
+/// the address stands for the text without the text being read (a probe into the string
+/// cache per row, far from the rows).
+pub(crate) fn address(id: &Id) -> usize {
+    id.as_char_ptr() as usize
 }
 
 fn col(name: &str, s: Series) -> Column {
@@ -100,28 +70,32 @@ pub fn logs_to_parquet(rows: &[LogRow]) -> Result<Vec<u8>> {
     let mut dictionary: Vec<&str> = Vec::new();
     // One index per column, so that the small ones stay in the nearest cache (a text in two
     // columns is in the dictionary twice).
-    let mut index: [Index; 7] = Default::default();
+    let mut index: [PlHashMap<usize, u32>; 7] = Default::default();
     let mut codes: [Vec<u32>; 7] = std::array::from_fn(|_| Vec::with_capacity(rows.len()));
-    // The previous row's text and code per column: ids come in runs.
-    let mut last: [(&str, u32); 7] = [("", 0); 7];
+    // The previous row's id and code per column: ids come in runs.
+    let mut last: [(usize, u32); 7] = [(0, 0); 7];
     for r in rows {
-        for (c, text) in texts(r).into_iter().enumerate() {
-            let code = match text {
+        for (c, id) in ids(r).into_iter().enumerate() {
+            let code = match id {
                 None => 0,
-                Some(t) if last[c].1 != 0 && last[c].0 == t => last[c].1,
-                Some(t) => {
-                    let code = match index[c].get(t) {
-                        Some(code) => code,
-                        None => {
-                            dictionary.push(t);
-                            let code = u32::try_from(dictionary.len())
-                                .context("a log has too many distinct ids to cache")?;
-                            index[c].insert(t, code);
-                            code
-                        }
-                    };
-                    last[c] = (t, code);
-                    code
+                Some(id) => {
+                    let a = address(id);
+                    if last[c].1 != 0 && last[c].0 == a {
+                        last[c].1
+                    } else {
+                        let code = match index[c].get(&a) {
+                            Some(code) => *code,
+                            None => {
+                                dictionary.push(id.as_str());
+                                let code = u32::try_from(dictionary.len())
+                                    .context("a log has too many distinct ids to cache")?;
+                                index[c].insert(a, code);
+                                code
+                            }
+                        };
+                        last[c] = (a, code);
+                        code
+                    }
                 }
             };
             codes[c].push(code);
@@ -341,13 +315,22 @@ mod hostile {
     }
 
     #[test]
-    fn short_texts_have_distinct_numbers() {
+    fn an_id_is_known_by_its_address_alone() {
+        // The encoder keys ids by the address of their interned text: equal texts interned
+        // apart must share it, different texts never.
         let texts = [
-            "", "\0", "\0\0", "a", "a\0", "ab", "P61922", "A0394", "ø", "1234567",
+            "", "\0", "\0\0", "a", "a\0", "ab", "P61922", "A0394", "ø", "1234567", "12345678",
         ];
-        let keys: std::collections::HashSet<u64> = texts.iter().filter_map(|t| short(t)).collect();
-        assert_eq!(keys.len(), texts.len());
-        assert_eq!(short("12345678"), None);
+        let ids: Vec<Id> = texts.iter().map(|t| Id::from(t)).collect();
+        let again: Vec<Id> = texts
+            .iter()
+            .map(|t| Id::from(t.to_string().as_str()))
+            .collect();
+        for (a, b) in ids.iter().zip(&again) {
+            assert_eq!(address(a), address(b));
+        }
+        let distinct: std::collections::HashSet<usize> = ids.iter().map(address).collect();
+        assert_eq!(distinct.len(), texts.len());
     }
 
     #[test]
