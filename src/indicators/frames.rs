@@ -21,8 +21,12 @@ pub(crate) struct FrameBuilder {
 }
 
 impl FrameBuilder {
-    /// Add a string column (nulls allowed).
-    pub(crate) fn str(mut self, name: &str, values: Vec<Option<String>>) -> Self {
+    /// Add a string column (nulls allowed), of owned or borrowed texts.
+    pub(crate) fn str<S: AsRef<str>>(mut self, name: &str, values: Vec<Option<S>>) -> Self {
+        let values: Vec<Option<&str>> = values
+            .iter()
+            .map(|v| v.as_ref().map(AsRef::as_ref))
+            .collect();
         let s = Series::new(PlSmallStr::from(name), values);
         self.columns.push(Column::from(s));
         self
@@ -129,7 +133,7 @@ pub(crate) fn group_sum(
     read_groups(&res, keys, sums)
 }
 
-/// Build a `Vec<Option<String>>` column from owned strings.
-pub(crate) fn some(values: impl IntoIterator<Item = String>) -> Vec<Option<String>> {
+/// A column without nulls (`Vec<Option<_>>`) from its texts.
+pub(crate) fn some<S>(values: impl IntoIterator<Item = S>) -> Vec<Option<S>> {
     values.into_iter().map(Some).collect()
 }

@@ -108,24 +108,29 @@ fn area_frame(rs: &[&Respondent]) -> Result<DataFrame> {
             v.sort_by(f64::total_cmp);
             let m = v.iter().sum::<f64>() / v.len() as f64;
             who.push(i);
-            omr.push(Some(area.to_owned()));
+            omr.push(Some(area));
             score.push(Some(m));
             hoy.push(Some(if m >= 4.0 { 1.0 } else { 0.0 }));
             one.push(Some(1.0));
         }
     }
+    // The texts borrowed from the respondents: a frame of a row per respondent and area
+    // copies them once, into Polars' buffers.
     FrameBuilder::default()
         .str(
             "undersokelse",
-            some(who.iter().map(|i| rs[*i].undersokelse.clone())),
+            some(who.iter().map(|i| rs[*i].undersokelse.as_str())),
         )
         .str("omrade", omr)
         .str(
             "foretak",
-            some(who.iter().map(|i| rs[*i].foretak_id.clone())),
+            some(who.iter().map(|i| rs[*i].foretak_id.as_str())),
         )
-        .str("enhet", some(who.iter().map(|i| rs[*i].enhet_id.clone())))
-        .str("yrke", who.iter().map(|i| rs[*i].yrke_id.clone()).collect())
+        .str("enhet", some(who.iter().map(|i| rs[*i].enhet_id.as_str())))
+        .str(
+            "yrke",
+            who.iter().map(|i| rs[*i].yrke_id.as_deref()).collect(),
+        )
         .f64("score", score)
         .f64("hoy", hoy)
         .f64("one", one)
@@ -137,11 +142,11 @@ fn respondent_frame(rs: &[&Respondent]) -> Result<DataFrame> {
     FrameBuilder::default()
         .str(
             "undersokelse",
-            some(rs.iter().map(|r| r.undersokelse.clone())),
+            some(rs.iter().map(|r| r.undersokelse.as_str())),
         )
-        .str("foretak", some(rs.iter().map(|r| r.foretak_id.clone())))
-        .str("enhet", some(rs.iter().map(|r| r.enhet_id.clone())))
-        .str("yrke", rs.iter().map(|r| r.yrke_id.clone()).collect())
+        .str("foretak", some(rs.iter().map(|r| r.foretak_id.as_str())))
+        .str("enhet", some(rs.iter().map(|r| r.enhet_id.as_str())))
+        .str("yrke", rs.iter().map(|r| r.yrke_id.as_deref()).collect())
         .f64("tid", rs.iter().map(|r| r.tid_andre_kunne_gjort).collect())
         .f64(
             "tid_cnt",
