@@ -40,6 +40,11 @@ pub fn contains_identity_number(text: &str) -> bool {
     if b.len() < 11 {
         return false;
     }
+    // Any 11 consecutive bytes hold one of the positions 0, 11, 22, …: a text with no digit
+    // at those has no run of 11 (most long cells are names, now read a byte in eleven).
+    if !b.iter().step_by(11).any(u8::is_ascii_digit) {
+        return false;
+    }
     let mut i = 0;
     while i < b.len() {
         if b[i].is_ascii_digit() {
@@ -127,6 +132,20 @@ mod tests {
         assert!(!is_identity_number(&bad));
         assert!(!is_identity_number(&fnr.as_bytes()[..10]));
         assert!(!is_identity_number(b"1503851234a"));
+    }
+
+    #[test]
+    fn a_number_is_found_at_every_offset_in_a_text() {
+        let fnr = some_valid("150385");
+        for before in 0..40 {
+            for after in [0, 1, 5, 10, 11, 12, 30] {
+                let pad = |n: usize| "Poliklinikk ".repeat(4)[..n].to_string();
+                let text = format!("{}{fnr}{}", pad(before), pad(after));
+                assert!(contains_identity_number(&text), "{before} {after}");
+                let longer = format!("{}{fnr}7{}", pad(before), pad(after));
+                assert!(!contains_identity_number(&longer), "{before} {after}");
+            }
+        }
     }
 
     #[test]
