@@ -538,14 +538,18 @@ fn encode_logs(
     pilot: &validate::PilotLogs,
     keys: &BTreeMap<String, String>,
 ) -> Result<Vec<cache::LogEntry>> {
-    crate::par::map(&pilot.fresh, |f| {
-        let key = keys
-            .get(&f.path)
-            .context("a validated log file has no cache key")?;
-        cache::LogEntry::encode(key, &f.meta, &pilot.files[f.file])
-    })
-    .into_iter()
-    .collect()
+    // One file after the other, on one core: beside the pilot's indicators (which take the
+    // other), and holding one file's columns at a time.
+    pilot
+        .fresh
+        .iter()
+        .map(|f| {
+            let key = keys
+                .get(&f.path)
+                .context("a validated log file has no cache key")?;
+            cache::LogEntry::encode(key, &f.meta, &pilot.files[f.file])
+        })
+        .collect()
 }
 
 /// The rendered build folder and the fonts to typeset it with.
