@@ -202,7 +202,10 @@ pub fn shape_problem(table: &RawTable, row: &RawRow) -> Option<Problem> {
 #[derive(Debug)]
 pub struct Memo<V> {
     map: HashMap<crate::model::Text, V, foldhash::fast::RandomState>,
-    last: Option<(crate::model::Text, V)>,
+    /// The last cell's value, and the cell's text in a buffer written over from cell to
+    /// cell (a long name copied into a fresh `Text` was an allocation per row).
+    last: Option<V>,
+    last_cell: String,
     cap: usize,
 }
 
@@ -211,6 +214,7 @@ impl<V> Default for Memo<V> {
         Memo {
             map: HashMap::default(),
             last: None,
+            last_cell: String::new(),
             cap: usize::MAX,
         }
     }
@@ -227,8 +231,8 @@ impl<V: Clone> Memo<V> {
 
     /// The value of `cell`, computed by `f` when it is not memoised.
     pub fn get(&mut self, cell: &str, f: impl FnOnce(&str) -> V) -> V {
-        if let Some((l, v)) = &self.last
-            && l.as_str() == cell
+        if let Some(v) = &self.last
+            && self.last_cell == cell
         {
             return v.clone();
         }
@@ -242,7 +246,9 @@ impl<V: Clone> Memo<V> {
                 v
             }
         };
-        self.last = Some((cell.into(), v.clone()));
+        self.last_cell.clear();
+        self.last_cell.push_str(cell);
+        self.last = Some(v.clone());
         v
     }
 }
