@@ -5,6 +5,7 @@ use std::collections::HashMap;
 pub use crate::model::Text;
 
 use super::headers::normalize;
+use super::values::trim;
 use crate::diag::Diagnostic;
 
 /// One record of a file, with the line it starts on (header = line 1; XLSX: the sheet row).
@@ -92,7 +93,7 @@ impl<'d> TableBuilder<'d> {
         len: usize,
         cell: impl Fn(usize) -> &'r str,
     ) -> Result<(), Diagnostic> {
-        let Some(last) = (0..len).rev().find(|&i| !cell(i).trim().is_empty()) else {
+        let Some(last) = (0..len).rev().find(|&i| !trim(cell(i)).is_empty()) else {
             return Ok(()); // blank record
         };
         if !self.have_header {
@@ -108,7 +109,7 @@ impl<'d> TableBuilder<'d> {
         let n = self.table.headers.len().max(last + 1);
         let cells = (0..n).map(|i| {
             if i < len {
-                Text::new(cell(i).trim())
+                Text::new(trim(cell(i)))
             } else {
                 Text::default()
             }

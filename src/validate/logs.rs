@@ -238,7 +238,7 @@ struct Refs {
 impl Refs {
     /// The trimmed cell `raw` as an id; `None` when missing.
     fn opt_id(&mut self, raw: &str) -> Option<Id> {
-        let s = raw.trim();
+        let s = crate::ingest::values::trim(raw);
         if is_missing(s) {
             return None;
         }
