@@ -59,6 +59,9 @@ pub struct LogFile<'a> {
     mapped: Option<Result<(RawTable, Columns), Vec<Diagnostic>>>,
     memos: Memos,
     out: Vec<LogRow>,
+    /// Per row of `out`, its patient's number when it is looked up at the end (see
+    /// [`Refs::resolve_later`]), else 0.
+    later: Vec<u64>,
     outside_units: Vec<String>,
     read: u64,
     /// The pilot's id, interned once.
@@ -83,6 +86,7 @@ impl<'a> LogFile<'a> {
             mapped: None,
             memos: Memos::default(),
             out: Vec::new(),
+            later: Vec::new(),
             outside_units: Vec::new(),
             read: 0,
             pilot_id: Id::from(pilot.id.as_str()),
@@ -125,6 +129,7 @@ impl<'a> LogFile<'a> {
                 ),
             ));
         }
+        self.memos.refs.resolve_later(&mut self.out, &self.later);
         self.out.shrink_to_fit();
         Ok((self.out, warnings))
     }
@@ -165,9 +170,13 @@ impl Records for LogFile<'_> {
         if self.sink.reject(row, problems) {
             return;
         }
-        let pasient = self.memos.refs.opt_id(cells.get(PASIENT, f));
+        let (pasient, later) = match self.memos.refs.opt_id_or_later(cells.get(PASIENT, f)) {
+            Ref::Now(id) => (id, 0),
+            Ref::Later(key) => (None, key),
+        };
         let utfort_av = self.memos.refs.opt_id(cells.get(UTFORT_AV, f));
         let log = values.into_row(self.pilot_id, pasient, utfort_av);
+        self.later.push(later);
         note_outside_unit(pilot, &log.enhet_id, &mut self.outside_units);
         self.out.push(log);
     }
@@ -179,6 +188,8 @@ impl Records for LogFile<'_> {
         // `shrink_to_fit`, which gives it back in place.
         self.out
             .reserve_exact(records.saturating_sub(self.out.len()));
+        self.later
+            .reserve_exact(records.saturating_sub(self.later.len()));
     }
 }
 
@@ -242,17 +253,8 @@ impl Refs {
         if is_missing(s) {
             return None;
         }
-        if s.len() <= 7 {
-            // The bytes and the length: distinct texts give distinct numbers.
-            let mut key = [0u8; 8];
-            key[..s.len()].copy_from_slice(s.as_bytes());
-            key[7] = s.len() as u8;
-            return Some(
-                *self
-                    .short
-                    .entry(u64::from_le_bytes(key))
-                    .or_insert_with(|| Id::from(s)),
-            );
+        if let Some(key) = short_key(s) {
+            return Some(*self.short.entry(key).or_insert_with(|| Id::from(s)));
         }
         if let Some(id) = self.long.get(s) {
             return Some(*id);
@@ -261,6 +263,54 @@ impl Refs {
         self.long.insert(Text::from(s), id);
         Some(id)
     }
+
+    /// [`Refs::opt_id`] of a row's cell, or, for a short reference, `Later` with its number
+    /// (see [`short_key`]), to be looked up by [`Refs::resolve_later`] once the file is read.
+    fn opt_id_or_later(&mut self, raw: &str) -> Ref {
+        let s = crate::ingest::values::trim(raw);
+        match short_key(s) {
+            Some(key) if !is_missing(s) => Ref::Later(key),
+            _ => Ref::Now(self.opt_id(s)),
+        }
+    }
+
+    /// Give each row its patient held back by [`Refs::opt_id_or_later`] (`later` has a
+    /// number per row, 0 for none). One row at a time, between parsing the next, a file's
+    /// thousands of patients missed the cache on nearly every row; looked up together in
+    /// one loop they are found many at once.
+    fn resolve_later(&mut self, rows: &mut [LogRow], later: &[u64]) {
+        for (row, key) in rows.iter_mut().zip(later) {
+            if *key != 0 {
+                let id = *self.short.entry(*key).or_insert_with(|| short_id(*key));
+                row.pasient = Some(id);
+            }
+        }
+    }
+}
+
+/// A reference of a row: interned now, or a short one's number, to be interned later.
+enum Ref {
+    Now(Option<Id>),
+    Later(u64),
+}
+
+/// A text of at most 7 bytes as one number: its bytes, then its length in the top byte
+/// (distinct texts give distinct numbers, and none is 0).
+fn short_key(s: &str) -> Option<u64> {
+    (!s.is_empty() && s.len() <= 7).then(|| {
+        let mut key = [0u8; 8];
+        key[..s.len()].copy_from_slice(s.as_bytes());
+        key[7] = s.len() as u8;
+        u64::from_le_bytes(key)
+    })
+}
+
+/// The text of a number made by [`short_key`], interned.
+fn short_id(key: u64) -> Id {
+    let bytes = key.to_le_bytes();
+    let len = usize::from(bytes[7]).min(7);
+    // The bytes of a whole text: valid UTF-8.
+    Id::from(std::str::from_utf8(&bytes[..len]).unwrap_or_default())
 }
 
 impl Memos {
@@ -481,6 +531,53 @@ fn note_outside_unit(pilot: &Pilot, enhet_id: &str, outside: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patients_looked_up_at_the_end_are_the_ids_looked_up_at_once() {
+        let cells = [
+            "P1",
+            "",
+            " P2 ",
+            "NA",
+            "P1",
+            "P123456789",
+            "ø",
+            "1234567",
+            "..",
+            "P2",
+            "P1",
+        ];
+        let (mut now, mut later) = (Refs::default(), Refs::default());
+        let expected: Vec<Option<Id>> = cells.iter().map(|c| now.opt_id(c)).collect();
+        let mut keys = Vec::new();
+        let mut rows: Vec<LogRow> = cells
+            .iter()
+            .map(|c| {
+                let (pasient, key) = match later.opt_id_or_later(c) {
+                    Ref::Now(id) => (id, 0),
+                    Ref::Later(key) => (None, key),
+                };
+                keys.push(key);
+                LogRow {
+                    pilot_id: Id::from("p"),
+                    dato: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                    fase: Fase::Pilot,
+                    foretak_id: Id::from("f"),
+                    enhet_id: Id::from("e"),
+                    yrke_id: Id::from("y"),
+                    oppgave_id: Id::from("o"),
+                    minutter: 1.0,
+                    pasient,
+                    utfort_av: None,
+                }
+            })
+            .collect();
+        // Some were held back, and nothing was given to a row yet for them.
+        assert!(keys.iter().filter(|k| **k != 0).count() >= 7);
+        later.resolve_later(&mut rows, &keys);
+        let got: Vec<Option<Id>> = rows.iter().map(|r| r.pasient).collect();
+        assert_eq!(got, expected);
+    }
 
     #[test]
     fn references_are_the_same_id_exactly_when_their_text_is() {
