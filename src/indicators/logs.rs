@@ -330,9 +330,16 @@ fn intern<'a>(rows: &[&'a LogRow], out: &mut [[u64; 5]]) -> [Interner<'a>; INTER
             d[2].code_id(&row.enhet_id),
             d[3].code_id(&row.yrke_id),
             d[4].code_id(&row.oppgave_id),
-            row.pasient.as_ref().map_or(NONE, |p| d[5].code_id(p)),
+            0,
             row.utfort_av.as_ref().map_or(NONE, |u| d[6].code_id(u)),
         ]);
+    }
+    // The patients in a loop of their own: the many of them miss the cache, and with
+    // nothing else in the loop the lookups of many rows are under way at once.
+    let [.., patients, _] = &mut d;
+    for (key, row) in out.iter_mut().zip(rows) {
+        let c = row.pasient.as_ref().map_or(NONE, |p| patients.code_id(p));
+        key[2] |= u64::from(c) << 32;
     }
     d
 }
