@@ -65,6 +65,36 @@ fn col(name: &str, s: Series) -> Column {
     Column::from(s.with_name(PlSmallStr::from(name)))
 }
 
+/// The place of `pasient` in [`TEXT_COLUMNS`].
+const PATIENTS: usize = 5;
+
+/// The code of `id` in a column with `index` (and its `last` id and code), a new entry of
+/// `dictionary` the first time; 0 for none.
+fn code_of<'r>(
+    id: Option<&'r Id>,
+    index: &mut PlHashMap<usize, u32>,
+    last: &mut (usize, u32),
+    dictionary: &mut Vec<&'r str>,
+) -> Result<u32> {
+    let Some(id) = id else { return Ok(0) };
+    let a = address(id);
+    if last.1 != 0 && last.0 == a {
+        return Ok(last.1);
+    }
+    let code = match index.get(&a) {
+        Some(code) => *code,
+        None => {
+            dictionary.push(id.as_str());
+            let code = u32::try_from(dictionary.len())
+                .context("a log has too many distinct ids to cache")?;
+            index.insert(a, code);
+            code
+        }
+    };
+    *last = (a, code);
+    Ok(code)
+}
+
 /// Encode validated log rows as Parquet.
 pub fn logs_to_parquet(rows: &[LogRow]) -> Result<Vec<u8>> {
     let mut dictionary: Vec<&str> = Vec::new();
@@ -76,30 +106,23 @@ pub fn logs_to_parquet(rows: &[LogRow]) -> Result<Vec<u8>> {
     let mut last: [(usize, u32); 7] = [(0, 0); 7];
     for r in rows {
         for (c, id) in ids(r).into_iter().enumerate() {
-            let code = match id {
-                None => 0,
-                Some(id) => {
-                    let a = address(id);
-                    if last[c].1 != 0 && last[c].0 == a {
-                        last[c].1
-                    } else {
-                        let code = match index[c].get(&a) {
-                            Some(code) => *code,
-                            None => {
-                                dictionary.push(id.as_str());
-                                let code = u32::try_from(dictionary.len())
-                                    .context("a log has too many distinct ids to cache")?;
-                                index[c].insert(a, code);
-                                code
-                            }
-                        };
-                        last[c] = (a, code);
-                        code
-                    }
-                }
-            };
-            codes[c].push(code);
+            if c != PATIENTS {
+                let code = code_of(id, &mut index[c], &mut last[c], &mut dictionary)?;
+                codes[c].push(code);
+            }
         }
+    }
+    // The patients in a loop of their own: the many of them miss the cache, and with nothing
+    // else in the loop the lookups of many rows are under way at once.
+    for r in rows {
+        let id = ids(r)[PATIENTS];
+        let code = code_of(
+            id,
+            &mut index[PATIENTS],
+            &mut last[PATIENTS],
+            &mut dictionary,
+        )?;
+        codes[PATIENTS].push(code);
     }
     let mut columns = vec![
         col(
