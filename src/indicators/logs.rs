@@ -52,78 +52,24 @@ fn col_index(name: &str) -> usize {
 /// the seed never shows in a result; no HashDoS concern for the logs' ids).
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
-/// A string of at most 15 bytes as one number (its bytes, then its length), so short ids
-/// compare and hash as integers.
-fn pack(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    let n = b.len();
-    // Overlapping fixed-width loads instead of a copy of variable length.
-    let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
-    let half = |i: usize| u64::from(u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes")));
-    let (lo, hi) = match n {
-        16.. => return None,
-        9..=15 => (word(0), word(n - 8) >> (8 * (16 - n))),
-        8 => (word(0), 0),
-        4..=7 => (half(0) | ((half(n - 4) >> (8 * (8 - n))) << 32), 0),
-        _ => (b.iter().rev().fold(0, |x, c| (x << 8) | u64::from(*c)), 0),
-    };
-    Some(u128::from(lo) | (u128::from(hi | ((n as u64) << 56)) << 64))
-}
-
-/// A packed string (see [`pack`]) of at most 7 bytes as one 64-bit number: its bytes, then
-/// its length in the top byte.
-fn narrow(p: u128) -> Option<u64> {
-    let n = (p >> 120) as u64;
-    (n < 8).then_some(p as u64 | (n << 56))
-}
-
 /// Interns strings to dense codes; from [`Interner::from_sorted`], code order is string
 /// order.
 #[derive(Default)]
 struct Interner<'a> {
     index: FastMap<&'a str, u32>,
-    /// The codes of the strings of at most 7 bytes (see [`narrow`]), also in `index`: a
-    /// table half the size of `short`'s, for the many patients.
-    narrow: FastMap<u64, u32>,
-    /// The codes of the strings of 8 to 15 bytes (see [`pack`]), also in `index`.
-    short: FastMap<u128, u32>,
     names: Vec<&'a str>,
-    last: Option<(u128, u32)>,
     /// The codes of ids by their address (see [`Interner::code_id`]); not in `index`.
     ids: FastMap<usize, u32>,
     last_id: Option<(usize, u32)>,
 }
 
 impl<'a> Interner<'a> {
+    /// The code of text `s` (the log's ids go through [`Interner::code_id`]).
     fn code(&mut self, s: &'a str) -> u32 {
-        let Some(p) = pack(s) else {
-            return match self.index.get(s) {
-                Some(c) => *c,
-                None => self.insert(s),
-            };
-        };
-        if let Some((l, c)) = self.last
-            && l == p
-        {
-            return c;
-        }
-        let known = match narrow(p) {
-            Some(q) => self.narrow.get(&q),
-            None => self.short.get(&p),
-        };
-        let c = match known {
+        match self.index.get(s) {
             Some(c) => *c,
-            None => {
-                let c = self.insert(s);
-                match narrow(p) {
-                    Some(q) => self.narrow.insert(q, c),
-                    None => self.short.insert(p, c),
-                };
-                c
-            }
-        };
-        self.last = Some((p, c));
-        c
+            None => self.insert(s),
+        }
     }
 
     /// The code of an id, known by the address of its interned text (see
@@ -158,19 +104,11 @@ impl<'a> Interner<'a> {
 
     /// A dictionary of distinct `names` in string order: code order is string order.
     fn from_sorted(names: Vec<&'a str>) -> Self {
-        let mut d = Interner {
+        Interner {
             index: names.iter().zip(0u32..).map(|(n, c)| (*n, c)).collect(),
+            names,
             ..Interner::default()
-        };
-        for (n, c) in names.iter().zip(0u32..) {
-            match pack(n).map(|p| (p, narrow(p))) {
-                Some((_, Some(q))) => d.narrow.insert(q, c),
-                Some((p, None)) => d.short.insert(p, c),
-                None => None,
-            };
         }
-        d.names = names;
-        d
     }
 }
 
@@ -1549,31 +1487,6 @@ mod tests {
                 assert_eq!(merged.names[*cx as usize], *x);
                 assert_eq!(merged.code(x), *cx);
             }
-        }
-    }
-
-    #[test]
-    fn ids_that_differ_in_their_last_bytes_spread_over_the_buckets() {
-        use std::hash::BuildHasher;
-        let build = foldhash::fast::FixedState::default();
-        let buckets: BTreeSet<u64> = (10_000..20_000)
-            .map(|i| build.hash_one(pack(&format!("P{i}")).unwrap()) & 0xffff)
-            .collect();
-        // 10 000 random picks of 65 536 buckets leave about 9 300 distinct.
-        assert!(buckets.len() > 9_000, "{} buckets", buckets.len());
-    }
-
-    #[test]
-    fn packed_strings_are_their_bytes_then_their_length() {
-        let s = "abcdefghijklmnopq";
-        for n in 0..=s.len() {
-            let expected = (n <= 15).then(|| {
-                let mut a = [0u8; 16];
-                a[..n].copy_from_slice(&s.as_bytes()[..n]);
-                a[15] = n as u8;
-                u128::from_le_bytes(a)
-            });
-            assert_eq!(pack(&s[..n]), expected, "{n}");
         }
     }
 
