@@ -115,7 +115,7 @@ pub fn logs_to_parquet(rows: &[LogRow]) -> Result<Vec<u8>> {
     // The patients in a loop of their own: the many of them miss the cache, and with nothing
     // else in the loop the lookups of many rows are under way at once.
     for r in rows {
-        let id = ids(r)[PATIENTS];
+        let id = r.pasient.as_ref();
         let code = code_of(
             id,
             &mut index[PATIENTS],
